@@ -1,0 +1,7 @@
+/* behavior.c: (to be written) */
+#include "segmentInt.h"
+
+int segmentRegisterBehavior(sqlite3 *db, char **pzErr){
+  (void)db; (void)pzErr;
+  return SQLITE_OK;
+}

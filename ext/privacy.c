@@ -1,0 +1,7 @@
+/* privacy.c: (to be written) */
+#include "segmentInt.h"
+
+int segmentRegisterPrivacy(sqlite3 *db, char **pzErr){
+  (void)db; (void)pzErr;
+  return SQLITE_OK;
+}

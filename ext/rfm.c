@@ -1,0 +1,7 @@
+/* rfm.c: (to be written) */
+#include "segmentInt.h"
+
+int segmentRegisterRfm(sqlite3 *db, char **pzErr){
+  (void)db; (void)pzErr;
+  return SQLITE_OK;
+}

@@ -1,0 +1,7 @@
+/* schemes.c: (to be written) */
+#include "segmentInt.h"
+
+int segmentRegisterSchemes(sqlite3 *db, char **pzErr){
+  (void)db; (void)pzErr;
+  return SQLITE_OK;
+}

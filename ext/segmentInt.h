@@ -1,0 +1,367 @@
+/*
+** segmentInt.h: the internal interfaces shared by the files of libsegment.
+**
+** segment.c is the entry point; every other file includes this header and
+** nothing else of SQLite's (the loadable-extension API pointer is shared
+** through SQLITE_EXTENSION_INIT3).  One concern per file:
+**
+**   segment.c   sqlite3_segment_init(), registration loop, segment_version()
+**   util.c      dates (one parser), option parsing (one parser), the
+**               customer / value hash map, value ordering
+**   vtab.c      the table-valued-function framework every module uses
+**   source.c    the one source reader, source_stats()
+**   score.c     the one scoring routine (rank, ntile, quantile, breaks),
+**               score_breaks(), score_of(), rfm_score(r,f,m)
+**   schemes.c   segment schemes: segment_of(), segment_rules()
+**   rfm.c       rfm_score table-valued function
+**   json.c      a small JSON reader/writer for models and break lists
+**   clv.c       clv_summary, BG/NBD, Pareto/NBD, Gamma-Gamma, clv
+**   calendar.c  occasions, occasion_of, season_of, days_to_birthday
+**   behavior.c  usage_tier, lifecycle_stage, occasion_profile,
+**               benefits_sought, engagement_score, cart_abandonment
+**   cluster.c   kmeans_fit, kmeans_cluster, cohort_retention
+**   privacy.c   pseudonymize (HMAC-SHA-256)
+*/
+#ifndef SEGMENTINT_H
+#define SEGMENTINT_H
+
+#include "sqlite3ext.h"
+#ifndef SEGMENT_ENTRY_FILE
+SQLITE_EXTENSION_INIT3
+#endif
+
+#include <stddef.h>
+
+#define SEGMENT_VERSION "0.1.0"
+
+typedef sqlite3_int64 i64;
+typedef sqlite3_uint64 u64;
+
+/* Flags for scalar functions and aggregates (DESIGN.md section 8). */
+#define SEG_SCALAR_FLAGS (SQLITE_UTF8|SQLITE_DETERMINISTIC|SQLITE_INNOCUOUS)
+#define SEG_AGG_FLAGS    (SQLITE_UTF8|SQLITE_INNOCUOUS)
+
+/*
+** A registration table entry for scalars and aggregates.  Each file that
+** defines functions exports one segmentRegisterXxx(db) that loops over its
+** table with segRegisterFunctions().
+*/
+typedef struct SegFunc SegFunc;
+struct SegFunc {
+  const char *zName;
+  int nArg;
+  int eFlags;
+  void (*xFunc)(sqlite3_context*, int, sqlite3_value**);   /* scalar */
+  void (*xStep)(sqlite3_context*, int, sqlite3_value**);   /* aggregate */
+  void (*xFinal)(sqlite3_context*);                        /* aggregate */
+};
+int segRegisterFunctions(sqlite3 *db, const SegFunc *aFunc, int nFunc,
+                         char **pzErr);
+
+/* Per-file registration functions, called by sqlite3_segment_init(). */
+int segmentRegisterSource(sqlite3 *db, char **pzErr);
+int segmentRegisterScore(sqlite3 *db, char **pzErr);
+int segmentRegisterSchemes(sqlite3 *db, char **pzErr);
+int segmentRegisterRfm(sqlite3 *db, char **pzErr);
+int segmentRegisterClv(sqlite3 *db, char **pzErr);
+int segmentRegisterCalendar(sqlite3 *db, char **pzErr);
+int segmentRegisterBehavior(sqlite3 *db, char **pzErr);
+int segmentRegisterCluster(sqlite3 *db, char **pzErr);
+int segmentRegisterPrivacy(sqlite3 *db, char **pzErr);
+
+/* "1st", "2nd", "3rd", "4th" ... for argument-error messages. */
+const char *segOrdinal(int i);
+
+/************************************************************************
+** Dates (util.c).  One parser for every date that libsegment reads.
+**
+** A moment is held as milliseconds since the julian epoch (SQLite's iJD):
+** julianday * 86400000.  A day is an integer julian day number: the UTC
+** calendar day, 2000-01-01 is 2451545.
+**
+**   TEXT    strict ISO-8601 (DESIGN.md section 2, detail 1)
+**   REAL    julian day in [0, 5373484.5)
+**   INTEGER unix seconds mapping into that range
+*/
+#define SEG_DATE_OK    0
+#define SEG_DATE_NULL  1     /* NULL (or empty after nothing: never) */
+#define SEG_DATE_BAD   2     /* not a date in any accepted form */
+
+int segDateFromValue(sqlite3_value *pVal, i64 *piMs);
+int segDateFromText(const char *z, int n, i64 *piMs);
+int segDayOfMs(i64 iMs);                     /* UTC calendar day */
+int segDayFromYmd(int y, int m, int d);      /* proleptic Gregorian */
+void segYmdFromDay(int iDay, int *pY, int *pM, int *pD);
+void segFormatDay(int iDay, char *zBuf);     /* zBuf >= 11 bytes */
+int segDaysInMonth(int y, int m);
+int segWeekday(int iDay);                    /* 0 = Monday .. 6 = Sunday */
+#define SEG_MS_PER_DAY 86400000
+
+/************************************************************************
+** Options (util.c).  One parser for the key=value arguments of every
+** table-valued function, in both forms (table-valued call and CREATE
+** VIRTUAL TABLE).
+*/
+typedef struct SegOpts SegOpts;
+struct SegOpts {
+  const char *zFunc;              /* "rfm_score", for messages */
+  const char *const *azName;      /* option names, NULL terminated */
+  int nName;
+  char **azVal;                   /* azVal[i]: value of option i or NULL */
+  int nArg;                       /* arguments seen so far */
+  int bPositional;                /* arguments are values, in order */
+};
+/* The options of the source reader: the first names of every source
+** function's option list, in this order. */
+#define SEG_SOURCE_OPTIONS \
+  "source", "customer", "date", "amount", "order", "as_of", "since", \
+  "on_error"
+
+int segOptsInit(SegOpts *p, const char *zFunc, const char *const *azName,
+                int bPositional);
+/* Add one argument.  zArg is the raw text; bDequote: CREATE VIRTUAL TABLE
+** form, where values may be quoted.  On error returns SQLITE_ERROR and sets
+** *pzErr (sqlite3_malloc'd) or returns SQLITE_NOMEM. */
+int segOptsAdd(SegOpts *p, const char *zArg, int bDequote, char **pzErr);
+void segOptsFree(SegOpts *p);
+const char *segOptsGet(const SegOpts *p, const char *zName);
+int segOptsInt(const SegOpts *p, const char *zName, int iDefault,
+               int iMin, int iMax, int *piOut, char **pzErr);
+int segOptsDouble(const SegOpts *p, const char *zName, double rDefault,
+                  double rMin, double rMax, double *prOut, char **pzErr);
+/* azValue NULL terminated, matched case-insensitively; *piOut = index. */
+int segOptsEnum(const SegOpts *p, const char *zName,
+                const char *const *azValue, int iDefault, int *piOut,
+                char **pzErr);
+/* Comma separated ascending numbers: "30,90,180".  *paOut sqlite3_malloc'd
+** (NULL and *pnOut = 0 when the option is absent). */
+int segOptsNumberList(const SegOpts *p, const char *zName, double **paOut,
+                      int *pnOut, char **pzErr);
+/* A date option: *pbSet = 0 when absent. */
+int segOptsDay(const SegOpts *p, const char *zName, int *piDay, int *pbSet,
+               char **pzErr);
+/* Like sqlite3_mprintf, prefixed with "zFunc(): ". */
+char *segOptsError(const SegOpts *p, const char *zFmt, ...);
+
+/************************************************************************
+** Values ordered and grouped as SQLite does (util.c).
+**
+** SegValue is an owned copy of an sqlite3_value.  segValueCompare() is
+** SQLite's ORDER BY under BINARY collation (NULL < numbers < text < blob;
+** integers and reals compared exactly).  segValueEqual() is SQLite's `=`.
+*/
+typedef struct SegValue SegValue;
+struct SegValue {
+  int eType;                      /* SQLITE_INTEGER, _FLOAT, _TEXT, ... */
+  int n;                          /* bytes of z for TEXT and BLOB */
+  union { i64 i; double r; char *z; } u;
+};
+int segValueCompare(const SegValue *a, const SegValue *b);
+void segValueResult(sqlite3_context *ctx, const SegValue *p);
+
+/*
+** SegMap: a hash map from (value, salt) to a dense index 0, 1, 2 ...
+** Used for customers (salt 0) and for order ids within a customer
+** (salt = customer index).  Keys equal under SQLite's `=` map to one index,
+** which keeps the first value seen.
+*/
+typedef struct SegMap SegMap;
+struct SegMap {
+  SegValue *aKey;                 /* aKey[i]: key of index i */
+  int *aSalt;                     /* aSalt[i] or NULL if never salted */
+  unsigned int *aHash;            /* aHash[i]: hash of index i */
+  int nKey, nKeyAlloc;
+  int *aSlot;                     /* open addressing: index+1, 0 = empty */
+  unsigned int nSlot;             /* power of two */
+};
+void segMapInit(SegMap *p);
+void segMapFree(SegMap *p);
+/* Find or insert.  *piIdx = index; *pbNew = 1 if inserted.  A NULL value
+** is never passed.  Returns SQLITE_OK or SQLITE_NOMEM. */
+int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
+               int *pbNew);
+/* Indexes 0..nKey-1 sorted by key as ORDER BY sorts; sqlite3_malloc'd. */
+int segMapSorted(const SegMap *p, int **paIdx);
+
+/************************************************************************
+** Table-valued functions (vtab.c).
+**
+** A module gives its visible columns, its option names and a compute
+** function.  The framework registers an eponymous virtual table that can
+** also be created with CREATE VIRTUAL TABLE, maps the arguments of a
+** table-valued call onto hidden columns arg1..argN, parses them with the
+** one option parser, calls xCompute once per scan and hands out the rows
+** through the result's xColumn.
+*/
+typedef struct SegResult SegResult;
+struct SegResult {
+  i64 nRow;
+  void *pData;
+  /* Set the result of column iCol (0-based, visible columns) of row iRow */
+  int (*xColumn)(void *pData, i64 iRow, int iCol, sqlite3_context *ctx);
+  void (*xFree)(void *pData);
+};
+typedef struct SegModuleSpec SegModuleSpec;
+struct SegModuleSpec {
+  const char *zName;              /* SQL name: "rfm_score" */
+  const char *zColumns;           /* "customer,first_date,...", visible */
+  const char *const *azOpt;       /* option names, NULL terminated */
+  int bPositional;                /* arguments are positional values */
+  /* Compute every row.  On error return an SQLite code and set *pzErr. */
+  int (*xCompute)(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
+                  char **pzErr);
+};
+int segRegisterModule(sqlite3 *db, const SegModuleSpec *pSpec, char **pzErr);
+
+/************************************************************************
+** The source reader (source.c).  Every table-valued function over a
+** transaction or event source reads it through this API.
+**
+** Column roles: role 0 is the customer, role 1 the date, role 2 the amount
+** (SEG_COL_AMOUNT) and then any roles the function adds.  The order id
+** (option order=) is handled by the reader itself.
+*/
+#define SEG_COL_VALUE   0         /* handed out as sqlite3_value */
+#define SEG_COL_AMOUNT  1         /* parsed like amounts (detail 4) */
+#define SEG_COL_DATE    2         /* parsed like dates (detail 1) */
+
+typedef struct SegColumn SegColumn;
+struct SegColumn {
+  const char *zOpt;               /* option that names it: "amount" */
+  const char *const *azAuto;      /* names tried when absent, or NULL */
+  int eKind;                      /* SEG_COL_xxx */
+  int bRequired;                  /* error if absent and not detected */
+};
+
+typedef struct SegStats SegStats;
+struct SegStats {
+  i64 nRows, nUsed, nNullCustomer, nNullDate, nBadDate, nBadAmount;
+  i64 nAfterAsOf, nRefunds;
+  int bAnyDay;                    /* some usable row was seen */
+  int iMinDay, iMaxDay;           /* span of usable rows */
+  int iFirstOrderDay, iLastOrderDay; /* span of used orders; valid if nOrderRows */
+  i64 nOrderRows;
+};
+
+#define SEG_AMT_NULL   0
+#define SEG_AMT_KNOWN  1
+
+typedef struct SegRow SegRow;
+struct SegRow {
+  i64 iRowid;                     /* rowid, or 1-based position in scan */
+  int iCust;                      /* customer index in the reader's map */
+  int bNewCust;                   /* first used row of this customer */
+  i64 iMs;                        /* the moment (ms since julian epoch) */
+  int iDay;                       /* its UTC day */
+  int eAmount;                    /* SEG_AMT_NULL / SEG_AMT_KNOWN */
+  double rAmount;
+  int bRefund;                    /* amount < 0 */
+  int bOrder;                     /* an order row (amount >= 0 or NULL) */
+  int bNewOrder;                  /* first row of a new order */
+  int iOrder;                     /* order index with order=, else -1 */
+  sqlite3_value **apVal;          /* apVal[iRole]: raw value of each role */
+  double *aNum;                   /* aNum[iRole]: SEG_COL_AMOUNT roles */
+  int *aNumKnown;                 /* 1 if aNum[iRole] holds a number */
+  i64 *aMs;                       /* aMs[iRole]: SEG_COL_DATE roles */
+  int *aMsKnown;
+};
+
+typedef struct SegSource SegSource;
+struct SegSource {
+  sqlite3 *db;
+  const SegOpts *pOpts;
+  sqlite3_stmt *pStmt;
+  const SegColumn *aCol; int nCol;   /* roles */
+  int *aiCol;                     /* aiCol[role]: column in pStmt, or -1 */
+  int iOrderCol;                  /* column of order=, or -1 */
+  int bSkipErrors;                /* on_error=skip */
+  int bHasRowid;
+  int bAsOf; int iAsOfDay;        /* as_of= given */
+  int bSince; int iSinceDay;      /* since= given */
+  SegMap cust;                    /* customers of used rows */
+  SegMap orders;                  /* order ids (salt = customer) */
+  SegStats st;
+  SegRow row;
+  sqlite3_value **apVal;
+  double *aNum; int *aNumKnown; i64 *aMs; int *aMsKnown;
+  i64 iPos;
+  char *zTable;                   /* "schema"."table" as quoted in SQL */
+};
+/* Open: resolve the table, the columns (options and auto-detection), the
+** as_of / since / on_error options, and prepare the scan.  aCol[0] must be
+** the customer role, aCol[1] the date role. */
+int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
+                  const SegColumn *aCol, int nCol, char **pzErr);
+/* Next used row into p->row.  SQLITE_ROW, SQLITE_DONE or an error (with
+** *pzErr).  Skipped rows are counted in p->st. */
+int segSourceNext(SegSource *p, char **pzErr);
+/* The as_of day once the scan is done: the as_of= option or the latest
+** usable day.  Returns 0 when there is none (empty source). */
+int segSourceAsOf(SegSource *p, int *piDay);
+void segSourceClose(SegSource *p);
+/* Standard roles: customer, date, amount (used by most functions). */
+extern const SegColumn segStdColumns[3];
+
+/* Parse an amount value (detail 4): returns SEG_AMT_NULL, SEG_AMT_KNOWN,
+** or -1 when it is a bad amount. */
+int segAmountFromValue(sqlite3_value *pVal, double *prOut);
+
+/* Neumaier compensated sum. */
+typedef struct SegSum SegSum;
+struct SegSum { double s, c; };
+void segSumAdd(SegSum *p, double x);
+double segSumValue(const SegSum *p);
+
+/************************************************************************
+** Scoring (score.c).  The one routine that turns a measure into scores
+** 1..nBin, used by rfm_score, score_breaks and engagement_score.
+*/
+#define SEG_METHOD_RANK      0
+#define SEG_METHOD_NTILE     1
+#define SEG_METHOD_QUANTILE  2
+#define SEG_METHOD_BREAKS    3
+extern const char *const segMethodNames[];   /* "rank","ntile","quantile" */
+
+/*
+** aVal[0..n-1]: the measure (NaN = NULL, sorts lowest).  aTie: the
+** customer order (rank of each item's key) used to break ties in ntile, or
+** NULL.  bLowBetter: recency (lower is better, so scores are reversed).
+** aBreak/nBreak: thresholds for SEG_METHOD_BREAKS.  aScore[i] = 1..nBin.
+*/
+int segScore(const double *aVal, int n, const int *aTie, int nBin,
+             int eMethod, int bLowBetter, const double *aBreak, int nBreak,
+             unsigned char *aScore);
+/* R's type 7 quantile breaks + 1 (rfm package): aOut[0..nBin-2]. aSorted is
+** ascending. */
+void segQuantileBreaks(const double *aSorted, int n, int nBin, double *aOut);
+
+/************************************************************************
+** Segment schemes (schemes.c).
+*/
+typedef struct SegScheme SegScheme;
+/* Load a scheme by name: built-in (standard, rfm_r, rf_grid) or a user
+** rules table.  Returns SQLITE_OK, an error (with *pzErr) or NOMEM. */
+int segSchemeLoad(sqlite3 *db, const char *zName, const char *zFunc,
+                  SegScheme **pp, char **pzErr);
+/* The segment of a cell with scores 1..nBin, or NULL when no rule
+** matches.  Built-in schemes rescale to 1..5 when nBin != 5. */
+const char *segSchemeSegment(const SegScheme *p, int r, int f, int m,
+                             int nBin);
+void segSchemeFree(SegScheme *p);
+
+/************************************************************************
+** JSON (json.c): just what models and break lists need.
+*/
+typedef struct SegJson SegJson;     /* a parsed JSON document */
+int segJsonParse(const char *z, int n, SegJson **pp);  /* OK, ERROR, NOMEM */
+void segJsonFree(SegJson *p);
+/* Numbers of a top-level array: *paOut sqlite3_malloc'd. SQLITE_ERROR if
+** the document is not an array of numbers. */
+int segJsonNumberArray(const char *z, int n, double **paOut, int *pnOut);
+/* Look up a path of object keys ("params.r"): 1 found, 0 not. */
+int segJsonGetNumber(const SegJson *p, const char *zPath, double *prOut);
+const char *segJsonGetText(const SegJson *p, const char *zPath);
+/* Append a double as JSON (17 significant digits, NaN/Inf as null). */
+void segJsonAppendNumber(sqlite3_str *pStr, double r);
+
+#endif /* SEGMENTINT_H */
