@@ -1,7 +1,320 @@
-/* rfm.c: (to be written) */
+/*
+** rfm.c: the rfm_score table-valued function (DESIGN.md section 3).
+**
+**   SELECT * FROM rfm_score('orders' [, 'key=value' ...]);
+**   CREATE VIRTUAL TABLE rfm USING rfm_score(source=orders, bins=4);
+**
+** One row per customer with at least one order in the window, in the order
+** of ORDER BY customer:
+**
+**   customer, first_date, last_date, recency_days, frequency, monetary,
+**   avg_order_value, r, f, m, rfm, segment
+**
+** Options: the source reader's (source, customer, date, amount, order,
+** as_of, since, on_error) and
+**   bins=1..9 (default 5), method=rank|ntile|quantile (default rank),
+**   monetary=total|average (score m on the net total or on
+**   avg_order_value), r_breaks= f_breaks= m_breaks= (explicit ascending
+**   thresholds; bins becomes k+1 and an explicit bins= must agree),
+**   scheme= (standard, rfm_r, rf_grid or a rules table; default standard).
+**
+** Requirements:
+**   1. first_date / last_date / recency_days come from orders only
+**      (refunds never move them); recency_days = as_of day - last order day.
+**   2. frequency = orders: order rows, or distinct order ids with order=.
+**   3. monetary = compensated net sum of all known amounts, refunds
+**      included; 0.0 when none is known; an overflow is an error naming
+**      the customer.  avg_order_value = monetary / orders with a known
+**      amount, NULL when there are none.
+**   4. Scores from segScore() (score.c), the one scoring routine; ties in
+**      ntile are broken by the customer order.
+**   5. rfm = 100r + 10f + m; segment from the scheme (schemes.c).
+**   6. Memory grows with customers, not rows: one pass over the source,
+**      per-customer state in arrays indexed by the reader's customer map.
+*/
 #include "segmentInt.h"
+#include <string.h>
+#include <math.h>
+
+typedef struct RfmCust RfmCust;
+struct RfmCust {
+  int iFirst, iLast;              /* order days */
+  i64 nOrder;                     /* orders */
+  i64 nKnown;                     /* orders with a known amount */
+  SegSum sum;                     /* net amount */
+};
+
+typedef struct RfmResult RfmResult;
+struct RfmResult {
+  SegSource src;                  /* keeps the customer map alive */
+  RfmCust *aCust;
+  int *aOut;                      /* output rows: customer indexes */
+  unsigned char *aR, *aF, *aM;    /* scores of each output row */
+  int nOut;
+  int iAsOf;
+  int nBin;
+  int bAverage;
+  SegScheme *pScheme;
+};
+
+static void rfmFree(void *pData){
+  RfmResult *p = (RfmResult*)pData;
+  if( p==0 ) return;
+  segSourceClose(&p->src);
+  sqlite3_free(p->aCust);
+  sqlite3_free(p->aOut);
+  sqlite3_free(p->aR);
+  if( p->pScheme ) segSchemeFree(p->pScheme);
+  sqlite3_free(p);
+}
+
+static int rfmColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
+  RfmResult *p = (RfmResult*)pData;
+  int iCust = p->aOut[iRow];
+  RfmCust *c = &p->aCust[iCust];
+  char zDay[16];
+  switch( iCol ){
+    case 0: segValueResult(ctx, &p->src.cust.aKey[iCust]); break;
+    case 1:
+      segFormatDay(c->iFirst, zDay);
+      sqlite3_result_text(ctx, zDay, -1, SQLITE_TRANSIENT);
+      break;
+    case 2:
+      segFormatDay(c->iLast, zDay);
+      sqlite3_result_text(ctx, zDay, -1, SQLITE_TRANSIENT);
+      break;
+    case 3: sqlite3_result_int(ctx, p->iAsOf - c->iLast); break;
+    case 4: sqlite3_result_int64(ctx, c->nOrder); break;
+    case 5: sqlite3_result_double(ctx, segSumValue(&c->sum)); break;
+    case 6:
+      if( c->nKnown ){
+        sqlite3_result_double(ctx, segSumValue(&c->sum)/(double)c->nKnown);
+      }
+      break;
+    case 7: sqlite3_result_int(ctx, p->aR[iRow]); break;
+    case 8: sqlite3_result_int(ctx, p->aF[iRow]); break;
+    case 9: sqlite3_result_int(ctx, p->aM[iRow]); break;
+    case 10:
+      sqlite3_result_int(ctx, 100*p->aR[iRow] + 10*p->aF[iRow] + p->aM[iRow]);
+      break;
+    case 11: {
+      const char *z = segSchemeSegment(p->pScheme, p->aR[iRow], p->aF[iRow],
+                                       p->aM[iRow], p->nBin);
+      if( z ) sqlite3_result_text(ctx, z, -1, SQLITE_STATIC);
+      break;
+    }
+  }
+  return SQLITE_OK;
+}
+
+/* Read the bins/method/breaks options. */
+static int rfmScoringOptions(const SegOpts *pOpts, int *pnBin, int *peMethod,
+                             double **apBreak, int *anBreak, char **pzErr){
+  static const char *const azBreak[] = { "r_breaks", "f_breaks", "m_breaks" };
+  int rc, i, nBreakBin = 0, iFirst = -1;
+  rc = segOptsEnum(pOpts, "method", segMethodNames, SEG_METHOD_RANK,
+                   peMethod, pzErr);
+  if( rc ) return rc;
+  rc = segOptsInt(pOpts, "bins", 5, 1, 9, pnBin, pzErr);
+  if( rc ) return rc;
+  for(i=0; i<3; i++){
+    rc = segOptsNumberList(pOpts, azBreak[i], &apBreak[i], &anBreak[i], pzErr);
+    if( rc ) return rc;
+    if( apBreak[i]==0 ) continue;
+    if( anBreak[i]>8 ){
+      *pzErr = segOptsError(pOpts, "option '%s' has more than 8 thresholds",
+                            azBreak[i]);
+      return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+    if( iFirst<0 ){
+      iFirst = i;
+      nBreakBin = anBreak[i]+1;
+    }else if( anBreak[i]+1!=nBreakBin ){
+      *pzErr = segOptsError(pOpts, "%s has %d thresholds but %s has %d",
+                            azBreak[iFirst], anBreak[iFirst], azBreak[i],
+                            anBreak[i]);
+      return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+  }
+  if( iFirst>=0 ){
+    if( segOptsGet(pOpts, "bins") && *pnBin!=nBreakBin ){
+      *pzErr = segOptsError(pOpts, "bins=%d disagrees with %s "
+                            "(%d thresholds make %d bins)", *pnBin,
+                            azBreak[iFirst], anBreak[iFirst], nBreakBin);
+      return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+    *pnBin = nBreakBin;
+  }
+  return SQLITE_OK;
+}
+
+static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
+                      char **pzErr){
+  static const char *const azMonetary[] = { "total", "average", 0 };
+  RfmResult *p;
+  double *apBreak[3] = {0, 0, 0};
+  int anBreak[3] = {0, 0, 0};
+  unsigned char *aKnownOrder = 0;  /* with order=: order has a known amount */
+  int nKnownOrder = 0;
+  int nCustAlloc = 0;
+  int eMethod, rc, i, n;
+  int *aSorted = 0;
+  double *aVal = 0;
+  const char *zScheme;
+
+  p = sqlite3_malloc64(sizeof(*p));
+  if( p==0 ) return SQLITE_NOMEM;
+  memset(p, 0, sizeof(*p));
+
+  rc = rfmScoringOptions(pOpts, &p->nBin, &eMethod, apBreak, anBreak, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = segOptsEnum(pOpts, "monetary", azMonetary, 0, &p->bAverage, pzErr);
+  }
+  if( rc==SQLITE_OK ){
+    zScheme = segOptsGet(pOpts, "scheme");
+    rc = segSchemeLoad(db, zScheme ? zScheme : "standard", pOpts->zFunc,
+                       &p->pScheme, pzErr);
+  }
+  if( rc==SQLITE_OK ){
+    rc = segSourceOpen(&p->src, db, pOpts, segStdColumns, 3, pzErr);
+  }
+
+  /* One pass over the source */
+  while( rc==SQLITE_OK ){
+    SegRow *r = &p->src.row;
+    RfmCust *c;
+    rc = segSourceNext(&p->src, pzErr);
+    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
+    if( rc!=SQLITE_ROW ) break;
+    rc = SQLITE_OK;
+    if( r->iCust>=nCustAlloc ){
+      int nNew = nCustAlloc ? nCustAlloc*2 : 1024;
+      RfmCust *aNew = sqlite3_realloc64(p->aCust, sizeof(RfmCust)*(u64)nNew);
+      if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
+      p->aCust = aNew;
+      nCustAlloc = nNew;
+    }
+    c = &p->aCust[r->iCust];
+    if( r->bNewCust ){
+      memset(c, 0, sizeof(*c));
+    }
+    if( r->eAmount==SEG_AMT_KNOWN ) segSumAdd(&c->sum, r->rAmount);
+    if( !r->bOrder ) continue;
+    if( c->nOrder==0 ){
+      c->iFirst = c->iLast = r->iDay;
+    }else{
+      if( r->iDay<c->iFirst ) c->iFirst = r->iDay;
+      if( r->iDay>c->iLast ) c->iLast = r->iDay;
+    }
+    if( r->bNewOrder ) c->nOrder++;
+    if( r->eAmount==SEG_AMT_KNOWN ){
+      if( r->iOrder<0 ){
+        c->nKnown++;
+      }else{
+        if( r->iOrder>=nKnownOrder ){
+          int nNew = nKnownOrder ? nKnownOrder*2 : 1024;
+          unsigned char *aNew;
+          while( nNew<=r->iOrder ) nNew *= 2;
+          aNew = sqlite3_realloc64(aKnownOrder, nNew);
+          if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
+          memset(aNew+nKnownOrder, 0, nNew-nKnownOrder);
+          aKnownOrder = aNew;
+          nKnownOrder = nNew;
+        }
+        if( !aKnownOrder[r->iOrder] ){
+          aKnownOrder[r->iOrder] = 1;
+          c->nKnown++;
+        }
+      }
+    }
+  }
+  sqlite3_free(aKnownOrder);
+  if( rc ) goto rfm_error;
+
+  /* Output customers (those with an order), in customer order */
+  segSourceAsOf(&p->src, &p->iAsOf);
+  rc = segMapSorted(&p->src.cust, &aSorted);
+  if( rc ) goto rfm_error;
+  n = 0;
+  for(i=0; i<p->src.cust.nKey; i++){
+    RfmCust *c = &p->aCust[aSorted[i]];
+    if( c->nOrder==0 ) continue;
+    if( isinf(segSumValue(&c->sum)) || isnan(segSumValue(&c->sum)) ){
+      sqlite3_str *pStr = sqlite3_str_new(0);
+      char *zCust;
+      SegValue *k = &p->src.cust.aKey[aSorted[i]];
+      if( k->eType==SQLITE_INTEGER ) sqlite3_str_appendf(pStr, "%lld", k->u.i);
+      else if( k->eType==SQLITE_FLOAT ) sqlite3_str_appendf(pStr, "%!.15g", k->u.r);
+      else if( k->eType==SQLITE_TEXT ) sqlite3_str_appendf(pStr, "'%.*q'", k->n, k->u.z);
+      else sqlite3_str_appendall(pStr, "(blob)");
+      zCust = sqlite3_str_finish(pStr);
+      if( zCust==0 ){ rc = SQLITE_NOMEM; goto rfm_error; }
+      *pzErr = segOptsError(pOpts, "monetary overflows for customer %s", zCust);
+      sqlite3_free(zCust);
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+      goto rfm_error;
+    }
+    aSorted[n++] = aSorted[i];
+  }
+  p->aOut = aSorted;
+  aSorted = 0;
+  p->nOut = n;
+
+  /* Scores */
+  p->aR = sqlite3_malloc64(3*(u64)(n+1));
+  aVal = sqlite3_malloc64(sizeof(double)*(u64)(n+1));
+  if( p->aR==0 || aVal==0 ){ rc = SQLITE_NOMEM; goto rfm_error; }
+  p->aF = p->aR + n;
+  p->aM = p->aF + n;
+  for(i=0; i<n; i++) aVal[i] = (double)(p->iAsOf - p->aCust[p->aOut[i]].iLast);
+  rc = segScore(aVal, n, 0, p->nBin, apBreak[0] ? SEG_METHOD_BREAKS : eMethod,
+                1, apBreak[0], anBreak[0], p->aR);
+  if( rc ) goto rfm_error;
+  for(i=0; i<n; i++) aVal[i] = (double)p->aCust[p->aOut[i]].nOrder;
+  rc = segScore(aVal, n, 0, p->nBin, apBreak[1] ? SEG_METHOD_BREAKS : eMethod,
+                0, apBreak[1], anBreak[1], p->aF);
+  if( rc ) goto rfm_error;
+  for(i=0; i<n; i++){
+    RfmCust *c = &p->aCust[p->aOut[i]];
+    if( !p->bAverage ){
+      aVal[i] = segSumValue(&c->sum);
+    }else{
+      aVal[i] = c->nKnown ? segSumValue(&c->sum)/(double)c->nKnown : NAN;
+    }
+  }
+  rc = segScore(aVal, n, 0, p->nBin, apBreak[2] ? SEG_METHOD_BREAKS : eMethod,
+                0, apBreak[2], anBreak[2], p->aM);
+  if( rc ) goto rfm_error;
+
+  sqlite3_free(aVal);
+  for(i=0; i<3; i++) sqlite3_free(apBreak[i]);
+  pRes->nRow = n;
+  pRes->pData = p;
+  pRes->xColumn = rfmColumn;
+  pRes->xFree = rfmFree;
+  return SQLITE_OK;
+
+rfm_error:
+  sqlite3_free(aVal);
+  sqlite3_free(aSorted);
+  for(i=0; i<3; i++) sqlite3_free(apBreak[i]);
+  rfmFree(p);
+  return rc;
+}
+
+static const char *const azRfmOpt[] = {
+  SEG_SOURCE_OPTIONS,
+  "bins", "method", "monetary", "r_breaks", "f_breaks", "m_breaks", "scheme",
+  0
+};
+
+static const SegModuleSpec rfmModule = {
+  "rfm_score",
+  "customer,first_date,last_date,recency_days,frequency,monetary,"
+  "avg_order_value,r,f,m,rfm,segment",
+  azRfmOpt, 0, rfmCompute
+};
 
 int segmentRegisterRfm(sqlite3 *db, char **pzErr){
-  (void)db; (void)pzErr;
-  return SQLITE_OK;
+  return segRegisterModule(db, &rfmModule, pzErr);
 }

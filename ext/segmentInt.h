@@ -182,6 +182,8 @@ int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
                int *pbNew);
 /* Indexes 0..nKey-1 sorted by key as ORDER BY sorts; sqlite3_malloc'd. */
 int segMapSorted(const SegMap *p, int **paIdx);
+/* Stable merge sort of an index array with a comparison callback. */
+int segSortIdx(int *a, int n, int (*xCmp)(void*, int, int), void *pCtx);
 
 /************************************************************************
 ** Table-valued functions (vtab.c).

@@ -1,7 +1,531 @@
-/* source.c: (to be written) */
+/*
+** source.c: the one source reader, and source_stats().
+**
+** Every table-valued function over a transaction or event table reads it
+** here (DESIGN.md section 2):
+**
+**   1. The source is the option source= (or the bare 1st argument): a table
+**      or view, `schema.table` when `schema` is an attached database,
+**      otherwise the whole text is the table name.  It is always quoted as
+**      an identifier; no SQL text is ever taken from the user.
+**   2. Columns come from their options (customer=, date=, amount=, order=
+**      and the function's own) or, when absent, from the first present of
+**      the usual names.  A column that cannot be found is an error that
+**      lists the source's columns and the option to add.  Only the needed
+**      columns are read, in one pass.
+**   3. Each row is, in this order: skipped as null_customer, null_date,
+**      bad_date (an error unless on_error=skip), bad_amount (likewise),
+**      after_as_of (a day after as_of= or before since=); or used.
+**      Errors name the column, the value and the row (rowid, or `row N`,
+**      the 1-based position in the scan, for views and WITHOUT ROWID
+**      tables).
+**   4. Used rows with amount < 0 are refunds: not orders.  Other used rows
+**      are orders; with order=, rows sharing an order id within a customer
+**      are one order (a NULL id is an order of its own).
+**   5. Customers are grouped as GROUP BY groups them (SegMap).
+**   6. as_of defaults to the latest day of the usable rows (non-NULL
+**      customer, valid date).
+**   7. Interrupts and progress handlers stop the scan: the inner
+**      statement runs on the caller's connection.
+**
+** source_stats(source, options...) returns one row describing what the
+** reader read and skipped: rows, used, null_customer, null_date, bad_date,
+** bad_amount, after_as_of, refunds, refund_only, customers, first_date,
+** last_date, as_of.  rows = used + the skipped counts.
+*/
 #include "segmentInt.h"
+#include <string.h>
+
+static const char *const azAutoCustomer[] = { "customer_id", "customer", 0 };
+static const char *const azAutoDate[] = {
+  "ordered_at", "order_date", "date", "created_at", 0
+};
+static const char *const azAutoAmount[] = { "amount", "total", "revenue", 0 };
+
+const SegColumn segStdColumns[3] = {
+  { "customer", azAutoCustomer, SEG_COL_VALUE,  1 },
+  { "date",     azAutoDate,     SEG_COL_DATE,   1 },
+  { "amount",   azAutoAmount,   SEG_COL_AMOUNT, 1 },
+};
+
+#define SRC_ERR(p, pzErr, ...) \
+  (*(pzErr) = segOptsError((p)->pOpts, __VA_ARGS__), \
+   *(pzErr) ? SQLITE_ERROR : SQLITE_NOMEM)
+
+/* Is zName an attached schema of db? */
+static int segIsSchema(sqlite3 *db, const char *zName, int nName){
+  sqlite3_stmt *pStmt = 0;
+  int bFound = 0;
+  if( sqlite3_prepare_v2(db, "PRAGMA database_list", -1, &pStmt, 0) ){
+    return 0;
+  }
+  while( !bFound && sqlite3_step(pStmt)==SQLITE_ROW ){
+    const char *z = (const char*)sqlite3_column_text(pStmt, 1);
+    if( z && (int)strlen(z)==nName && sqlite3_strnicmp(z, zName, nName)==0 ){
+      bFound = 1;
+    }
+  }
+  sqlite3_finalize(pStmt);
+  return bFound;
+}
+
+/* The column list of a statement, for messages. */
+static char *segColumnList(sqlite3_stmt *pStmt){
+  sqlite3_str *pStr = sqlite3_str_new(0);
+  int i, n = sqlite3_column_count(pStmt);
+  for(i=0; i<n; i++){
+    const char *z = sqlite3_column_name(pStmt, i);
+    sqlite3_str_appendf(pStr, "%s%s", i ? ", " : "", z ? z : "?");
+  }
+  return sqlite3_str_finish(pStr);
+}
+
+static int segFindColumn(sqlite3_stmt *pStmt, const char *zName){
+  int i, n = sqlite3_column_count(pStmt);
+  for(i=0; i<n; i++){
+    const char *z = sqlite3_column_name(pStmt, i);
+    if( z && sqlite3_stricmp(z, zName)==0 ) return i;
+  }
+  return -1;
+}
+
+int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
+                  const SegColumn *aCol, int nCol, char **pzErr){
+  const char *zSrc = segOptsGet(pOpts, "source");
+  const char *zDot;
+  sqlite3_stmt *pAll = 0;
+  sqlite3_str *pStr;
+  char *zSql;
+  int rc, i, iSkip = 0, nNum;
+  const char *zDisplay;
+  static const char *const azOnError[] = { "error", "skip", 0 };
+
+  memset(p, 0, sizeof(*p));
+  p->db = db;
+  p->pOpts = pOpts;
+  p->aCol = aCol;
+  p->nCol = nCol;
+  p->iOrderCol = -1;
+  segMapInit(&p->cust);
+  segMapInit(&p->orders);
+  if( zSrc==0 ){
+    return SRC_ERR(p, pzErr, "no source: give a table or view name as "
+                             "1st argument or source=");
+  }
+
+  /* 1. The table, quoted */
+  zDot = strchr(zSrc, '.');
+  if( zDot && segIsSchema(db, zSrc, (int)(zDot-zSrc)) ){
+    char *zSchema = sqlite3_mprintf("%.*s", (int)(zDot-zSrc), zSrc);
+    p->zTable = zSchema ? sqlite3_mprintf("\"%w\".\"%w\"", zSchema, zDot+1) : 0;
+    sqlite3_free(zSchema);
+  }else{
+    p->zTable = sqlite3_mprintf("\"%w\"", zSrc);
+  }
+  if( p->zTable==0 ) return SQLITE_NOMEM;
+  zDisplay = zSrc;
+
+  zSql = sqlite3_mprintf("SELECT * FROM %s", p->zTable);
+  if( zSql==0 ) return SQLITE_NOMEM;
+  rc = sqlite3_prepare_v2(db, zSql, -1, &pAll, 0);
+  sqlite3_free(zSql);
+  if( rc!=SQLITE_OK ){
+    const char *zMsg = sqlite3_errmsg(db);
+    if( rc==SQLITE_NOMEM ) return rc;
+    if( strncmp(zMsg, "no such table", 13)==0 ){
+      return SRC_ERR(p, pzErr, "no such table or view: %s", zDisplay);
+    }
+    return SRC_ERR(p, pzErr, "cannot read %s: %s", zDisplay, zMsg);
+  }
+
+  /* 2. Columns */
+  p->aiCol = sqlite3_malloc64(sizeof(int)*(nCol+1));
+  if( p->aiCol==0 ){ rc = SQLITE_NOMEM; goto open_done; }
+  for(i=0; i<nCol; i++){
+    const char *zOpt = segOptsGet(pOpts, aCol[i].zOpt);
+    int iFound = -1;
+    if( zOpt ){
+      iFound = segFindColumn(pAll, zOpt);
+      if( iFound<0 ){
+        char *zList = segColumnList(pAll);
+        rc = SRC_ERR(p, pzErr, "no column '%s' in %s (columns: %s)",
+                     zOpt, zDisplay, zList ? zList : "");
+        sqlite3_free(zList);
+        goto open_done;
+      }
+    }else if( aCol[i].azAuto ){
+      int k;
+      for(k=0; iFound<0 && aCol[i].azAuto[k]; k++){
+        iFound = segFindColumn(pAll, aCol[i].azAuto[k]);
+      }
+      if( iFound<0 && aCol[i].bRequired ){
+        char *zList = segColumnList(pAll);
+        rc = SRC_ERR(p, pzErr, "cannot find the %s column of %s "
+                     "(columns: %s); add the option %s=COLUMN",
+                     aCol[i].zOpt, zDisplay, zList ? zList : "",
+                     aCol[i].zOpt);
+        sqlite3_free(zList);
+        goto open_done;
+      }
+    }else if( aCol[i].bRequired ){
+      char *zList = segColumnList(pAll);
+      rc = SRC_ERR(p, pzErr, "the option %s=COLUMN is required "
+                   "(columns of %s: %s)", aCol[i].zOpt, zDisplay,
+                   zList ? zList : "");
+      sqlite3_free(zList);
+      goto open_done;
+    }
+    p->aiCol[i] = iFound;
+  }
+  {
+    const char *zOrder = segOptsGet(pOpts, "order");
+    if( zOrder ){
+      p->iOrderCol = segFindColumn(pAll, zOrder);
+      if( p->iOrderCol<0 ){
+        char *zList = segColumnList(pAll);
+        rc = SRC_ERR(p, pzErr, "no column '%s' in %s (columns: %s)",
+                     zOrder, zDisplay, zList ? zList : "");
+        sqlite3_free(zList);
+        goto open_done;
+      }
+    }
+  }
+
+  /* 3. Options of the window and of bad rows */
+  rc = segOptsDay(pOpts, "as_of", &p->iAsOfDay, &p->bAsOf, pzErr);
+  if( rc ) goto open_done;
+  rc = segOptsDay(pOpts, "since", &p->iSinceDay, &p->bSince, pzErr);
+  if( rc ) goto open_done;
+  if( p->bAsOf && p->bSince && p->iSinceDay>p->iAsOfDay ){
+    rc = SRC_ERR(p, pzErr, "since= is later than as_of=");
+    goto open_done;
+  }
+  rc = segOptsEnum(pOpts, "on_error", azOnError, 0, &p->bSkipErrors, pzErr);
+  if( rc ) goto open_done;
+
+  /* 4. The scan: rowid (when there is one), then each role, then order */
+  for(iSkip=0; iSkip<2; iSkip++){
+    pStr = sqlite3_str_new(db);
+    sqlite3_str_appendall(pStr, iSkip==0 ? "SELECT rowid" : "SELECT NULL");
+    for(i=0; i<nCol; i++){
+      if( p->aiCol[i]>=0 ){
+        sqlite3_str_appendf(pStr, ", \"%w\"",
+                            sqlite3_column_name(pAll, p->aiCol[i]));
+      }else{
+        sqlite3_str_appendall(pStr, ", NULL");
+      }
+    }
+    if( p->iOrderCol>=0 ){
+      sqlite3_str_appendf(pStr, ", \"%w\"",
+                          sqlite3_column_name(pAll, p->iOrderCol));
+    }
+    sqlite3_str_appendf(pStr, " FROM %s", p->zTable);
+    zSql = sqlite3_str_finish(pStr);
+    if( zSql==0 ){ rc = SQLITE_NOMEM; goto open_done; }
+    rc = sqlite3_prepare_v2(db, zSql, -1, &p->pStmt, 0);
+    sqlite3_free(zSql);
+    if( rc==SQLITE_OK ) break;
+    if( rc==SQLITE_NOMEM ) goto open_done;
+  }
+  if( rc!=SQLITE_OK ){
+    rc = SRC_ERR(p, pzErr, "cannot read %s: %s", zDisplay, sqlite3_errmsg(db));
+    goto open_done;
+  }
+  p->bHasRowid = (iSkip==0);
+
+  nNum = nCol+1;
+  p->apVal = sqlite3_malloc64(sizeof(sqlite3_value*)*nNum);
+  p->aNum = sqlite3_malloc64(sizeof(double)*nNum);
+  p->aNumKnown = sqlite3_malloc64(sizeof(int)*nNum);
+  p->aMs = sqlite3_malloc64(sizeof(i64)*nNum);
+  p->aMsKnown = sqlite3_malloc64(sizeof(int)*nNum);
+  if( !p->apVal || !p->aNum || !p->aNumKnown || !p->aMs || !p->aMsKnown ){
+    rc = SQLITE_NOMEM;
+    goto open_done;
+  }
+  memset(p->apVal, 0, sizeof(sqlite3_value*)*nNum);
+  memset(p->aNum, 0, sizeof(double)*nNum);
+  memset(p->aNumKnown, 0, sizeof(int)*nNum);
+  memset(p->aMs, 0, sizeof(i64)*nNum);
+  memset(p->aMsKnown, 0, sizeof(int)*nNum);
+  p->row.apVal = p->apVal;
+  p->row.aNum = p->aNum;
+  p->row.aNumKnown = p->aNumKnown;
+  p->row.aMs = p->aMs;
+  p->row.aMsKnown = p->aMsKnown;
+
+open_done:
+  sqlite3_finalize(pAll);
+  return rc;
+}
+
+void segSourceClose(SegSource *p){
+  sqlite3_finalize(p->pStmt);
+  p->pStmt = 0;
+  sqlite3_free(p->aiCol);
+  sqlite3_free(p->apVal);
+  sqlite3_free(p->aNum);
+  sqlite3_free(p->aNumKnown);
+  sqlite3_free(p->aMs);
+  sqlite3_free(p->aMsKnown);
+  sqlite3_free(p->zTable);
+  segMapFree(&p->cust);
+  segMapFree(&p->orders);
+  p->aiCol = 0;
+  p->apVal = 0;
+  p->aNum = 0;
+  p->aNumKnown = 0;
+  p->aMs = 0;
+  p->aMsKnown = 0;
+  p->zTable = 0;
+}
+
+/* "(rowid 12)" or "(row 12)" */
+static char *segRowName(SegSource *p){
+  return sqlite3_mprintf(p->bHasRowid ? "rowid %lld" : "row %lld",
+                         p->row.iRowid);
+}
+
+/* The error for a bad value in column iCol of the statement. */
+static int segBadValue(SegSource *p, int iStmtCol, const char *zWhat,
+                       char **pzErr){
+  sqlite3_value *pVal = sqlite3_column_value(p->pStmt, iStmtCol);
+  const char *zCol = sqlite3_column_name(p->pStmt, iStmtCol);
+  char *zRow = segRowName(p);
+  char *zVal;
+  int rc;
+  if( zRow==0 ) return SQLITE_NOMEM;
+  if( sqlite3_value_type(pVal)==SQLITE_BLOB ){
+    zVal = sqlite3_mprintf("a blob");
+  }else{
+    const char *z = (const char*)sqlite3_value_text(pVal);
+    zVal = sqlite3_mprintf("'%.60s'", z ? z : "");
+  }
+  if( zVal==0 ){ sqlite3_free(zRow); return SQLITE_NOMEM; }
+  rc = SRC_ERR(p, pzErr, "cannot parse %s %s in column %s (%s)",
+               zWhat, zVal, zCol ? zCol : "?", zRow);
+  sqlite3_free(zRow);
+  sqlite3_free(zVal);
+  return rc;
+}
+
+int segSourceNext(SegSource *p, char **pzErr){
+  SegRow *pRow = &p->row;
+  SegStats *st = &p->st;
+  sqlite3_stmt *pStmt = p->pStmt;
+  int rc, i;
+  while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
+    sqlite3_value *pCust, *pDate;
+    int eDate, iDay, bBad = 0;
+    i64 iMs;
+    st->nRows++;
+    p->iPos++;
+    pRow->iRowid = p->bHasRowid ? sqlite3_column_int64(pStmt, 0) : p->iPos;
+    pCust = sqlite3_column_value(pStmt, 1);
+    if( sqlite3_value_type(pCust)==SQLITE_NULL ){
+      st->nNullCustomer++;
+      continue;
+    }
+    pDate = sqlite3_column_value(pStmt, 2);
+    eDate = segDateFromValue(pDate, &iMs);
+    if( eDate==SEG_DATE_NULL ){
+      st->nNullDate++;
+      continue;
+    }
+    if( eDate==SEG_DATE_BAD ){
+      if( sqlite3_errcode(p->db)==SQLITE_NOMEM ) return SQLITE_NOMEM;
+      if( p->bSkipErrors ){ st->nBadDate++; continue; }
+      return segBadValue(p, 2, "date", pzErr);
+    }
+    iDay = segDayOfMs(iMs);
+    if( !st->bAnyDay || iDay>st->iMaxDay ) st->iMaxDay = iDay;
+    if( !st->bAnyDay || iDay<st->iMinDay ) st->iMinDay = iDay;
+    st->bAnyDay = 1;
+    /* Other roles: amounts and dates */
+    pRow->eAmount = SEG_AMT_NULL;
+    for(i=2; i<p->nCol && !bBad; i++){
+      sqlite3_value *pV = sqlite3_column_value(pStmt, i+1);
+      p->apVal[i] = pV;
+      if( p->aCol[i].eKind==SEG_COL_AMOUNT ){
+        int e = segAmountFromValue(pV, &p->aNum[i]);
+        if( e<0 ){
+          if( sqlite3_errcode(p->db)==SQLITE_NOMEM ) return SQLITE_NOMEM;
+          if( p->bSkipErrors ){ bBad = 1; break; }
+          return segBadValue(p, i+1, i==2 ? "amount" : "number", pzErr);
+        }
+        p->aNumKnown[i] = (e==SEG_AMT_KNOWN);
+        if( i==2 ){
+          pRow->eAmount = e;
+          pRow->rAmount = e==SEG_AMT_KNOWN ? p->aNum[i] : 0.0;
+        }
+      }else if( p->aCol[i].eKind==SEG_COL_DATE ){
+        int e = segDateFromValue(pV, &p->aMs[i]);
+        if( e==SEG_DATE_BAD ){
+          if( p->bSkipErrors ){ bBad = 1; break; }
+          return segBadValue(p, i+1, "date", pzErr);
+        }
+        p->aMsKnown[i] = (e==SEG_DATE_OK);
+      }
+    }
+    if( bBad ){
+      st->nBadAmount++;
+      continue;
+    }
+    if( (p->bSince && iDay<p->iSinceDay) || (p->bAsOf && iDay>p->iAsOfDay) ){
+      st->nAfterAsOf++;
+      continue;
+    }
+    /* A used row */
+    st->nUsed++;
+    p->apVal[0] = pCust;
+    p->apVal[1] = pDate;
+    pRow->iMs = iMs;
+    pRow->iDay = iDay;
+    rc = segMapFind(&p->cust, pCust, 0, &pRow->iCust, &pRow->bNewCust);
+    if( rc ) return rc;
+    pRow->bRefund = pRow->eAmount==SEG_AMT_KNOWN && pRow->rAmount<0.0;
+    pRow->bOrder = !pRow->bRefund;
+    pRow->iOrder = -1;
+    pRow->bNewOrder = pRow->bOrder;
+    if( pRow->bRefund ){
+      st->nRefunds++;
+    }else{
+      if( st->nOrderRows==0 || iDay<st->iFirstOrderDay ) st->iFirstOrderDay = iDay;
+      if( st->nOrderRows==0 || iDay>st->iLastOrderDay ) st->iLastOrderDay = iDay;
+      st->nOrderRows++;
+      if( p->iOrderCol>=0 ){
+        sqlite3_value *pOrd = sqlite3_column_value(pStmt, p->nCol+1);
+        if( sqlite3_value_type(pOrd)!=SQLITE_NULL ){
+          rc = segMapFind(&p->orders, pOrd, pRow->iCust, &pRow->iOrder,
+                          &pRow->bNewOrder);
+          if( rc ) return rc;
+        }
+      }
+    }
+    return SQLITE_ROW;
+  }
+  if( rc==SQLITE_DONE ) return SQLITE_DONE;
+  if( rc==SQLITE_NOMEM ) return rc;
+  *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+  return rc;
+}
+
+int segSourceAsOf(SegSource *p, int *piDay){
+  if( p->bAsOf ){ *piDay = p->iAsOfDay; return 1; }
+  if( p->st.bAnyDay ){ *piDay = p->st.iMaxDay; return 1; }
+  return 0;
+}
+
+/**************************************************************************
+** source_stats()
+*/
+typedef struct StatsResult StatsResult;
+struct StatsResult {
+  SegStats st;
+  i64 nRefundOnly;
+  i64 nCustomers;
+  int bAsOf;
+  int iAsOf;
+};
+
+static int statsColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
+  StatsResult *p = (StatsResult*)pData;
+  char zDay[16];
+  (void)iRow;
+  switch( iCol ){
+    case 0: sqlite3_result_int64(ctx, p->st.nRows); break;
+    case 1: sqlite3_result_int64(ctx, p->st.nUsed); break;
+    case 2: sqlite3_result_int64(ctx, p->st.nNullCustomer); break;
+    case 3: sqlite3_result_int64(ctx, p->st.nNullDate); break;
+    case 4: sqlite3_result_int64(ctx, p->st.nBadDate); break;
+    case 5: sqlite3_result_int64(ctx, p->st.nBadAmount); break;
+    case 6: sqlite3_result_int64(ctx, p->st.nAfterAsOf); break;
+    case 7: sqlite3_result_int64(ctx, p->st.nRefunds); break;
+    case 8: sqlite3_result_int64(ctx, p->nRefundOnly); break;
+    case 9: sqlite3_result_int64(ctx, p->nCustomers); break;
+    case 10:
+    case 11:
+      if( p->st.nOrderRows ){
+        segFormatDay(iCol==10 ? p->st.iFirstOrderDay : p->st.iLastOrderDay,
+                     zDay);
+        sqlite3_result_text(ctx, zDay, -1, SQLITE_TRANSIENT);
+      }
+      break;
+    case 12:
+      if( p->bAsOf ){
+        segFormatDay(p->iAsOf, zDay);
+        sqlite3_result_text(ctx, zDay, -1, SQLITE_TRANSIENT);
+      }
+      break;
+  }
+  return SQLITE_OK;
+}
+
+static void statsFree(void *pData){
+  sqlite3_free(pData);
+}
+
+static int statsCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
+                        char **pzErr){
+  SegColumn aCol[3];
+  SegSource src;
+  StatsResult *pOut;
+  unsigned char *aFlag = 0;      /* bit 1: has order, bit 2: has refund */
+  int nFlag = 0;
+  int rc, i;
+  memcpy(aCol, segStdColumns, sizeof(aCol));
+  aCol[2].bRequired = 0;          /* amounts are optional here */
+  rc = segSourceOpen(&src, db, pOpts, aCol, 3, pzErr);
+  while( rc==SQLITE_OK ){
+    rc = segSourceNext(&src, pzErr);
+    if( rc==SQLITE_ROW ){
+      if( src.row.iCust>=nFlag ){
+        int nNew = nFlag ? nFlag*2 : 1024;
+        unsigned char *aNew = sqlite3_realloc64(aFlag, nNew);
+        if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
+        memset(aNew+nFlag, 0, nNew-nFlag);
+        aFlag = aNew;
+        nFlag = nNew;
+      }
+      aFlag[src.row.iCust] |= src.row.bOrder ? 1 : 2;
+      rc = SQLITE_OK;
+    }else if( rc==SQLITE_DONE ){
+      rc = SQLITE_OK;
+      break;
+    }
+  }
+  if( rc==SQLITE_OK ){
+    pOut = sqlite3_malloc64(sizeof(*pOut));
+    if( pOut==0 ){
+      rc = SQLITE_NOMEM;
+    }else{
+      memset(pOut, 0, sizeof(*pOut));
+      pOut->st = src.st;
+      for(i=0; i<src.cust.nKey; i++){
+        if( aFlag[i] & 1 ) pOut->nCustomers++;
+        else pOut->nRefundOnly++;
+      }
+      pOut->bAsOf = segSourceAsOf(&src, &pOut->iAsOf);
+      pRes->nRow = 1;
+      pRes->pData = pOut;
+      pRes->xColumn = statsColumn;
+      pRes->xFree = statsFree;
+    }
+  }
+  sqlite3_free(aFlag);
+  segSourceClose(&src);
+  return rc;
+}
+
+static const char *const azStatsOpt[] = { SEG_SOURCE_OPTIONS, 0 };
+
+static const SegModuleSpec statsModule = {
+  "source_stats",
+  "rows,used,null_customer,null_date,bad_date,bad_amount,after_as_of,"
+  "refunds,refund_only,customers,first_date,last_date,as_of",
+  azStatsOpt, 0, statsCompute
+};
 
 int segmentRegisterSource(sqlite3 *db, char **pzErr){
-  (void)db; (void)pzErr;
-  return SQLITE_OK;
+  return segRegisterModule(db, &statsModule, pzErr);
 }

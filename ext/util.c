@@ -1,0 +1,794 @@
+/*
+** util.c: the pieces every other file shares, each written once.
+**
+** 1. Dates.  segDateFromValue() is the only date parser of libsegment
+**    (DESIGN.md section 2, detail 1):
+**      1.1 TEXT: YYYY-MM-DD, optionally followed by 'T' or one space and
+**          HH:MM, HH:MM:SS or HH:MM:SS.f (one or more fraction digits; the
+**          first three are kept), then optionally 'Z' or +HH:MM / -HH:MM
+**          (only after a time; converted to UTC).  Month 1-12, day valid for
+**          its month and year, hour 0-23, minute and second 0-59.  Nothing
+**          else: no surrounding spaces, no numeric text, no other forms.
+**      1.2 REAL: a julian day in [0, 5373484.5).
+**      1.3 INTEGER: unix seconds that map into that range.
+**      1.4 NULL is SEG_DATE_NULL; every other value is SEG_DATE_BAD.
+**    A day is the UTC calendar day as a julian day number.
+**
+** 2. Options.  segOptsAdd() is the only parser of table-valued-function
+**    arguments (detail 6): keys and method names case-insensitive, spaces
+**    around keys, '=' and values ignored, only the first argument may be a
+**    bare source, unknown and repeated options are errors, quoted values of
+**    the CREATE VIRTUAL TABLE form are dequoted.
+**
+** 3. Values.  SegValue and SegMap group and order values exactly as
+**    SQLite's GROUP BY and ORDER BY do under BINARY collation (detail 5):
+**    1 and 1.0 are one key, 1 and '1' are two; NULL < numbers < text <
+**    blob; integers and reals compared exactly.
+**
+** 4. Amounts (detail 4) and compensated sums.
+*/
+#include "segmentInt.h"
+#include <string.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <math.h>
+
+/**************************************************************************
+** 1. Dates
+*/
+#define SEG_MS_MAX ((i64)537348450*(i64)864000)   /* 5373484.5 days in ms */
+#define SEG_UNIX_EPOCH_MS ((i64)210866760000000)  /* 1970-01-01 as iJD */
+
+int segDayFromYmd(int y, int m, int d){
+  int a = (14 - m)/12;
+  int yy = y + 4800 - a;
+  int mm = m + 12*a - 3;
+  return d + (153*mm + 2)/5 + 365*yy + yy/4 - yy/100 + yy/400 - 32045;
+}
+
+void segYmdFromDay(int iDay, int *pY, int *pM, int *pD){
+  int a = iDay + 32044;
+  int b = (4*a + 3)/146097;
+  int c = a - 146097*b/4;
+  int d = (4*c + 3)/1461;
+  int e = c - 1461*d/4;
+  int m = (5*e + 2)/153;
+  *pD = e - (153*m + 2)/5 + 1;
+  *pM = m + 3 - 12*(m/10);
+  *pY = 100*b + d - 4800 + m/10;
+}
+
+int segDaysInMonth(int y, int m){
+  static const unsigned char aDays[] = {31,28,31,30,31,30,31,31,30,31,30,31};
+  if( m==2 ){
+    int bLeap = (y%4==0 && y%100!=0) || y%400==0;
+    return 28 + bLeap;
+  }
+  return aDays[m-1];
+}
+
+int segWeekday(int iDay){
+  return iDay % 7;     /* julian day number 0 was a Monday */
+}
+
+void segFormatDay(int iDay, char *zBuf){
+  int y, m, d;
+  segYmdFromDay(iDay, &y, &m, &d);
+  sqlite3_snprintf(11, zBuf, "%04d-%02d-%02d", y, m, d);
+}
+
+int segDayOfMs(i64 iMs){
+  return (int)((iMs + SEG_MS_PER_DAY/2) / SEG_MS_PER_DAY);
+}
+
+/* Read exactly n digits at z; -1 if any is not a digit. */
+static int segDigits(const char *z, int n){
+  int v = 0, i;
+  for(i=0; i<n; i++){
+    if( z[i]<'0' || z[i]>'9' ) return -1;
+    v = v*10 + (z[i]-'0');
+  }
+  return v;
+}
+
+int segDateFromText(const char *z, int n, i64 *piMs){
+  int y, mo, d, h = 0, mi = 0, s = 0, ms = 0, i;
+  i64 iMs;
+  if( n<10 || z[4]!='-' || z[7]!='-' ) return SEG_DATE_BAD;
+  y = segDigits(z, 4);
+  mo = segDigits(z+5, 2);
+  d = segDigits(z+8, 2);
+  if( y<0 || mo<1 || mo>12 || d<1 ) return SEG_DATE_BAD;
+  if( d>segDaysInMonth(y, mo) ) return SEG_DATE_BAD;
+  i = 10;
+  iMs = ((i64)segDayFromYmd(y, mo, d))*SEG_MS_PER_DAY - SEG_MS_PER_DAY/2;
+  if( i<n ){
+    if( z[i]!='T' && z[i]!=' ' ) return SEG_DATE_BAD;
+    i++;
+    if( n-i<5 || z[i+2]!=':' ) return SEG_DATE_BAD;
+    h = segDigits(z+i, 2);
+    mi = segDigits(z+i+3, 2);
+    if( h<0 || h>23 || mi<0 || mi>59 ) return SEG_DATE_BAD;
+    i += 5;
+    if( i<n && z[i]==':' ){
+      if( n-i<3 ) return SEG_DATE_BAD;
+      s = segDigits(z+i+1, 2);
+      if( s<0 || s>59 ) return SEG_DATE_BAD;
+      i += 3;
+      if( i<n && z[i]=='.' ){
+        int nDigit = 0, scale = 100;
+        i++;
+        while( i<n && z[i]>='0' && z[i]<='9' ){
+          if( nDigit<3 ){ ms += (z[i]-'0')*scale; scale /= 10; }
+          nDigit++;
+          i++;
+        }
+        if( nDigit==0 ) return SEG_DATE_BAD;
+      }
+    }
+    iMs += (i64)h*3600000 + (i64)mi*60000 + (i64)s*1000 + ms;
+    if( i<n ){
+      if( z[i]=='Z' ){
+        i++;
+      }else if( z[i]=='+' || z[i]=='-' ){
+        int oh, om;
+        if( n-i<6 || z[i+3]!=':' ) return SEG_DATE_BAD;
+        oh = segDigits(z+i+1, 2);
+        om = segDigits(z+i+4, 2);
+        if( oh<0 || oh>23 || om<0 || om>59 ) return SEG_DATE_BAD;
+        if( z[i]=='+' ){
+          iMs -= (i64)oh*3600000 + (i64)om*60000;
+        }else{
+          iMs += (i64)oh*3600000 + (i64)om*60000;
+        }
+        i += 6;
+      }
+    }
+  }
+  if( i!=n ) return SEG_DATE_BAD;
+  if( iMs<0 || iMs>=SEG_MS_MAX ) return SEG_DATE_BAD;
+  *piMs = iMs;
+  return SEG_DATE_OK;
+}
+
+int segDateFromValue(sqlite3_value *pVal, i64 *piMs){
+  switch( sqlite3_value_type(pVal) ){
+    case SQLITE_NULL:
+      return SEG_DATE_NULL;
+    case SQLITE_INTEGER: {
+      i64 v = sqlite3_value_int64(pVal);
+      /* unix seconds: -210866760000 .. 253402300799 */
+      if( v < -(SEG_UNIX_EPOCH_MS/1000) ) return SEG_DATE_BAD;
+      if( v >= (SEG_MS_MAX - SEG_UNIX_EPOCH_MS)/1000 ) return SEG_DATE_BAD;
+      *piMs = v*1000 + SEG_UNIX_EPOCH_MS;
+      return SEG_DATE_OK;
+    }
+    case SQLITE_FLOAT: {
+      double r = sqlite3_value_double(pVal);
+      if( !(r>=0.0 && r<5373484.5) ) return SEG_DATE_BAD;
+      *piMs = (i64)(r*86400000.0 + 0.5);
+      if( *piMs>=SEG_MS_MAX ) *piMs = SEG_MS_MAX-1;
+      return SEG_DATE_OK;
+    }
+    case SQLITE_TEXT: {
+      const char *z = (const char*)sqlite3_value_text(pVal);
+      if( z==0 ) return SEG_DATE_BAD;   /* OOM: reported by caller as bad */
+      return segDateFromText(z, sqlite3_value_bytes(pVal), piMs);
+    }
+    default:
+      return SEG_DATE_BAD;
+  }
+}
+
+/**************************************************************************
+** 4. Amounts and sums
+*/
+
+/* Is z[0..n-1] a decimal number (after trimming spaces)?  Sets *pr. */
+static int segParseNumber(const char *z, int n, double *pr){
+  int i = 0, nMant = 0;
+  char zBuf[64];
+  char *zEnd = 0;
+  double r;
+  while( n>0 && (z[n-1]==' ' || z[n-1]=='\t') ) n--;
+  while( i<n && (z[i]==' ' || z[i]=='\t') ) i++;
+  z += i; n -= i; i = 0;
+  if( n==0 || n>=(int)sizeof(zBuf) ) return 0;
+  if( z[i]=='+' || z[i]=='-' ) i++;
+  while( i<n && z[i]>='0' && z[i]<='9' ){ i++; nMant++; }
+  if( i<n && z[i]=='.' ){
+    i++;
+    while( i<n && z[i]>='0' && z[i]<='9' ){ i++; nMant++; }
+  }
+  if( nMant==0 ) return 0;
+  if( i<n && (z[i]=='e' || z[i]=='E') ){
+    int nExp = 0;
+    i++;
+    if( i<n && (z[i]=='+' || z[i]=='-') ) i++;
+    while( i<n && z[i]>='0' && z[i]<='9' ){ i++; nExp++; }
+    if( nExp==0 ) return 0;
+  }
+  if( i!=n ) return 0;
+  memcpy(zBuf, z, n);
+  zBuf[n] = 0;
+  r = strtod(zBuf, &zEnd);
+  if( zEnd!=zBuf+n ) return 0;
+  *pr = r;
+  return 1;
+}
+
+int segAmountFromValue(sqlite3_value *pVal, double *prOut){
+  switch( sqlite3_value_type(pVal) ){
+    case SQLITE_NULL:
+      return SEG_AMT_NULL;
+    case SQLITE_INTEGER:
+      *prOut = (double)sqlite3_value_int64(pVal);
+      return SEG_AMT_KNOWN;
+    case SQLITE_FLOAT: {
+      double r = sqlite3_value_double(pVal);
+      if( isinf(r) || isnan(r) ) return -1;
+      *prOut = r;
+      return SEG_AMT_KNOWN;
+    }
+    case SQLITE_TEXT: {
+      const char *z = (const char*)sqlite3_value_text(pVal);
+      int n = sqlite3_value_bytes(pVal);
+      double r;
+      if( z==0 ) return -1;
+      if( n==0 ) return SEG_AMT_NULL;
+      if( !segParseNumber(z, n, &r) || isinf(r) || isnan(r) ) return -1;
+      *prOut = r;
+      return SEG_AMT_KNOWN;
+    }
+    default:
+      return -1;
+  }
+}
+
+void segSumAdd(SegSum *p, double x){
+  double t = p->s + x;
+  if( fabs(p->s)>=fabs(x) ){
+    p->c += (p->s - t) + x;
+  }else{
+    p->c += (x - t) + p->s;
+  }
+  p->s = t;
+}
+
+double segSumValue(const SegSum *p){
+  return p->s + p->c;
+}
+
+/**************************************************************************
+** 2. Options
+*/
+int segOptsInit(SegOpts *p, const char *zFunc, const char *const *azName,
+                int bPositional){
+  int n = 0;
+  memset(p, 0, sizeof(*p));
+  while( azName[n] ) n++;
+  p->zFunc = zFunc;
+  p->azName = azName;
+  p->nName = n;
+  p->bPositional = bPositional;
+  p->azVal = sqlite3_malloc64(sizeof(char*)*(n+1));
+  if( p->azVal==0 ) return SQLITE_NOMEM;
+  memset(p->azVal, 0, sizeof(char*)*(n+1));
+  return SQLITE_OK;
+}
+
+void segOptsFree(SegOpts *p){
+  int i;
+  if( p->azVal ){
+    for(i=0; i<p->nName; i++) sqlite3_free(p->azVal[i]);
+    sqlite3_free(p->azVal);
+  }
+  p->azVal = 0;
+}
+
+char *segOptsError(const SegOpts *p, const char *zFmt, ...){
+  va_list ap;
+  char *zMsg, *zOut;
+  va_start(ap, zFmt);
+  zMsg = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  if( zMsg==0 ) return 0;
+  zOut = sqlite3_mprintf("%s(): %s", p->zFunc, zMsg);
+  sqlite3_free(zMsg);
+  return zOut;
+}
+
+static int segIsSpace(char c){
+  return c==' ' || c=='\t' || c=='\n' || c=='\r' || c=='\f' || c=='\v';
+}
+
+/* Copy z[0..n-1] trimmed; dequote if bDequote and quoted. */
+static char *segTrimCopy(const char *z, int n, int bDequote){
+  char *zOut;
+  while( n>0 && segIsSpace(z[0]) ){ z++; n--; }
+  while( n>0 && segIsSpace(z[n-1]) ) n--;
+  if( bDequote && n>=2
+   && ((z[0]=='\'' && z[n-1]=='\'') || (z[0]=='"' && z[n-1]=='"')
+       || (z[0]=='`' && z[n-1]=='`') || (z[0]=='[' && z[n-1]==']')) ){
+    char q = z[0]=='[' ? ']' : z[0];
+    int i, j = 0;
+    zOut = sqlite3_malloc64(n);
+    if( zOut==0 ) return 0;
+    for(i=1; i<n-1; i++){
+      zOut[j++] = z[i];
+      if( z[i]==q && q!=']' && i+1<n-1 && z[i+1]==q ) i++;
+    }
+    zOut[j] = 0;
+    return zOut;
+  }
+  zOut = sqlite3_malloc64(n+1);
+  if( zOut==0 ) return 0;
+  memcpy(zOut, z, n);
+  zOut[n] = 0;
+  return zOut;
+}
+
+static int segOptsIndex(const SegOpts *p, const char *zKey, int nKey){
+  int i;
+  for(i=0; i<p->nName; i++){
+    if( (int)strlen(p->azName[i])==nKey
+     && sqlite3_strnicmp(p->azName[i], zKey, nKey)==0 ){
+      return i;
+    }
+  }
+  return -1;
+}
+
+static char *segOptsList(const SegOpts *p){
+  sqlite3_str *pStr = sqlite3_str_new(0);
+  int i;
+  for(i=0; i<p->nName; i++){
+    sqlite3_str_appendf(pStr, "%s%s", i ? ", " : "", p->azName[i]);
+  }
+  return sqlite3_str_finish(pStr);
+}
+
+int segOptsAdd(SegOpts *p, const char *zArg, int bDequote, char **pzErr){
+  int iOpt = -1;
+  const char *zVal = zArg;
+  int nVal = (int)strlen(zArg);
+  char *zCopy;
+  if( p->bPositional ){
+    if( p->nArg>=p->nName ){
+      *pzErr = segOptsError(p, "too many arguments (at most %d)", p->nName);
+      return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+    iOpt = p->nArg;
+  }else{
+    const char *zEq = strchr(zArg, '=');
+    if( zEq ){
+      const char *zKey = zArg;
+      int nKey = (int)(zEq - zArg);
+      while( nKey>0 && segIsSpace(zKey[0]) ){ zKey++; nKey--; }
+      while( nKey>0 && segIsSpace(zKey[nKey-1]) ) nKey--;
+      iOpt = segOptsIndex(p, zKey, nKey);
+      if( iOpt<0 && p->nArg>0 ){
+        char *zList = segOptsList(p);
+        *pzErr = segOptsError(p, "unknown option '%.*s' (options: %s)",
+                              nKey, zKey, zList ? zList : "");
+        sqlite3_free(zList);
+        return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+      }
+      if( iOpt>=0 ){
+        zVal = zEq+1;
+        nVal = (int)strlen(zVal);
+      }
+    }
+    if( iOpt<0 ){
+      if( p->nArg>0 ){
+        char *zList = segOptsList(p);
+        *pzErr = segOptsError(p, "argument '%s' is not key=value (options: %s)",
+                              zArg, zList ? zList : "");
+        sqlite3_free(zList);
+        return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+      }
+      iOpt = segOptsIndex(p, "source", 6);
+      if( iOpt<0 ){
+        *pzErr = segOptsError(p, "argument '%s' is not key=value", zArg);
+        return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+      }
+    }
+  }
+  p->nArg++;
+  if( p->azVal[iOpt] ){
+    *pzErr = segOptsError(p, "more than one '%s' option", p->azName[iOpt]);
+    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  zCopy = segTrimCopy(zVal, nVal, bDequote);
+  if( zCopy==0 ) return SQLITE_NOMEM;
+  if( zCopy[0]==0 ){
+    sqlite3_free(zCopy);
+    *pzErr = segOptsError(p, "empty value for option '%s'", p->azName[iOpt]);
+    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  p->azVal[iOpt] = zCopy;
+  return SQLITE_OK;
+}
+
+const char *segOptsGet(const SegOpts *p, const char *zName){
+  int i = segOptsIndex(p, zName, (int)strlen(zName));
+  return i>=0 ? p->azVal[i] : 0;
+}
+
+#define SEG_OPT_ERROR(p, pzErr, ...) \
+  (*(pzErr) = segOptsError((p), __VA_ARGS__), *(pzErr) ? SQLITE_ERROR : SQLITE_NOMEM)
+
+int segOptsInt(const SegOpts *p, const char *zName, int iDefault,
+               int iMin, int iMax, int *piOut, char **pzErr){
+  const char *z = segOptsGet(p, zName);
+  i64 v = 0;
+  int i = 0;
+  if( z==0 ){ *piOut = iDefault; return SQLITE_OK; }
+  if( z[0]=='+' || z[0]=='-' ) i++;
+  if( z[i]==0 ) i = -1;
+  while( i>=0 && z[i] ){
+    if( z[i]<'0' || z[i]>'9' || v>1000000000 ){ i = -1; break; }
+    v = v*10 + (z[i]-'0');
+    i++;
+  }
+  if( i>=0 && z[0]=='-' ) v = -v;
+  if( i<0 || v<iMin || v>iMax ){
+    return SEG_OPT_ERROR(p, pzErr, "option '%s' must be an integer %d..%d, not '%s'",
+                         zName, iMin, iMax, z);
+  }
+  *piOut = (int)v;
+  return SQLITE_OK;
+}
+
+int segOptsDouble(const SegOpts *p, const char *zName, double rDefault,
+                  double rMin, double rMax, double *prOut, char **pzErr){
+  const char *z = segOptsGet(p, zName);
+  double r;
+  if( z==0 ){ *prOut = rDefault; return SQLITE_OK; }
+  if( !segParseNumber(z, (int)strlen(z), &r) || !(r>=rMin && r<=rMax) ){
+    return SEG_OPT_ERROR(p, pzErr, "option '%s' must be a number %!g..%!g, not '%s'",
+                         zName, rMin, rMax, z);
+  }
+  *prOut = r;
+  return SQLITE_OK;
+}
+
+int segOptsEnum(const SegOpts *p, const char *zName,
+                const char *const *azValue, int iDefault, int *piOut,
+                char **pzErr){
+  const char *z = segOptsGet(p, zName);
+  int i;
+  sqlite3_str *pStr;
+  char *zList;
+  if( z==0 ){ *piOut = iDefault; return SQLITE_OK; }
+  for(i=0; azValue[i]; i++){
+    if( sqlite3_stricmp(z, azValue[i])==0 ){ *piOut = i; return SQLITE_OK; }
+  }
+  pStr = sqlite3_str_new(0);
+  for(i=0; azValue[i]; i++){
+    sqlite3_str_appendf(pStr, "%s%s", i ? ", " : "", azValue[i]);
+  }
+  zList = sqlite3_str_finish(pStr);
+  if( zList==0 ) return SQLITE_NOMEM;
+  *pzErr = segOptsError(p, "unknown %s '%s' (%ss: %s)", zName, z, zName, zList);
+  sqlite3_free(zList);
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+int segOptsNumberList(const SegOpts *p, const char *zName, double **paOut,
+                      int *pnOut, char **pzErr){
+  const char *z = segOptsGet(p, zName);
+  double *a;
+  int n = 1, i, iStart;
+  *paOut = 0;
+  *pnOut = 0;
+  if( z==0 ) return SQLITE_OK;
+  for(i=0; z[i]; i++) if( z[i]==',' ) n++;
+  a = sqlite3_malloc64(sizeof(double)*n);
+  if( a==0 ) return SQLITE_NOMEM;
+  n = 0;
+  iStart = 0;
+  for(i=0; ; i++){
+    if( z[i]==',' || z[i]==0 ){
+      if( !segParseNumber(z+iStart, i-iStart, &a[n]) || isinf(a[n])
+       || (n>0 && !(a[n]>a[n-1])) ){
+        sqlite3_free(a);
+        return SEG_OPT_ERROR(p, pzErr,
+            "option '%s' must be ascending numbers separated by commas, not '%s'",
+            zName, z);
+      }
+      n++;
+      iStart = i+1;
+      if( z[i]==0 ) break;
+    }
+  }
+  *paOut = a;
+  *pnOut = n;
+  return SQLITE_OK;
+}
+
+int segOptsDay(const SegOpts *p, const char *zName, int *piDay, int *pbSet,
+               char **pzErr){
+  const char *z = segOptsGet(p, zName);
+  i64 iMs;
+  *pbSet = 0;
+  if( z==0 ) return SQLITE_OK;
+  if( segDateFromText(z, (int)strlen(z), &iMs)!=SEG_DATE_OK ){
+    return SEG_OPT_ERROR(p, pzErr, "cannot parse date '%s' in option %s", z, zName);
+  }
+  *piDay = segDayOfMs(iMs);
+  *pbSet = 1;
+  return SQLITE_OK;
+}
+
+/**************************************************************************
+** 3. Values and the value map
+*/
+
+/* Compare integer i with double r exactly: -1, 0, +1. */
+static int segIntFloatCompare(i64 i, double r){
+  i64 y;
+  double s;
+  if( r < -9223372036854775808.0 ) return +1;
+  if( r >= 9223372036854775808.0 ) return -1;
+  y = (i64)r;
+  if( i<y ) return -1;
+  if( i>y ) return +1;
+  s = (double)i;
+  if( s<r ) return -1;
+  if( s>r ) return +1;
+  return 0;
+}
+
+static int segTypeClass(int eType){
+  switch( eType ){
+    case SQLITE_NULL:    return 0;
+    case SQLITE_INTEGER:
+    case SQLITE_FLOAT:   return 1;
+    case SQLITE_TEXT:    return 2;
+    default:             return 3;
+  }
+}
+
+int segValueCompare(const SegValue *a, const SegValue *b){
+  int ca = segTypeClass(a->eType), cb = segTypeClass(b->eType);
+  if( ca!=cb ) return ca<cb ? -1 : +1;
+  if( ca==0 ) return 0;
+  if( ca==1 ){
+    if( a->eType==SQLITE_INTEGER && b->eType==SQLITE_INTEGER ){
+      return a->u.i<b->u.i ? -1 : (a->u.i>b->u.i);
+    }
+    if( a->eType==SQLITE_FLOAT && b->eType==SQLITE_FLOAT ){
+      return a->u.r<b->u.r ? -1 : (a->u.r>b->u.r);
+    }
+    if( a->eType==SQLITE_INTEGER ) return segIntFloatCompare(a->u.i, b->u.r);
+    return -segIntFloatCompare(b->u.i, a->u.r);
+  }else{
+    int n = a->n<b->n ? a->n : b->n;
+    int c = n>0 ? memcmp(a->u.z, b->u.z, n) : 0;
+    if( c ) return c<0 ? -1 : +1;
+    return a->n<b->n ? -1 : (a->n>b->n);
+  }
+}
+
+void segValueResult(sqlite3_context *ctx, const SegValue *p){
+  switch( p->eType ){
+    case SQLITE_INTEGER: sqlite3_result_int64(ctx, p->u.i); break;
+    case SQLITE_FLOAT:   sqlite3_result_double(ctx, p->u.r); break;
+    case SQLITE_TEXT:
+      sqlite3_result_text(ctx, p->u.z ? p->u.z : "", p->n, SQLITE_TRANSIENT);
+      break;
+    case SQLITE_BLOB:
+      sqlite3_result_blob(ctx, p->u.z ? p->u.z : "", p->n, SQLITE_TRANSIENT);
+      break;
+    default: sqlite3_result_null(ctx); break;
+  }
+}
+
+void segMapInit(SegMap *p){
+  memset(p, 0, sizeof(*p));
+}
+
+void segMapFree(SegMap *p){
+  int i;
+  for(i=0; i<p->nKey; i++){
+    if( p->aKey[i].eType==SQLITE_TEXT || p->aKey[i].eType==SQLITE_BLOB ){
+      sqlite3_free(p->aKey[i].u.z);
+    }
+  }
+  sqlite3_free(p->aKey);
+  sqlite3_free(p->aSalt);
+  sqlite3_free(p->aHash);
+  sqlite3_free(p->aSlot);
+  memset(p, 0, sizeof(*p));
+}
+
+static unsigned int segHashMix(u64 h){
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return (unsigned int)h;
+}
+
+/* Hash of a value consistent with SQLite's `=` (1 and 1.0 hash alike). */
+static unsigned int segValueHash(int eType, i64 iVal, double rVal,
+                                 const unsigned char *z, int n, int iSalt){
+  u64 h;
+  if( eType==SQLITE_FLOAT ){
+    if( rVal>=-9223372036854775808.0 && rVal<9223372036854775808.0
+     && (double)(i64)rVal==rVal ){
+      iVal = (i64)rVal;
+      eType = SQLITE_INTEGER;
+    }else{
+      memcpy(&h, &rVal, sizeof(h));
+      return segHashMix(h ^ 0x9e3779b97f4a7c15ULL ^ (u64)(unsigned)iSalt*31);
+    }
+  }
+  if( eType==SQLITE_INTEGER ){
+    return segHashMix((u64)iVal ^ ((u64)(unsigned)iSalt<<32));
+  }
+  h = 1469598103934665603ULL ^ (u64)eType ^ ((u64)(unsigned)iSalt<<20);
+  {
+    int i;
+    for(i=0; i<n; i++){ h ^= z[i]; h *= 1099511628211ULL; }
+  }
+  return segHashMix(h);
+}
+
+static int segMapGrowSlots(SegMap *p){
+  unsigned int nNew = p->nSlot ? p->nSlot*2 : 1024;
+  int *aNew = sqlite3_malloc64(sizeof(int)*(u64)nNew);
+  int i;
+  if( aNew==0 ) return SQLITE_NOMEM;
+  memset(aNew, 0, sizeof(int)*(u64)nNew);
+  for(i=0; i<p->nKey; i++){
+    unsigned int j = p->aHash[i] & (nNew-1);
+    while( aNew[j] ) j = (j+1) & (nNew-1);
+    aNew[j] = i+1;
+  }
+  sqlite3_free(p->aSlot);
+  p->aSlot = aNew;
+  p->nSlot = nNew;
+  return SQLITE_OK;
+}
+
+int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
+               int *pbNew){
+  int eType = sqlite3_value_type(pVal);
+  i64 iVal = 0;
+  double rVal = 0.0;
+  const unsigned char *z = 0;
+  int n = 0;
+  unsigned int h, j;
+  SegValue probe;
+  if( eType==SQLITE_INTEGER ){
+    iVal = sqlite3_value_int64(pVal);
+  }else if( eType==SQLITE_FLOAT ){
+    rVal = sqlite3_value_double(pVal);
+  }else if( eType==SQLITE_TEXT ){
+    z = sqlite3_value_text(pVal);
+    n = sqlite3_value_bytes(pVal);
+    if( z==0 ) return SQLITE_NOMEM;
+  }else{
+    z = sqlite3_value_blob(pVal);
+    n = sqlite3_value_bytes(pVal);
+    if( z==0 && n>0 ) return SQLITE_NOMEM;
+  }
+  h = segValueHash(eType, iVal, rVal, z, n, iSalt);
+  probe.eType = eType;
+  probe.n = n;
+  if( eType==SQLITE_INTEGER ) probe.u.i = iVal;
+  else if( eType==SQLITE_FLOAT ) probe.u.r = rVal;
+  else probe.u.z = (char*)z;
+  if( p->nSlot ){
+    j = h & (p->nSlot-1);
+    while( p->aSlot[j] ){
+      int k = p->aSlot[j]-1;
+      if( p->aHash[k]==h && p->aSalt[k]==iSalt
+       && segValueCompare(&p->aKey[k], &probe)==0 ){
+        *piIdx = k;
+        *pbNew = 0;
+        return SQLITE_OK;
+      }
+      j = (j+1) & (p->nSlot-1);
+    }
+  }
+  /* Insert */
+  if( p->nKey>=p->nKeyAlloc ){
+    int nNew = p->nKeyAlloc ? p->nKeyAlloc*2 : 256;
+    SegValue *aKey;
+    int *aSalt;
+    unsigned int *aHash;
+    aKey = sqlite3_realloc64(p->aKey, sizeof(SegValue)*(u64)nNew);
+    if( aKey==0 ) return SQLITE_NOMEM;
+    p->aKey = aKey;
+    aSalt = sqlite3_realloc64(p->aSalt, sizeof(int)*(u64)nNew);
+    if( aSalt==0 ) return SQLITE_NOMEM;
+    p->aSalt = aSalt;
+    aHash = sqlite3_realloc64(p->aHash, sizeof(unsigned int)*(u64)nNew);
+    if( aHash==0 ) return SQLITE_NOMEM;
+    p->aHash = aHash;
+    p->nKeyAlloc = nNew;
+  }
+  if( (u64)(p->nKey+1)*2 > p->nSlot ){
+    if( segMapGrowSlots(p) ) return SQLITE_NOMEM;
+  }
+  if( eType==SQLITE_TEXT || eType==SQLITE_BLOB ){
+    char *zCopy = sqlite3_malloc64(n+1);
+    if( zCopy==0 ) return SQLITE_NOMEM;
+    if( n ) memcpy(zCopy, z, n);
+    zCopy[n] = 0;
+    probe.u.z = zCopy;
+  }
+  p->aKey[p->nKey] = probe;
+  p->aSalt[p->nKey] = iSalt;
+  p->aHash[p->nKey] = h;
+  j = h & (p->nSlot-1);
+  while( p->aSlot[j] ) j = (j+1) & (p->nSlot-1);
+  p->aSlot[j] = p->nKey+1;
+  *piIdx = p->nKey;
+  *pbNew = 1;
+  p->nKey++;
+  return SQLITE_OK;
+}
+
+/*
+** Merge sort of an index array with a comparison callback: stable,
+** O(n log n), no recursion on the data.
+*/
+int segSortIdx(int *a, int n, int (*xCmp)(void*, int, int), void *pCtx){
+  int *aTmp;
+  int w, i;
+  if( n<2 ) return SQLITE_OK;
+  aTmp = sqlite3_malloc64(sizeof(int)*(u64)n);
+  if( aTmp==0 ) return SQLITE_NOMEM;
+  /* insertion sort runs of 16 */
+  for(i=0; i<n; i+=16){
+    int lo = i, hi = i+16<n ? i+16 : n, k;
+    for(k=lo+1; k<hi; k++){
+      int v = a[k], m = k;
+      while( m>lo && xCmp(pCtx, a[m-1], v)>0 ){ a[m] = a[m-1]; m--; }
+      a[m] = v;
+    }
+  }
+  for(w=16; w<n; w*=2){
+    int *src = a, *dst = aTmp;
+    for(i=0; i<n; i+=2*w){
+      int lo = i, mid = i+w<n ? i+w : n, hi = i+2*w<n ? i+2*w : n;
+      int x = lo, y = mid, k = lo;
+      if( mid>=hi || xCmp(pCtx, src[mid-1], src[mid])<=0 ){
+        memcpy(&dst[lo], &src[lo], sizeof(int)*(hi-lo));
+        continue;
+      }
+      while( x<mid && y<hi ){
+        if( xCmp(pCtx, src[x], src[y])<=0 ) dst[k++] = src[x++];
+        else dst[k++] = src[y++];
+      }
+      while( x<mid ) dst[k++] = src[x++];
+      while( y<hi ) dst[k++] = src[y++];
+    }
+    memcpy(a, aTmp, sizeof(int)*(u64)n);
+  }
+  sqlite3_free(aTmp);
+  return SQLITE_OK;
+}
+
+static int segMapCmp(void *pCtx, int a, int b){
+  const SegMap *p = (const SegMap*)pCtx;
+  return segValueCompare(&p->aKey[a], &p->aKey[b]);
+}
+
+int segMapSorted(const SegMap *p, int **paIdx){
+  int *a;
+  int i, rc;
+  *paIdx = 0;
+  a = sqlite3_malloc64(sizeof(int)*(u64)(p->nKey+1));
+  if( a==0 ) return SQLITE_NOMEM;
+  for(i=0; i<p->nKey; i++) a[i] = i;
+  rc = segSortIdx(a, p->nKey, segMapCmp, (void*)p);
+  if( rc ){ sqlite3_free(a); return rc; }
+  *paIdx = a;
+  return SQLITE_OK;
+}
