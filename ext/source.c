@@ -96,7 +96,7 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
   sqlite3_stmt *pAll = 0;
   sqlite3_str *pStr;
   char *zSql;
-  int rc, i, iSkip = 0, nNum;
+  int rc, i, iSkip = 0, nNum, bRowid = 0;
   const char *zDisplay;
   static const char *const azOnError[] = { "error", "skip", 0 };
 
@@ -117,10 +117,16 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
   zDot = strchr(zSrc, '.');
   if( zDot && segIsSchema(db, zSrc, (int)(zDot-zSrc)) ){
     char *zSchema = sqlite3_mprintf("%.*s", (int)(zDot-zSrc), zSrc);
-    p->zTable = zSchema ? sqlite3_mprintf("\"%w\".\"%w\"", zSchema, zDot+1) : 0;
+    if( zSchema==0 ) return SQLITE_NOMEM;
+    p->zTable = sqlite3_mprintf("\"%w\".\"%w\"", zSchema, zDot+1);
+    /* A view or a WITHOUT ROWID table has no rowid to name rows by */
+    bRowid = sqlite3_table_column_metadata(db, zSchema, zDot+1, "rowid",
+                                           0, 0, 0, 0, 0)==SQLITE_OK;
     sqlite3_free(zSchema);
   }else{
     p->zTable = sqlite3_mprintf("\"%w\"", zSrc);
+    bRowid = sqlite3_table_column_metadata(db, 0, zSrc, "rowid",
+                                           0, 0, 0, 0, 0)==SQLITE_OK;
   }
   if( p->zTable==0 ) return SQLITE_NOMEM;
   zDisplay = zSrc;
@@ -132,7 +138,8 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
   if( rc!=SQLITE_OK ){
     const char *zMsg = sqlite3_errmsg(db);
     if( rc==SQLITE_NOMEM ) return rc;
-    if( strncmp(zMsg, "no such table", 13)==0 ){
+    if( strncmp(zMsg, "no such table: ", 15)==0
+     && sqlite3_stricmp(zMsg+15, zSrc)==0 ){
       return SRC_ERR(p, pzErr, "no such table or view: %s", zDisplay);
     }
     return SRC_ERR(p, pzErr, "cannot read %s: %s", zDisplay, zMsg);
@@ -204,7 +211,7 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
   if( rc ) goto open_done;
 
   /* 4. The scan: rowid (when there is one), then each role, then order */
-  for(iSkip=0; iSkip<2; iSkip++){
+  for(iSkip=bRowid ? 0 : 1; iSkip<2; iSkip++){
     pStr = sqlite3_str_new(db);
     sqlite3_str_appendall(pStr, iSkip==0 ? "SELECT rowid" : "SELECT NULL");
     for(i=0; i<nCol; i++){

@@ -1,7 +1,0 @@
-/* behavior.c: (to be written) */
-#include "segmentInt.h"
-
-int segmentRegisterBehavior(sqlite3 *db, char **pzErr){
-  (void)db; (void)pzErr;
-  return SQLITE_OK;
-}
