@@ -36,6 +36,7 @@ deps-test:
 
 $(LIB): $(SRC) $(HDR)
 	@bash .ci/deps build
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -fPIC $(SHARED) -o $@ $(SRC) -lm
 
 examples.db: sql/examples.tcl sql/schema.sql

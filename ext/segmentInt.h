@@ -16,9 +16,12 @@
 **   rfm.c       rfm_score table-valued function
 **   json.c      a small JSON reader/writer for models and break lists
 **   clv.c       clv_summary, BG/NBD, Pareto/NBD, Gamma-Gamma, clv
-**   calendar.c  occasions, occasion_of, season_of, days_to_birthday
-**   behavior.c  usage_tier, lifecycle_stage, occasion_profile,
-**               benefits_sought, engagement_score, cart_abandonment
+**   calendar.c  occasions, occasion_of, season_of, days_to_birthday,
+**               occasion_profile
+**   usage.c     usage_tier (scalar and table-valued)
+**   lifecycle.c lifecycle_stage
+**   benefits.c  benefits_sought
+**   engagement.c engagement_score, cart_abandonment
 **   cluster.c   kmeans_fit, kmeans_cluster, cohort_retention
 **   privacy.c   pseudonymize (HMAC-SHA-256)
 */
@@ -65,7 +68,10 @@ int segmentRegisterSchemes(sqlite3 *db, char **pzErr);
 int segmentRegisterRfm(sqlite3 *db, char **pzErr);
 int segmentRegisterClv(sqlite3 *db, char **pzErr);
 int segmentRegisterCalendar(sqlite3 *db, char **pzErr);
-int segmentRegisterBehavior(sqlite3 *db, char **pzErr);
+int segmentRegisterUsage(sqlite3 *db, char **pzErr);
+int segmentRegisterLifecycle(sqlite3 *db, char **pzErr);
+int segmentRegisterBenefits(sqlite3 *db, char **pzErr);
+int segmentRegisterEngagement(sqlite3 *db, char **pzErr);
 int segmentRegisterCluster(sqlite3 *db, char **pzErr);
 int segmentRegisterPrivacy(sqlite3 *db, char **pzErr);
 
