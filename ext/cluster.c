@@ -1,5 +1,8 @@
 /*
-** cluster.c: cohort retention (DESIGN.md section 6).
+** cluster.c: clustering and cohorts (DESIGN.md section 6):
+** cohort_retention, kmeans_fit, kmeans_cluster.
+**
+** cohort_retention:
 **
 **   SELECT * FROM cohort_retention('orders' [, 'period=month'] ...);
 **
@@ -25,6 +28,7 @@
 */
 #include "segmentInt.h"
 #include <string.h>
+#include <math.h>
 
 #define COHORT_MONTH   0
 #define COHORT_WEEK    1
@@ -232,6 +236,454 @@ static const SegModuleSpec cohortModule = {
   azCohortOpt, 0, cohortCompute
 };
 
+
+/**************************************************************************
+** kmeans_fit(k, x1, ..., xd) and kmeans_cluster(model, x1, ..., xd)
+**
+**   SELECT kmeans_fit(4, recency_days, frequency, monetary) FROM rfm_score('orders');
+**   SELECT kmeans_cluster(:model, recency_days, frequency, monetary) FROM ...;
+**
+** Requirements:
+**   K1. k is an integer 1..1000, or text of options 'k=4, seed=7,
+**       max_iter=300' (seed default 1, max_iter default 300).
+**   K2. A row with a NULL x is skipped (counted in "skipped"); a value
+**       that is not a number is an error naming the argument.
+**   K3. Each dimension is standardized, z = (x - mean) / sd (population
+**       sd); a constant column has sd 0 and is taken with sd 1 (z = 0).
+**   K4. Seeding is k-means++ with a fixed pseudo-random sequence
+**       (splitmix64 from seed): the same data and seed give the same
+**       model.  When there are fewer distinct points than k, the model has
+**       as many clusters as distinct points.
+**   K5. Lloyd iterations until no point changes cluster (converged: true)
+**       or max_iter (converged: false).  Ties go to the lower cluster; an
+**       empty cluster keeps its centroid.
+**   K6. Clusters are numbered 1..k by decreasing size (ties: seeding
+**       order).  The model is JSON: model, k, k_requested, dims, n,
+**       skipped, seed, iterations, converged, inertia (sum of squared
+**       standardized distances), mean, sd, sizes, centroids (standardized
+**       space, one array per cluster).
+**   K7. kmeans_cluster() standardizes its arguments with the model's mean
+**       and sd and returns the number of the nearest centroid; NULL if any
+**       argument is NULL.
+*/
+
+typedef struct KmeansAgg KmeansAgg;
+struct KmeansAgg {
+  int nDim;
+  int k;
+  u64 iSeed;
+  int nMaxIter;
+  double *aX;                     /* n * nDim values */
+  i64 n, nAlloc;
+  i64 nSkipped;
+  int bErr;
+};
+
+static u64 kmeansRand(u64 *pState){
+  u64 z = (*pState += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static void kmeansError(sqlite3_context *ctx, KmeansAgg *p, const char *zFmt,
+                        int iArg){
+  char *z = sqlite3_mprintf(zFmt, segOrdinal(iArg));
+  p->bErr = 1;
+  if( z ){ sqlite3_result_error(ctx, z, -1); sqlite3_free(z); }
+  else sqlite3_result_error_nomem(ctx);
+}
+
+/* Parse the 1st argument of kmeans_fit into p (K1). */
+static int kmeansParseK(sqlite3_context *ctx, KmeansAgg *p, sqlite3_value *pK){
+  static const char *const azOpt[] = { "k", "seed", "max_iter", 0 };
+  int e = sqlite3_value_numeric_type(pK);
+  p->iSeed = 1;
+  p->nMaxIter = 300;
+  if( e==SQLITE_INTEGER ){
+    i64 v = sqlite3_value_int64(pK);
+    if( v<1 || v>1000 ){
+      kmeansError(ctx, p, "%s argument to kmeans_fit() must be an integer "
+                  "1..1000 or 'k=N, seed=N, max_iter=N'", 1);
+      return 0;
+    }
+    p->k = (int)v;
+    return 1;
+  }
+  if( sqlite3_value_type(pK)==SQLITE_TEXT ){
+    SegOpts opts;
+    char *zErr = 0, *zCopy;
+    const char *z = (const char*)sqlite3_value_text(pK);
+    int rc, iSeed = 1, i, iStart = 0;
+    if( z==0 || (zCopy = sqlite3_mprintf("%s", z))==0 ){
+      sqlite3_result_error_nomem(ctx);
+      p->bErr = 1;
+      return 0;
+    }
+    rc = segOptsInit(&opts, "kmeans_fit", azOpt, 0);
+    opts.nArg = 1;               /* no bare first argument here */
+    for(i=0; rc==SQLITE_OK; i++){
+      if( zCopy[i]==',' || zCopy[i]==0 ){
+        int bEnd = zCopy[i]==0;
+        zCopy[i] = 0;
+        rc = segOptsAdd(&opts, zCopy+iStart, 0, &zErr);
+        iStart = i+1;
+        if( bEnd ) break;
+      }
+    }
+    if( rc==SQLITE_OK ) rc = segOptsInt(&opts, "k", 0, 1, 1000, &p->k, &zErr);
+    if( rc==SQLITE_OK && segOptsGet(&opts, "k")==0 ){
+      zErr = sqlite3_mprintf("kmeans_fit(): option 'k' is required");
+      rc = zErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+    if( rc==SQLITE_OK ){
+      rc = segOptsInt(&opts, "seed", 1, 0, 2147483647, &iSeed, &zErr);
+    }
+    if( rc==SQLITE_OK ){
+      rc = segOptsInt(&opts, "max_iter", 300, 1, 100000, &p->nMaxIter, &zErr);
+    }
+    p->iSeed = (u64)iSeed;
+    segOptsFree(&opts);
+    sqlite3_free(zCopy);
+    if( rc!=SQLITE_OK ){
+      p->bErr = 1;
+      if( rc==SQLITE_NOMEM ) sqlite3_result_error_nomem(ctx);
+      else sqlite3_result_error(ctx, zErr, -1);
+      sqlite3_free(zErr);
+      return 0;
+    }
+    return 1;
+  }
+  kmeansError(ctx, p, "%s argument to kmeans_fit() must be an integer "
+              "1..1000 or 'k=N, seed=N, max_iter=N'", 1);
+  return 0;
+}
+
+static void kmeansStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  KmeansAgg *p = sqlite3_aggregate_context(ctx, sizeof(*p));
+  int i;
+  if( p==0 ){ sqlite3_result_error_nomem(ctx); return; }
+  if( p->bErr ) return;
+  if( argc<2 ){
+    kmeansError(ctx, p, "kmeans_fit() needs k and at least one value", 1);
+    return;
+  }
+  if( p->nDim==0 ){
+    if( !kmeansParseK(ctx, p, argv[0]) ) return;
+    p->nDim = argc-1;
+  }
+  for(i=1; i<argc; i++){
+    int e = sqlite3_value_numeric_type(argv[i]);
+    if( e==SQLITE_NULL ){ p->nSkipped++; return; }
+    if( e!=SQLITE_INTEGER && e!=SQLITE_FLOAT ){
+      kmeansError(ctx, p, "%s argument to kmeans_fit() is not a number", i+1);
+      return;
+    }
+    if( e==SQLITE_FLOAT && !isfinite(sqlite3_value_double(argv[i])) ){
+      kmeansError(ctx, p, "%s argument to kmeans_fit() is not finite", i+1);
+      return;
+    }
+  }
+  if( p->n>=p->nAlloc ){
+    i64 nNew = p->nAlloc ? p->nAlloc*2 : 256;
+    double *aNew = sqlite3_realloc64(p->aX, sizeof(double)*nNew*p->nDim);
+    if( aNew==0 ){ p->bErr = 1; sqlite3_result_error_nomem(ctx); return; }
+    p->aX = aNew;
+    p->nAlloc = nNew;
+  }
+  for(i=1; i<argc; i++){
+    p->aX[p->n*p->nDim + i-1] = sqlite3_value_double(argv[i]);
+  }
+  p->n++;
+}
+
+static double kmeansDist2(const double *a, const double *b, int d){
+  double s = 0.0;
+  int i;
+  for(i=0; i<d; i++){ double t = a[i]-b[i]; s += t*t; }
+  return s;
+}
+
+static void kmeansFinal(sqlite3_context *ctx){
+  KmeansAgg *p = sqlite3_aggregate_context(ctx, 0);
+  double *aMean = 0, *aSd = 0, *aC = 0, *aD2 = 0, *aSum = 0;
+  int *aAssign = 0, *aCount = 0, *aOrder = 0;
+  int d, k = 0, i, j, nIter = 0, bConverged = 0;
+  i64 n, t;
+  u64 rng;
+  double rInertia = 0.0;
+  sqlite3_str *pStr;
+  char *zOut;
+  if( p==0 ) return;
+  if( p->bErr || p->n==0 ) goto kmeans_done;
+  d = p->nDim;
+  n = p->n;
+  aMean = sqlite3_malloc64(sizeof(double)*d*2);
+  aC = sqlite3_malloc64(sizeof(double)*(u64)p->k*d);
+  aSum = sqlite3_malloc64(sizeof(double)*(u64)p->k*d);
+  aD2 = sqlite3_malloc64(sizeof(double)*(u64)n);
+  aAssign = sqlite3_malloc64(sizeof(int)*(u64)n);
+  aCount = sqlite3_malloc64(sizeof(int)*(u64)p->k*2);
+  if( !aMean || !aC || !aSum || !aD2 || !aAssign || !aCount ){
+    sqlite3_result_error_nomem(ctx);
+    goto kmeans_done;
+  }
+  aSd = aMean + d;
+  aOrder = aCount + p->k;
+  /* K3: standardize in place */
+  for(j=0; j<d; j++){
+    SegSum s = {0, 0}, q = {0, 0};
+    double m, v;
+    for(t=0; t<n; t++) segSumAdd(&s, p->aX[t*d+j]);
+    m = segSumValue(&s)/(double)n;
+    for(t=0; t<n; t++){ double x = p->aX[t*d+j]-m; segSumAdd(&q, x*x); }
+    v = segSumValue(&q)/(double)n;
+    aMean[j] = m;
+    aSd[j] = v>0.0 ? sqrt(v) : 0.0;
+    for(t=0; t<n; t++){
+      p->aX[t*d+j] = aSd[j]>0.0 ? (p->aX[t*d+j]-m)/aSd[j] : 0.0;
+    }
+  }
+  /* K4: k-means++ seeding */
+  rng = p->iSeed;
+  t = (i64)(kmeansRand(&rng) % (u64)n);
+  memcpy(aC, &p->aX[t*d], sizeof(double)*d);
+  k = 1;
+  for(t=0; t<n; t++) aD2[t] = kmeansDist2(&p->aX[t*d], aC, d);
+  while( k<p->k ){
+    SegSum tot = {0, 0};
+    double r, acc = 0.0, rTot;
+    i64 iPick = -1;
+    for(t=0; t<n; t++) segSumAdd(&tot, aD2[t]);
+    rTot = segSumValue(&tot);
+    if( !(rTot>0.0) ) break;           /* fewer distinct points than k */
+    r = (double)(kmeansRand(&rng) >> 11) * (1.0/9007199254740992.0) * rTot;
+    for(t=0; t<n; t++){
+      if( aD2[t]>0.0 ){
+        acc += aD2[t];
+        iPick = t;
+        if( acc>r ) break;
+      }
+    }
+    memcpy(&aC[k*d], &p->aX[iPick*d], sizeof(double)*d);
+    for(t=0; t<n; t++){
+      double x = kmeansDist2(&p->aX[t*d], &aC[k*d], d);
+      if( x<aD2[t] ) aD2[t] = x;
+    }
+    k++;
+  }
+  /* K5: Lloyd */
+  for(t=0; t<n; t++) aAssign[t] = -1;
+  while( nIter<p->nMaxIter ){
+    int nChanged = 0;
+    nIter++;
+    for(t=0; t<n; t++){
+      int best = 0;
+      double bd = kmeansDist2(&p->aX[t*d], aC, d);
+      for(i=1; i<k; i++){
+        double x = kmeansDist2(&p->aX[t*d], &aC[i*d], d);
+        if( x<bd ){ bd = x; best = i; }
+      }
+      if( aAssign[t]!=best ){ aAssign[t] = best; nChanged++; }
+      aD2[t] = bd;
+    }
+    if( nChanged==0 ){ bConverged = 1; break; }
+    memset(aSum, 0, sizeof(double)*k*d);
+    memset(aCount, 0, sizeof(int)*k);
+    for(t=0; t<n; t++){
+      aCount[aAssign[t]]++;
+      for(j=0; j<d; j++) aSum[aAssign[t]*d+j] += p->aX[t*d+j];
+    }
+    for(i=0; i<k; i++){
+      if( aCount[i]==0 ) continue;
+      for(j=0; j<d; j++) aC[i*d+j] = aSum[i*d+j]/(double)aCount[i];
+    }
+  }
+  memset(aCount, 0, sizeof(int)*k);
+  {
+    SegSum in = {0, 0};
+    for(t=0; t<n; t++){ aCount[aAssign[t]]++; segSumAdd(&in, aD2[t]); }
+    rInertia = segSumValue(&in);
+  }
+  /* K6: number clusters by decreasing size */
+  for(i=0; i<k; i++) aOrder[i] = i;
+  for(i=1; i<k; i++){
+    int v = aOrder[i], m = i;
+    while( m>0 && aCount[aOrder[m-1]]<aCount[v] ){ aOrder[m] = aOrder[m-1]; m--; }
+    aOrder[m] = v;
+  }
+  pStr = sqlite3_str_new(0);
+  sqlite3_str_appendf(pStr, "{\"model\":\"kmeans\",\"k\":%d,\"k_requested\":%d,"
+      "\"dims\":%d,\"n\":%lld,\"skipped\":%lld,\"seed\":%llu,"
+      "\"iterations\":%d,\"converged\":%s,\"inertia\":",
+      k, p->k, d, n, p->nSkipped, p->iSeed, nIter,
+      bConverged ? "true" : "false");
+  segJsonAppendNumber(pStr, rInertia);
+  sqlite3_str_appendall(pStr, ",\"mean\":[");
+  for(j=0; j<d; j++){
+    if( j ) sqlite3_str_appendchar(pStr, 1, ',');
+    segJsonAppendNumber(pStr, aMean[j]);
+  }
+  sqlite3_str_appendall(pStr, "],\"sd\":[");
+  for(j=0; j<d; j++){
+    if( j ) sqlite3_str_appendchar(pStr, 1, ',');
+    segJsonAppendNumber(pStr, aSd[j]);
+  }
+  sqlite3_str_appendall(pStr, "],\"sizes\":[");
+  for(i=0; i<k; i++){
+    sqlite3_str_appendf(pStr, "%s%d", i ? "," : "", aCount[aOrder[i]]);
+  }
+  sqlite3_str_appendall(pStr, "],\"centroids\":[");
+  for(i=0; i<k; i++){
+    sqlite3_str_appendall(pStr, i ? ",[" : "[");
+    for(j=0; j<d; j++){
+      if( j ) sqlite3_str_appendchar(pStr, 1, ',');
+      segJsonAppendNumber(pStr, aC[aOrder[i]*d+j]);
+    }
+    sqlite3_str_appendchar(pStr, 1, ']');
+  }
+  sqlite3_str_appendall(pStr, "]}");
+  zOut = sqlite3_str_finish(pStr);
+  if( zOut==0 ){
+    sqlite3_result_error_nomem(ctx);
+  }else{
+    sqlite3_result_text(ctx, zOut, -1, sqlite3_free);
+  }
+kmeans_done:
+  sqlite3_free(aMean);
+  sqlite3_free(aC);
+  sqlite3_free(aSum);
+  sqlite3_free(aD2);
+  sqlite3_free(aAssign);
+  sqlite3_free(aCount);
+  sqlite3_free(p->aX);
+  p->aX = 0;
+}
+
+/* The parsed model of kmeans_cluster(), kept per statement. */
+typedef struct KmeansModel KmeansModel;
+struct KmeansModel {
+  int k, d;
+  double *aMean, *aSd, *aC;
+};
+
+static KmeansModel *kmeansModelParse(const char *z, int n, int *pbNomem){
+  SegJson *pJson = 0;
+  KmeansModel *m = 0;
+  const char *zModel;
+  double v;
+  int i, j, rc;
+  char zPath[64];
+  *pbNomem = 0;
+  rc = segJsonParse(z, n, &pJson);
+  if( rc==SQLITE_NOMEM ){ *pbNomem = 1; return 0; }
+  if( rc!=SQLITE_OK ) return 0;
+  zModel = segJsonGetText(pJson, "model");
+  if( zModel==0 || strcmp(zModel, "kmeans")!=0 ) goto parse_fail;
+  m = sqlite3_malloc64(sizeof(*m));
+  if( m==0 ){ *pbNomem = 1; goto parse_fail; }
+  memset(m, 0, sizeof(*m));
+  if( !segJsonGetNumber(pJson, "k", &v) || v<1 || v>1000 ) goto parse_fail;
+  m->k = (int)v;
+  if( !segJsonGetNumber(pJson, "dims", &v) || v<1 || v>1000 ) goto parse_fail;
+  m->d = (int)v;
+  m->aMean = sqlite3_malloc64(sizeof(double)*(u64)m->d*(2 + m->k));
+  if( m->aMean==0 ){ *pbNomem = 1; goto parse_fail; }
+  m->aSd = m->aMean + m->d;
+  m->aC = m->aSd + m->d;
+  for(j=0; j<m->d; j++){
+    sqlite3_snprintf(sizeof(zPath), zPath, "mean.%d", j);
+    if( !segJsonGetNumber(pJson, zPath, &m->aMean[j]) ) goto parse_fail;
+    sqlite3_snprintf(sizeof(zPath), zPath, "sd.%d", j);
+    if( !segJsonGetNumber(pJson, zPath, &m->aSd[j]) ) goto parse_fail;
+    for(i=0; i<m->k; i++){
+      sqlite3_snprintf(sizeof(zPath), zPath, "centroids.%d.%d", i, j);
+      if( !segJsonGetNumber(pJson, zPath, &m->aC[i*m->d+j]) ) goto parse_fail;
+    }
+  }
+  segJsonFree(pJson);
+  return m;
+parse_fail:
+  if( m ){ sqlite3_free(m->aMean); sqlite3_free(m); }
+  segJsonFree(pJson);
+  return 0;
+}
+
+static void kmeansModelFree(void *p){
+  KmeansModel *m = (KmeansModel*)p;
+  if( m ){ sqlite3_free(m->aMean); sqlite3_free(m); }
+}
+
+static void kmeansClusterFunc(sqlite3_context *ctx, int argc,
+                              sqlite3_value **argv){
+  KmeansModel *m;
+  double aZ[64];
+  double *aX = aZ;
+  int i, j, best = 0, bNew = 0;
+  double bd = 0.0;
+  if( argc<2 ){
+    sqlite3_result_error(ctx, "kmeans_cluster() needs a model and values", -1);
+    return;
+  }
+  for(i=0; i<argc; i++){
+    if( sqlite3_value_type(argv[i])==SQLITE_NULL ) return;
+  }
+  m = (KmeansModel*)sqlite3_get_auxdata(ctx, 0);
+  if( m==0 ){
+    int bNomem = 0;
+    const char *z = (const char*)sqlite3_value_text(argv[0]);
+    if( z==0 ){ sqlite3_result_error_nomem(ctx); return; }
+    m = kmeansModelParse(z, sqlite3_value_bytes(argv[0]), &bNomem);
+    if( m==0 ){
+      if( bNomem ) sqlite3_result_error_nomem(ctx);
+      else sqlite3_result_error(ctx,
+          "1st argument to kmeans_cluster() is not a kmeans_fit() model", -1);
+      return;
+    }
+    bNew = 1;
+  }
+  if( argc-1!=m->d ){
+    char *zErr = sqlite3_mprintf("kmeans_cluster() has %d values but the "
+                                 "model has %d dimensions", argc-1, m->d);
+    if( zErr ){ sqlite3_result_error(ctx, zErr, -1); sqlite3_free(zErr); }
+    else sqlite3_result_error_nomem(ctx);
+    goto cluster_done;
+  }
+  if( m->d>64 ){
+    aX = sqlite3_malloc64(sizeof(double)*m->d);
+    if( aX==0 ){ sqlite3_result_error_nomem(ctx); goto cluster_done; }
+  }
+  for(j=0; j<m->d; j++){
+    int e = sqlite3_value_numeric_type(argv[j+1]);
+    double x;
+    if( e!=SQLITE_INTEGER && e!=SQLITE_FLOAT ){
+      char *zErr = sqlite3_mprintf("%s argument to kmeans_cluster() is not "
+                                   "a number", segOrdinal(j+2));
+      if( zErr ){ sqlite3_result_error(ctx, zErr, -1); sqlite3_free(zErr); }
+      else sqlite3_result_error_nomem(ctx);
+      goto cluster_done;
+    }
+    x = sqlite3_value_double(argv[j+1]);
+    aX[j] = m->aSd[j]>0.0 ? (x - m->aMean[j])/m->aSd[j] : 0.0;
+  }
+  for(i=0; i<m->k; i++){
+    double x = kmeansDist2(aX, &m->aC[i*m->d], m->d);
+    if( i==0 || x<bd ){ bd = x; best = i; }
+  }
+  sqlite3_result_int(ctx, best+1);
+cluster_done:
+  if( aX!=aZ ) sqlite3_free(aX);
+  if( bNew ) sqlite3_set_auxdata(ctx, 0, m, kmeansModelFree);
+}
+
 int segmentRegisterCluster(sqlite3 *db, char **pzErr){
-  return segRegisterModule(db, &cohortModule, pzErr);
+  static const SegFunc aFunc[] = {
+    { "kmeans_fit",     -1, SEG_AGG_FLAGS, 0, kmeansStep, kmeansFinal },
+    { "kmeans_cluster", -1, SEG_SCALAR_FLAGS, kmeansClusterFunc, 0, 0 },
+  };
+  int rc = segRegisterModule(db, &cohortModule, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = segRegisterFunctions(db, aFunc, 2, pzErr);
+  }
+  return rc;
 }

@@ -331,7 +331,6 @@ static void breaksFinal(sqlite3_context *ctx){
     sqlite3_result_error_nomem(ctx);
   }else{
     sqlite3_result_text(ctx, z, -1, sqlite3_free);
-    sqlite3_result_subtype(ctx, 'J');
   }
 breaks_done:
   sqlite3_free(aIdx);

@@ -366,7 +366,8 @@ void segJsonFree(SegJson *p);
 /* Numbers of a top-level array: *paOut sqlite3_malloc'd. SQLITE_ERROR if
 ** the document is not an array of numbers. */
 int segJsonNumberArray(const char *z, int n, double **paOut, int *pnOut);
-/* Look up a path of object keys ("params.r"): 1 found, 0 not. */
+/* Look up a path of object keys and array indexes separated by '.'
+** ("params.r", "centroids.2.0"): 1 found, 0 not. */
 int segJsonGetNumber(const SegJson *p, const char *zPath, double *prOut);
 const char *segJsonGetText(const SegJson *p, const char *zPath);
 /* Append a double as JSON (17 significant digits, NaN/Inf as null). */
