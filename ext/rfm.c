@@ -39,8 +39,8 @@
 typedef struct RfmCust RfmCust;
 struct RfmCust {
   int iFirst, iLast;              /* order days */
-  i64 nOrder;                     /* orders */
-  i64 nKnown;                     /* orders with a known amount */
+  unsigned int nOrder;            /* orders */
+  unsigned int nKnown;            /* orders with a known amount */
   SegSum sum;                     /* net amount */
 };
 
@@ -84,7 +84,7 @@ static int rfmColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
       sqlite3_result_text(ctx, zDay, -1, SQLITE_TRANSIENT);
       break;
     case 3: sqlite3_result_int(ctx, p->iAsOf - c->iLast); break;
-    case 4: sqlite3_result_int64(ctx, c->nOrder); break;
+    case 4: sqlite3_result_int64(ctx, (i64)c->nOrder); break;
     case 5: sqlite3_result_double(ctx, segSumValue(&c->sum)); break;
     case 6:
       if( c->nKnown ){

@@ -174,7 +174,7 @@ void segValueResult(sqlite3_context *ctx, const SegValue *p);
 typedef struct SegMap SegMap;
 struct SegMap {
   SegValue *aKey;                 /* aKey[i]: key of index i */
-  int *aSalt;                     /* aSalt[i] or NULL if never salted */
+  int *aSalt;                     /* aSalt[i]; NULL while every salt is 0 */
   unsigned int *aHash;            /* aHash[i]: hash of index i */
   int nKey, nKeyAlloc;
   int *aSlot;                     /* open addressing: index+1, 0 = empty */

@@ -686,7 +686,7 @@ int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
     j = h & (p->nSlot-1);
     while( p->aSlot[j] ){
       int k = p->aSlot[j]-1;
-      if( p->aHash[k]==h && p->aSalt[k]==iSalt
+      if( p->aHash[k]==h && (p->aSalt ? p->aSalt[k] : 0)==iSalt
        && segValueCompare(&p->aKey[k], &probe)==0 ){
         *piIdx = k;
         *pbNew = 0;
@@ -704,13 +704,21 @@ int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
     aKey = sqlite3_realloc64(p->aKey, sizeof(SegValue)*(u64)nNew);
     if( aKey==0 ) return SQLITE_NOMEM;
     p->aKey = aKey;
-    aSalt = sqlite3_realloc64(p->aSalt, sizeof(int)*(u64)nNew);
-    if( aSalt==0 ) return SQLITE_NOMEM;
-    p->aSalt = aSalt;
+    if( p->aSalt ){
+      aSalt = sqlite3_realloc64(p->aSalt, sizeof(int)*(u64)nNew);
+      if( aSalt==0 ) return SQLITE_NOMEM;
+      p->aSalt = aSalt;
+    }
     aHash = sqlite3_realloc64(p->aHash, sizeof(unsigned int)*(u64)nNew);
     if( aHash==0 ) return SQLITE_NOMEM;
     p->aHash = aHash;
     p->nKeyAlloc = nNew;
+  }
+  if( iSalt!=0 && p->aSalt==0 ){
+    /* the first salted key: salts are kept from now on (0 before) */
+    p->aSalt = sqlite3_malloc64(sizeof(int)*(u64)p->nKeyAlloc);
+    if( p->aSalt==0 ) return SQLITE_NOMEM;
+    memset(p->aSalt, 0, sizeof(int)*(u64)p->nKeyAlloc);
   }
   if( (u64)(p->nKey+1)*2 > p->nSlot ){
     if( segMapGrowSlots(p) ) return SQLITE_NOMEM;
@@ -723,7 +731,7 @@ int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
     probe.u.z = zCopy;
   }
   p->aKey[p->nKey] = probe;
-  p->aSalt[p->nKey] = iSalt;
+  if( p->aSalt ) p->aSalt[p->nKey] = iSalt;
   p->aHash[p->nKey] = h;
   j = h & (p->nSlot-1);
   while( p->aSlot[j] ) j = (j+1) & (p->nSlot-1);
