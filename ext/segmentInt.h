@@ -307,6 +307,8 @@ int segSourceNext(SegSource *p, char **pzErr);
 ** usable day.  Returns 0 when there is none (empty source). */
 int segSourceAsOf(SegSource *p, int *piDay);
 void segSourceClose(SegSource *p);
+/* Is zName[0..nName-1] the name of an attached schema (main, temp, ...)? */
+int segIsSchema(sqlite3 *db, const char *zName, int nName);
 /* Standard roles: customer, date, amount (used by most functions). */
 extern const SegColumn segStdColumns[3];
 

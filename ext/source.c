@@ -53,7 +53,7 @@ const SegColumn segStdColumns[3] = {
    *(pzErr) ? SQLITE_ERROR : SQLITE_NOMEM)
 
 /* Is zName an attached schema of db? */
-static int segIsSchema(sqlite3 *db, const char *zName, int nName){
+int segIsSchema(sqlite3 *db, const char *zName, int nName){
   sqlite3_stmt *pStmt = 0;
   int bFound = 0;
   if( sqlite3_prepare_v2(db, "PRAGMA database_list", -1, &pStmt, 0) ){
