@@ -8,7 +8,6 @@ set ::rootdir [file dirname $::testdir]
 set ::n_pass 0
 set ::n_fail 0
 set ::failures {}
-source [file join $::testdir tester.tcl]
 
 set files [lsort [glob -directory $::testdir *.test]]
 if {[llength $argv] > 0} {
@@ -20,19 +19,31 @@ if {[llength $argv] > 0} {
   }
   set files $sel
 }
+
 foreach f $files {
-  set before [expr {$::n_pass + $::n_fail}]
+  # Each file runs in an interpreter of its own: no state leaks between
+  # files.
   set t0 [clock milliseconds]
-  reset_db
-  if {[catch {source $f} err]} {
-    incr ::n_fail
-    lappend ::failures "[file tail $f] (aborted)"
+  set child [interp create]
+  $child eval [list set ::testdir $::testdir]
+  $child eval [list set ::rootdir $::rootdir]
+  $child eval {set ::n_pass 0; set ::n_fail 0; set ::failures {}}
+  if {[catch {
+    $child eval [list source [file join $::testdir tester.tcl]]
+    $child eval [list source $f]
+  } err]} {
+    $child eval [list incr ::n_fail]
+    $child eval [list lappend ::failures "[file tail $f] (aborted)"]
     puts "! [file tail $f] aborted: $err"
-    puts "! $::errorInfo"
   }
-  catch {db close}
-  set n [expr {$::n_pass + $::n_fail - $before}]
-  puts "[file tail $f]: $n tests, [expr {[clock milliseconds]-$t0}] ms"
+  set np [$child eval {set ::n_pass}]
+  set nf [$child eval {set ::n_fail}]
+  incr ::n_pass $np
+  incr ::n_fail $nf
+  lappend ::failures {*}[$child eval {set ::failures}]
+  catch {$child eval {catch {db close}}}
+  interp delete $child
+  puts "[file tail $f]: [expr {$np + $nf}] tests, [expr {[clock milliseconds]-$t0}] ms"
 }
 if {$::n_fail > 0} {
   puts "failures: $::failures"
