@@ -369,8 +369,9 @@ int segOptsAdd(SegOpts *p, const char *zArg, int bDequote, char **pzErr){
       iOpt = segOptsIndex(p, zKey, nKey);
       if( iOpt<0 && p->nArg>0 ){
         char *zList = segOptsList(p);
+        if( zList==0 ) return SQLITE_NOMEM;
         *pzErr = segOptsError(p, "unknown option '%.*s' (options: %s)",
-                              nKey, zKey, zList ? zList : "");
+                              nKey, zKey, zList);
         sqlite3_free(zList);
         return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
       }
@@ -382,8 +383,9 @@ int segOptsAdd(SegOpts *p, const char *zArg, int bDequote, char **pzErr){
     if( iOpt<0 ){
       if( p->nArg>0 ){
         char *zList = segOptsList(p);
+        if( zList==0 ) return SQLITE_NOMEM;
         *pzErr = segOptsError(p, "argument '%s' is not key=value (options: %s)",
-                              zArg, zList ? zList : "");
+                              zArg, zList);
         sqlite3_free(zList);
         return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
       }
