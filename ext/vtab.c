@@ -22,6 +22,9 @@
 **      the module gave, unchanged.
 **   4. A plan that cannot supply an argument is refused (SQLITE_CONSTRAINT)
 **      so SQLite picks one that can.
+**   5. A cursor filtered again with the same arguments (the inner loop of
+**      a join) hands out the rows it computed instead of computing them
+**      again: within one statement they are the same.
 */
 #include "segmentInt.h"
 #include <string.h>
@@ -43,6 +46,7 @@ struct SegCursor {
   SegResult res;
   i64 iRow;
   sqlite3_value **apArg;          /* apArg[j]: value of hidden column j */
+  int bValid;                     /* res holds the rows of apArg */
 };
 
 static int segCountColumns(const char *z){
@@ -219,6 +223,40 @@ static int segVtabClose(sqlite3_vtab_cursor *cur){
   return SQLITE_OK;
 }
 
+/* Are the arguments of this xFilter those of the rows in pCur->res? */
+static int segSameArgs(SegCursor *pCur, int nHidden, int idxNum, int argc,
+                       sqlite3_value **argv){
+  int j, k = 0;
+  for(j=0; j<nHidden && j<32; j++){
+    sqlite3_value *pOld = pCur->apArg[j];
+    if( (idxNum & (1<<j)) && k<argc ){
+      sqlite3_value *pNew = argv[k++];
+      int eOld, eNew;
+      if( pOld==0 ) return 0;
+      eOld = sqlite3_value_type(pOld);
+      eNew = sqlite3_value_type(pNew);
+      if( eOld!=eNew ) return 0;
+      if( eNew==SQLITE_NULL ) continue;
+      if( eNew==SQLITE_INTEGER ){
+        if( sqlite3_value_int64(pOld)!=sqlite3_value_int64(pNew) ) return 0;
+      }else if( eNew==SQLITE_FLOAT ){
+        if( sqlite3_value_double(pOld)!=sqlite3_value_double(pNew) ) return 0;
+      }else{
+        int n = sqlite3_value_bytes(pNew);
+        const void *zNew = eNew==SQLITE_BLOB ? sqlite3_value_blob(pNew)
+                                             : (const void*)sqlite3_value_text(pNew);
+        const void *zOld = eNew==SQLITE_BLOB ? sqlite3_value_blob(pOld)
+                                             : (const void*)sqlite3_value_text(pOld);
+        if( n!=sqlite3_value_bytes(pOld) ) return 0;
+        if( n>0 && (zNew==0 || zOld==0 || memcmp(zNew, zOld, n)!=0) ) return 0;
+      }
+    }else if( pOld ){
+      return 0;
+    }
+  }
+  return 1;
+}
+
 static int segVtabFilter(sqlite3_vtab_cursor *cur, int idxNum,
                          const char *idxStr, int argc, sqlite3_value **argv){
   SegCursor *pCur = (SegCursor*)cur;
@@ -228,6 +266,13 @@ static int segVtabFilter(sqlite3_vtab_cursor *cur, int idxNum,
   char *zErr = 0;
   int rc = SQLITE_OK, j, k = 0, nMax = 0;
   (void)idxStr;
+  if( pCur->bValid && segSameArgs(pCur, pTab->nHidden, idxNum, argc, argv) ){
+    /* The same arguments again (the inner loop of a join): within one
+    ** statement the rows are the same, so hand them out again. */
+    pCur->iRow = 0;
+    return SQLITE_OK;
+  }
+  pCur->bValid = 0;
   segCursorReset(pCur, pTab->nHidden);
   for(j=0; j<pTab->nHidden && j<32; j++){
     if( (idxNum & (1<<j)) && k<argc ){
@@ -258,6 +303,7 @@ static int segVtabFilter(sqlite3_vtab_cursor *cur, int idxNum,
     return rc;
   }
   sqlite3_free(zErr);
+  pCur->bValid = 1;
   return SQLITE_OK;
 }
 
