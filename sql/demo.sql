@@ -1,0 +1,67 @@
+-- demo.sql: what a shop owner wants to see first, from examples.db.
+--
+--   sqlite3 -bail examples.db -cmd ".load ./libsegment" < sql/demo.sql
+--   (or: make demo)
+--
+-- Each section starts with a .print heading.  To add one, append:
+--   .print
+--   .print '== N. Title (function_name) =='
+--   .print 'One line saying what the table shows.'
+--   SELECT ...;
+
+.headers on
+.mode box
+
+.print
+.print '== examples.db: a small online shop, January 2023 to December 2025 =='
+.print
+SELECT (SELECT count(*) FROM customers) AS customers,
+       (SELECT count(DISTINCT customer_id) FROM orders) AS buyers,
+       count(*) FILTER (WHERE amount >= 0) AS orders,
+       count(*) FILTER (WHERE amount < 0) AS refunds,
+       printf('%,d', CAST(round(sum(amount)) AS INTEGER)) AS "net revenue",
+       printf('%.2f', avg(amount) FILTER (WHERE amount >= 0))
+         AS "avg order",
+       min(date(ordered_at)) AS "first order",
+       max(date(ordered_at)) AS "last order"
+FROM orders;
+
+.print
+.print '== 1. RFM segments (rfm_score) =='
+.print 'Customers scored 1-5 on recency, frequency and monetary value as of'
+.print 'the last order day, grouped by the standard segment map, best first.'
+.print 'share: of customers who ordered; avg order: net revenue / orders;'
+.print 'median recency: days since the last order of the middle customer.'
+WITH s AS (
+  SELECT * FROM rfm_score('orders')
+),
+ranked AS (
+  SELECT segment, recency_days,
+         row_number() OVER (PARTITION BY segment ORDER BY recency_days) AS i,
+         count(*) OVER (PARTITION BY segment) AS n
+  FROM s
+),
+median AS (
+  SELECT segment, avg(recency_days) AS recency
+  FROM ranked WHERE i IN ((n + 1) / 2, (n + 2) / 2)
+  GROUP BY segment
+),
+seg_order(segment, pos) AS (VALUES
+  ('Champions', 1), ('Loyal', 2), ('Potential Loyalist', 3),
+  ('New Customers', 4), ('Promising', 5), ('Need Attention', 6),
+  ('About To Sleep', 7), ('At Risk', 8), ('Cannot Lose Them', 9),
+  ('Hibernating', 10), ('Lost', 11)
+)
+SELECT s.segment,
+       count(*) AS customers,
+       printf('%.1f', 100.0 * count(*) / (SELECT count(*) FROM s))
+         AS "share %",
+       printf('%,d', CAST(round(sum(s.monetary)) AS INTEGER)) AS revenue,
+       printf('%.1f', 100.0 * sum(s.monetary) / (SELECT sum(monetary) FROM s))
+         AS "revenue %",
+       printf('%.2f', sum(s.monetary) / sum(s.frequency)) AS "avg order",
+       printf('%.1f', avg(s.frequency)) AS "orders each",
+       printf('%g', median.recency) AS "median recency"
+FROM s JOIN median USING (segment) LEFT JOIN seg_order USING (segment)
+GROUP BY s.segment
+ORDER BY coalesce(seg_order.pos, 99), sum(s.monetary) DESC;
