@@ -148,6 +148,15 @@ int segOptsDay(const SegOpts *p, const char *zName, int *piDay, int *pbSet,
                char **pzErr);
 /* Like sqlite3_mprintf, prefixed with "zFunc(): ". */
 char *segOptsError(const SegOpts *p, const char *zFmt, ...);
+/* A comma separated list of texts ("express, next_day"), or zDefault when
+** the option is absent; matched case-insensitively against the text of a
+** value (engagement.c: event types; benefits.c: fast shipping). */
+typedef struct SegTextList SegTextList;
+struct SegTextList { char **az; int n; };
+int segOptsTextList(const SegOpts *p, const char *zName, const char *zDefault,
+                    SegTextList *pList, char **pzErr);
+int segTextListHas(const SegTextList *pList, sqlite3_value *pVal);
+void segTextListFree(SegTextList *pList);
 
 /************************************************************************
 ** Values ordered and grouped as SQLite does (util.c).
@@ -321,6 +330,33 @@ typedef struct SegSum SegSum;
 struct SegSum { double s, c; };
 void segSumAdd(SegSum *p, double x);
 double segSumValue(const SegSum *p);
+
+/************************************************************************
+** Day cells (usage.c): the distinct (group, day) pairs of a source, with
+** the events and net amount of each, for functions that need active days
+** or gaps between days (usage_tier, lifecycle_stage).  Memory grows with
+** distinct group-days, not rows.
+*/
+typedef struct SegDayCell SegDayCell;
+struct SegDayCell {
+  int iGroup;                     /* customer, or customer x category */
+  int iDay;                       /* UTC day */
+  i64 nEvent;                     /* events (orders) that day */
+  SegSum sum;                     /* known amounts that day, net */
+};
+typedef struct SegDaySet SegDaySet;
+struct SegDaySet {
+  SegDayCell *aCell; int nCell, nAlloc;
+  int *aSlot; unsigned int nSlot; /* open addressing: cell+1, 0 = empty */
+};
+void segDaySetInit(SegDaySet *p);
+void segDaySetFree(SegDaySet *p);
+/* Find or add the cell (iGroup, iDay).  SQLITE_OK or SQLITE_NOMEM. */
+int segDaySetCell(SegDaySet *p, int iGroup, int iDay, SegDayCell **ppCell);
+/* Sort the cells by group then day and set *paStart (sqlite3_malloc'd,
+** nGroup+1 entries): group g's cells are aCell[aStart[g]..aStart[g+1]-1].
+** No cell may be added afterwards. */
+int segDaySetSort(SegDaySet *p, int nGroup, int **paStart);
 
 /************************************************************************
 ** Scoring (score.c).  The one routine that turns a measure into scores

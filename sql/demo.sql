@@ -65,3 +65,22 @@ SELECT s.segment,
 FROM s JOIN median USING (segment) LEFT JOIN seg_order USING (segment)
 GROUP BY s.segment
 ORDER BY coalesce(seg_order.pos, 99), sum(s.monetary) DESC;
+
+.print
+.print '== Usage tiers and lifecycle stages (usage_tier, lifecycle_stage) =='
+.print 'Each customer by lifecycle stage (against its own buying rhythm) and by'
+.print 'usage tier (orders over the whole history: top 20% heavy, next 30%'
+.print 'moderate). Prospects registered but never ordered.'
+SELECT l.stage,
+       count(*) AS customers,
+       count(*) FILTER (WHERE u.tier = 'heavy') AS heavy,
+       count(*) FILTER (WHERE u.tier = 'moderate') AS moderate,
+       count(*) FILTER (WHERE u.tier = 'light') AS light,
+       round(avg(l.rhythm_days), 1) AS "avg rhythm (days)",
+       round(avg(l.days_overdue), 1) AS "avg overdue (days)"
+FROM lifecycle_stage('orders', 'customers=customers') AS l
+LEFT JOIN (SELECT * FROM usage_tier('orders')) AS u ON u.customer = l.customer
+GROUP BY l.stage
+ORDER BY CASE l.stage WHEN 'prospect' THEN 0 WHEN 'new' THEN 1
+  WHEN 'active' THEN 2 WHEN 'reactivated' THEN 3 WHEN 'at_risk' THEN 4
+  ELSE 5 END;

@@ -1,0 +1,499 @@
+/*
+** lifecycle.c: the lifecycle_stage table-valued function (DESIGN.md
+** section 4, second bullet).
+**
+**   SELECT * FROM lifecycle_stage('orders' [, 'key=value' ...]);
+**
+** One row per customer with at least one order up to as_of, plus, with
+** customers=, every customer of that table without one; in the order of
+** ORDER BY customer:
+**
+**   customer, stage, orders, first_date, last_date, recency_days,
+**   rhythm_days, rhythm_source, days_overdue, reason
+**
+** Options: the source reader's (source, customer, date, amount, order,
+** as_of, since, on_error) and
+**   customers=TABLE     a table or view of all customers: those without an
+**                       order are 'prospect'
+**   new_days=N          (default 30) integer 0..100000
+**   at_risk_factor=X    (default 1.5) number > 0
+**   lapsed_factor=X     (default 3) number >= at_risk_factor
+**   min_gaps=N          (default 2) gaps needed for an own rhythm, 1..1000
+**   rhythm_days=X       the population rhythm, instead of computing it
+**
+** Requirements:
+**   1. Orders, first_date, last_date and recency_days are read as
+**      rfm_score reads them (DESIGN.md details 2-3): refunds are not
+**      orders; a customer with refunds only is not output (unless a
+**      prospect).  The amount column is optional.
+**   2. Gaps are the days between consecutive distinct order days (UTC).
+**      The own rhythm is the median gap (the mean of the two middle gaps
+**      for an even count) of a customer with at least min_gaps gaps.
+**   3. The population rhythm is rhythm_days= when given, else the median
+**      of the own rhythms, else (nobody has min_gaps gaps) the median of
+**      every gap of every customer, else (no gap at all) new_days, with
+**      rhythm_source 'default'.  A customer without an own rhythm is
+**      judged against it: rhythm_source 'population'.
+**   4. The stage is the first that applies:
+**        prospect    in customers=, no order up to as_of
+**        new         first order less than new_days days before as_of
+**                    (as_of - first_date < new_days)
+**        lapsed      recency_days > lapsed_factor x rhythm
+**        at_risk     recency_days > at_risk_factor x rhythm
+**        reactivated the last gap (between the last two order days)
+**                    > lapsed_factor x rhythm: the customer had lapsed
+**                    and has bought again
+**        active      otherwise
+**   5. rhythm_days and days_overdue (= recency_days - rhythm_days) are
+**      REAL; reason states the numbers that decided the stage.  Prospects
+**      have NULL dates, recency, rhythm and overdue, and 0 orders.
+**   6. The customers= table is read by identifier, like the source
+**      (schema.table when schema is attached).  Its customer column is
+**      the column named like the source's customer column, else the first
+**      of customer_id, customer.  NULL ids are ignored; ids are grouped
+**      as the source groups them.
+**
+** Example:
+**   SELECT stage, count(*) FROM lifecycle_stage('orders',
+**     'customers=customers') GROUP BY 1;
+*/
+#include "segmentInt.h"
+#include <string.h>
+#include <math.h>
+
+#define LC_PROSPECT    0
+#define LC_NEW         1
+#define LC_ACTIVE      2
+#define LC_AT_RISK     3
+#define LC_LAPSED      4
+#define LC_REACTIVATED 5
+static const char *const azLcStage[] = {
+  "prospect", "new", "active", "at_risk", "lapsed", "reactivated"
+};
+
+#define LC_OWN         0
+#define LC_POPULATION  1
+#define LC_DEFAULT     2
+static const char *const azLcSource[] = { "own", "population", "default" };
+
+typedef struct LcCust LcCust;
+struct LcCust {
+  unsigned int nOrder;
+  unsigned char bProspect;        /* in customers= */
+  unsigned char eStage;
+  unsigned char eSource;
+  int iFirst, iLast;              /* order days */
+  int nGap;
+  int iLastGap;
+  double rRhythm;                 /* own rhythm, then the one used */
+};
+
+typedef struct LcResult LcResult;
+struct LcResult {
+  SegSource src;
+  LcCust *aCust;
+  int *aOut;
+  int nOut;
+  int iAsOf;
+  int nNewDays;
+  double rAtRisk, rLapsed;
+};
+
+static void lcFree(void *pData){
+  LcResult *p = (LcResult*)pData;
+  if( p==0 ) return;
+  segSourceClose(&p->src);
+  sqlite3_free(p->aCust);
+  sqlite3_free(p->aOut);
+  sqlite3_free(p);
+}
+
+/* The reason column (requirement 5). */
+static char *lcReason(const LcResult *p, const LcCust *c){
+  int iRecency = p->iAsOf - c->iLast;
+  const char *zSrc = azLcSource[c->eSource];
+  switch( c->eStage ){
+    case LC_PROSPECT:
+      return sqlite3_mprintf("in customers, no order");
+    case LC_NEW:
+      return sqlite3_mprintf("first order %d days ago, less than new_days=%d",
+                             p->iAsOf - c->iFirst, p->nNewDays);
+    case LC_LAPSED:
+      return sqlite3_mprintf("last order %d days ago, more than %.15g x the "
+                             "%s rhythm of %.15g days", iRecency, p->rLapsed,
+                             zSrc, c->rRhythm);
+    case LC_AT_RISK:
+      return sqlite3_mprintf("last order %d days ago, more than %.15g x the "
+                             "%s rhythm of %.15g days", iRecency, p->rAtRisk,
+                             zSrc, c->rRhythm);
+    case LC_REACTIVATED:
+      return sqlite3_mprintf("back after a gap of %d days, more than %.15g x "
+                             "the %s rhythm of %.15g days", c->iLastGap,
+                             p->rLapsed, zSrc, c->rRhythm);
+    default:
+      return sqlite3_mprintf("last order %d days ago, within %.15g x the "
+                             "%s rhythm of %.15g days", iRecency, p->rAtRisk,
+                             zSrc, c->rRhythm);
+  }
+}
+
+static int lcColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
+  LcResult *p = (LcResult*)pData;
+  int iCust = p->aOut[iRow];
+  LcCust *c = &p->aCust[iCust];
+  int bOrder = c->nOrder>0;
+  char zDay[16];
+  switch( iCol ){
+    case 0: segValueResult(ctx, &p->src.cust.aKey[iCust]); break;
+    case 1:
+      sqlite3_result_text(ctx, azLcStage[c->eStage], -1, SQLITE_STATIC);
+      break;
+    case 2: sqlite3_result_int64(ctx, (i64)c->nOrder); break;
+    case 3:
+    case 4:
+      if( bOrder ){
+        segFormatDay(iCol==3 ? c->iFirst : c->iLast, zDay);
+        sqlite3_result_text(ctx, zDay, -1, SQLITE_TRANSIENT);
+      }
+      break;
+    case 5: if( bOrder ) sqlite3_result_int(ctx, p->iAsOf - c->iLast); break;
+    case 6: if( bOrder ) sqlite3_result_double(ctx, c->rRhythm); break;
+    case 7:
+      if( bOrder ){
+        sqlite3_result_text(ctx, azLcSource[c->eSource], -1, SQLITE_STATIC);
+      }
+      break;
+    case 8:
+      if( bOrder ){
+        sqlite3_result_double(ctx, (double)(p->iAsOf - c->iLast) - c->rRhythm);
+      }
+      break;
+    case 9: {
+      char *z = lcReason(p, c);
+      if( z==0 ) return SQLITE_NOMEM;
+      sqlite3_result_text(ctx, z, -1, sqlite3_free);
+      break;
+    }
+  }
+  return SQLITE_OK;
+}
+
+/* In-place heap sort of doubles, ascending. */
+static void lcSiftDown(double *a, int i, int n){
+  for(;;){
+    int l = 2*i+1, m = i;
+    double t;
+    if( l<n && a[m]<a[l] ) m = l;
+    if( l+1<n && a[m]<a[l+1] ) m = l+1;
+    if( m==i ) return;
+    t = a[i]; a[i] = a[m]; a[m] = t;
+    i = m;
+  }
+}
+static double lcMedian(double *a, int n){
+  int i;
+  for(i=n/2-1; i>=0; i--) lcSiftDown(a, i, n);
+  for(i=n-1; i>0; i--){
+    double t = a[0]; a[0] = a[i]; a[i] = t;
+    lcSiftDown(a, 0, i);
+  }
+  return (n&1) ? a[n/2] : (a[n/2-1] + a[n/2])/2.0;
+}
+
+/* Read the customers= table into the source's customer map (req. 6). */
+static int lcProspects(LcResult *p, sqlite3 *db, const SegOpts *pOpts,
+                       const char *zTab, LcCust **paCust, int *pnAlloc,
+                       char **pzErr){
+  static const char *const azAuto[] = { "customer_id", "customer", 0 };
+  const char *zDot = strchr(zTab, '.');
+  const char *zSrcCol = sqlite3_column_name(p->src.pStmt, 1);
+  char *zQuoted, *zSql;
+  sqlite3_stmt *pStmt = 0;
+  int rc, i, k, iCol = -1, n;
+  if( zDot && segIsSchema(db, zTab, (int)(zDot-zTab)) ){
+    char *zSchema = sqlite3_mprintf("%.*s", (int)(zDot-zTab), zTab);
+    if( zSchema==0 ) return SQLITE_NOMEM;
+    zQuoted = sqlite3_mprintf("\"%w\".\"%w\"", zSchema, zDot+1);
+    sqlite3_free(zSchema);
+  }else{
+    zQuoted = sqlite3_mprintf("\"%w\"", zTab);
+  }
+  if( zQuoted==0 ) return SQLITE_NOMEM;
+  zSql = sqlite3_mprintf("SELECT * FROM %s", zQuoted);
+  if( zSql==0 ){ sqlite3_free(zQuoted); return SQLITE_NOMEM; }
+  rc = sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0);
+  sqlite3_free(zSql);
+  if( rc!=SQLITE_OK ){
+    const char *zMsg = sqlite3_errmsg(db);
+    sqlite3_free(zQuoted);
+    if( rc==SQLITE_NOMEM ) return rc;
+    if( strncmp(zMsg, "no such table: ", 15)==0 ){
+      *pzErr = segOptsError(pOpts, "no such table or view: %s (option "
+                            "customers)", zTab);
+    }else{
+      *pzErr = segOptsError(pOpts, "cannot read %s: %s", zTab, zMsg);
+    }
+    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  n = sqlite3_column_count(pStmt);
+  for(k=-1; iCol<0 && (k<0 || azAuto[k]); k++){
+    const char *zWant = k<0 ? zSrcCol : azAuto[k];
+    if( zWant==0 ) continue;
+    for(i=0; i<n && iCol<0; i++){
+      const char *z = sqlite3_column_name(pStmt, i);
+      if( z && sqlite3_stricmp(z, zWant)==0 ) iCol = i;
+    }
+  }
+  if( iCol<0 ){
+    sqlite3_str *pStr = sqlite3_str_new(0);
+    char *zList;
+    for(i=0; i<n; i++){
+      const char *z = sqlite3_column_name(pStmt, i);
+      sqlite3_str_appendf(pStr, "%s%s", i ? ", " : "", z ? z : "?");
+    }
+    zList = sqlite3_str_finish(pStr);
+    sqlite3_finalize(pStmt);
+    sqlite3_free(zQuoted);
+    if( zList==0 ) return SQLITE_NOMEM;
+    if( zSrcCol && sqlite3_stricmp(zSrcCol, "customer_id")
+     && sqlite3_stricmp(zSrcCol, "customer") ){
+      *pzErr = segOptsError(pOpts, "cannot find the customer column of %s "
+                            "(columns: %s); expected %s, customer_id or "
+                            "customer", zTab, zList, zSrcCol);
+    }else{
+      *pzErr = segOptsError(pOpts, "cannot find the customer column of %s "
+                            "(columns: %s); expected customer_id or "
+                            "customer", zTab, zList);
+    }
+    sqlite3_free(zList);
+    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  sqlite3_free(zQuoted);
+  while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
+    sqlite3_value *pVal = sqlite3_column_value(pStmt, iCol);
+    int iCust, bNew;
+    if( sqlite3_value_type(pVal)==SQLITE_NULL ) continue;
+    rc = segMapFind(&p->src.cust, pVal, 0, &iCust, &bNew);
+    if( rc ) break;
+    if( iCust>=*pnAlloc ){
+      int nNew = *pnAlloc ? *pnAlloc*2 : 1024;
+      LcCust *aNew = sqlite3_realloc64(*paCust, sizeof(LcCust)*(u64)nNew);
+      if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
+      *paCust = aNew;
+      *pnAlloc = nNew;
+    }
+    if( bNew ) memset(&(*paCust)[iCust], 0, sizeof(LcCust));
+    (*paCust)[iCust].bProspect = 1;
+  }
+  if( rc==SQLITE_DONE ){
+    rc = SQLITE_OK;
+  }else if( rc!=SQLITE_NOMEM ){
+    *pzErr = segOptsError(pOpts, "cannot read %s: %s", zTab,
+                          sqlite3_errmsg(db));
+    if( *pzErr==0 ) rc = SQLITE_NOMEM;
+  }
+  sqlite3_finalize(pStmt);
+  return rc;
+}
+
+static int lcCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
+                     char **pzErr){
+  SegColumn aCol[3];
+  LcResult *p;
+  SegDaySet days;
+  int *aStart = 0, *aSorted = 0;
+  double *aTmp = 0;
+  int nCustAlloc = 0, nMinGaps, rc, i, n, nRhythm, bRhythm, bAsOf;
+  double rPop = 0.0;
+  int ePop = LC_POPULATION;
+  const char *zCustomers;
+
+  segDaySetInit(&days);
+  p = sqlite3_malloc64(sizeof(*p));
+  if( p==0 ) return SQLITE_NOMEM;
+  memset(p, 0, sizeof(*p));
+
+  rc = segOptsInt(pOpts, "new_days", 30, 0, 100000, &p->nNewDays, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = segOptsDouble(pOpts, "at_risk_factor", 1.5, 1e-9, 1e9, &p->rAtRisk,
+                       pzErr);
+  }
+  if( rc==SQLITE_OK ){
+    rc = segOptsDouble(pOpts, "lapsed_factor", 3.0, 1e-9, 1e9, &p->rLapsed,
+                       pzErr);
+  }
+  if( rc==SQLITE_OK && p->rAtRisk>p->rLapsed ){
+    *pzErr = segOptsError(pOpts, "at_risk_factor is greater than "
+                          "lapsed_factor");
+    rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  if( rc==SQLITE_OK ){
+    rc = segOptsInt(pOpts, "min_gaps", 2, 1, 1000, &nMinGaps, pzErr);
+  }
+  bRhythm = segOptsGet(pOpts, "rhythm_days")!=0;
+  if( rc==SQLITE_OK ){
+    rc = segOptsDouble(pOpts, "rhythm_days", 0.0, 1e-9, 1e9, &rPop, pzErr);
+  }
+  if( rc ) goto lc_error;
+
+  memcpy(aCol, segStdColumns, sizeof(aCol));
+  aCol[2].bRequired = 0;
+  rc = segSourceOpen(&p->src, db, pOpts, aCol, 3, pzErr);
+
+  /* One pass: orders per customer, a day cell per order day */
+  while( rc==SQLITE_OK ){
+    SegRow *r = &p->src.row;
+    LcCust *c;
+    SegDayCell *pCell;
+    rc = segSourceNext(&p->src, pzErr);
+    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
+    if( rc!=SQLITE_ROW ) break;
+    rc = SQLITE_OK;
+    if( r->iCust>=nCustAlloc ){
+      int nNew = nCustAlloc ? nCustAlloc*2 : 1024;
+      LcCust *aNew = sqlite3_realloc64(p->aCust, sizeof(LcCust)*(u64)nNew);
+      if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
+      p->aCust = aNew;
+      nCustAlloc = nNew;
+    }
+    c = &p->aCust[r->iCust];
+    if( r->bNewCust ) memset(c, 0, sizeof(*c));
+    if( !r->bOrder ) continue;
+    if( r->bNewOrder ) c->nOrder++;
+    rc = segDaySetCell(&days, r->iCust, r->iDay, &pCell);
+    if( rc ) break;
+    pCell->nEvent++;
+  }
+  if( rc ) goto lc_error;
+  bAsOf = segSourceAsOf(&p->src, &p->iAsOf);
+
+  /* Gaps and own rhythms (requirement 2) */
+  n = p->src.cust.nKey;
+  rc = segDaySetSort(&days, n, &aStart);
+  if( rc ) goto lc_error;
+  aTmp = sqlite3_malloc64(sizeof(double)*((u64)days.nCell+1));
+  if( aTmp==0 ){ rc = SQLITE_NOMEM; goto lc_error; }
+  nRhythm = 0;
+  for(i=0; i<n; i++){
+    LcCust *c = &p->aCust[i];
+    int k, a = aStart[i], b = aStart[i+1];
+    if( a==b ) continue;
+    c->iFirst = days.aCell[a].iDay;
+    c->iLast = days.aCell[b-1].iDay;
+    c->nGap = b-a-1;
+    c->iLastGap = c->nGap ? days.aCell[b-1].iDay - days.aCell[b-2].iDay : 0;
+    c->eSource = LC_POPULATION;
+    if( c->nGap>=nMinGaps ){
+      for(k=a+1; k<b; k++){
+        aTmp[k-a-1] = (double)(days.aCell[k].iDay - days.aCell[k-1].iDay);
+      }
+      c->rRhythm = lcMedian(aTmp, c->nGap);
+      c->eSource = LC_OWN;
+    }
+  }
+
+  /* The population rhythm (requirement 3) */
+  if( !bRhythm ){
+    for(i=0; i<n; i++){
+      if( p->aCust[i].nOrder && p->aCust[i].eSource==LC_OWN ){
+        aTmp[nRhythm++] = p->aCust[i].rRhythm;
+      }
+    }
+    if( nRhythm==0 ){
+      for(i=0; i<n; i++){
+        int k;
+        for(k=aStart[i]+1; k<aStart[i+1]; k++){
+          aTmp[nRhythm++] = (double)(days.aCell[k].iDay-days.aCell[k-1].iDay);
+        }
+      }
+    }
+    if( nRhythm>0 ){
+      rPop = lcMedian(aTmp, nRhythm);
+    }else{
+      rPop = (double)p->nNewDays;
+      ePop = LC_DEFAULT;
+    }
+  }
+
+  /* Stages (requirement 4) */
+  for(i=0; i<n; i++){
+    LcCust *c = &p->aCust[i];
+    double rRecency;
+    if( c->nOrder==0 ) continue;
+    if( c->eSource!=LC_OWN ){
+      c->eSource = (unsigned char)ePop;
+      c->rRhythm = rPop;
+    }
+    rRecency = (double)(p->iAsOf - c->iLast);
+    if( p->iAsOf - c->iFirst < p->nNewDays ){
+      c->eStage = LC_NEW;
+    }else if( rRecency > p->rLapsed*c->rRhythm ){
+      c->eStage = LC_LAPSED;
+    }else if( rRecency > p->rAtRisk*c->rRhythm ){
+      c->eStage = LC_AT_RISK;
+    }else if( c->nGap>0 && (double)c->iLastGap > p->rLapsed*c->rRhythm ){
+      c->eStage = LC_REACTIVATED;
+    }else{
+      c->eStage = LC_ACTIVE;
+    }
+  }
+  (void)bAsOf;
+
+  /* Prospects (requirement 6) */
+  zCustomers = segOptsGet(pOpts, "customers");
+  if( zCustomers ){
+    rc = lcProspects(p, db, pOpts, zCustomers, &p->aCust, &nCustAlloc, pzErr);
+    if( rc ) goto lc_error;
+    n = p->src.cust.nKey;
+  }
+
+  /* Output in customer order */
+  rc = segMapSorted(&p->src.cust, &aSorted);
+  if( rc ) goto lc_error;
+  p->nOut = 0;
+  for(i=0; i<n; i++){
+    LcCust *c = &p->aCust[aSorted[i]];
+    if( c->nOrder==0 ){
+      if( !c->bProspect ) continue;
+      c->eStage = LC_PROSPECT;
+    }
+    aSorted[p->nOut++] = aSorted[i];
+  }
+  p->aOut = aSorted;
+  aSorted = 0;
+
+  sqlite3_free(aTmp);
+  sqlite3_free(aStart);
+  segDaySetFree(&days);
+  pRes->nRow = p->nOut;
+  pRes->pData = p;
+  pRes->xColumn = lcColumn;
+  pRes->xFree = lcFree;
+  return SQLITE_OK;
+
+lc_error:
+  sqlite3_free(aTmp);
+  sqlite3_free(aStart);
+  sqlite3_free(aSorted);
+  segDaySetFree(&days);
+  lcFree(p);
+  return rc;
+}
+
+static const char *const azLcOpt[] = {
+  SEG_SOURCE_OPTIONS,
+  "customers", "new_days", "at_risk_factor", "lapsed_factor", "min_gaps",
+  "rhythm_days",
+  0
+};
+
+static const SegModuleSpec lcModule = {
+  "lifecycle_stage",
+  "customer,stage,orders,first_date,last_date,recency_days,rhythm_days,"
+  "rhythm_source,days_overdue,reason",
+  azLcOpt, 0, lcCompute
+};
+
+int segmentRegisterLifecycle(sqlite3 *db, char **pzErr){
+  return segRegisterModule(db, &lcModule, pzErr);
+}
