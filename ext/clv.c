@@ -1,7 +1,1441 @@
-/* clv.c: (to be written) */
+/*
+** clv.c: prediction (DESIGN.md section 5): the clv_summary and clv
+** table-valued functions, the BG/NBD, Pareto/NBD and Gamma-Gamma fits, and
+** the scalars that apply a fitted model.
+**
+**   SELECT * FROM clv_summary('orders', 'as_of=1997-09-30' [, 'unit=week']);
+**   SELECT bgnbd_fit(x, t_x, T) FROM clv_summary('orders');
+**   SELECT customer, p_alive(:m, x, t_x, T) FROM clv_summary('orders');
+**   SELECT * FROM clv('orders', 'horizon=12');
+**
+** clv_summary: one row per customer with an order (ORDER BY customer):
+**   customer, x, t_x, T, monetary
+** Options: the source reader's and unit=day|week|month (default week;
+** a month is 365.25/12 days; weeks are days / 7, not calendar weeks).
+**
+** Requirements (summary):
+**   S1. Orders (amount >= 0 or NULL) on the same UTC day are one purchase
+**       day; the day's total is the sum of its known amounts.
+**   S2. x = purchase days - 1; t_x = last - first purchase day;
+**       T = as_of - first purchase day (in unit).
+**   S3. monetary = mean of the day totals of the purchase days after the
+**       first (lifetimes' summary_data_from_transaction_data(freq='D')),
+**       0.0 when x = 0.  Days whose orders all have a NULL amount are left
+**       out of the mean; when every repeat day is such a day, monetary is
+**       NULL.
+**   S4. Refunds (amount < 0) are not orders: they never make a purchase
+**       day or move t_x and T.  A refund dated after the first purchase
+**       day lowers the repeat spend (the numerator of monetary); one dated
+**       on or before it nets against the first day, which monetary
+**       excludes.  A customer with refunds but no order is not output.
+**   S5. The order= option has no effect: days, not orders, are counted.
+**
+** Fits (aggregates), returning a JSON model:
+**   bgnbd_fit(x, t_x, T [, unit])       BG/NBD (Fader, Hardie & Lee 2005)
+**   pareto_nbd_fit(x, t_x, T [, unit])  Pareto/NBD (Schmittlein et al.
+**                                       1987, Fader & Hardie's 2005 note)
+**   gamma_gamma_fit(x, m)               Gamma-Gamma (Fader & Hardie note
+**                                       025), on rows with x > 0 and m > 0
+**   {"model":"bgnbd","unit":"week","params":{"r":..,"alpha":..,"a":..,
+**    "b":..},"log_likelihood":..,"std_errors":{..},"iterations":..,
+**    "converged":true,"n":2357}
+**
+** Requirements (fits):
+**   F1. Rows with any NULL argument are skipped.  x must be a whole
+**       number >= 0, t_x >= 0, T >= t_x (m > 0 for Gamma-Gamma; rows with
+**       x = 0 or m <= 0 are skipped there); else an error naming the
+**       argument.  No rows: NULL.
+**   F2. Log-likelihoods in log space throughout.  Pareto/NBD uses the
+**       Fader-Hardie form with 2F1(a,b;a+1;z) rewritten by Euler's
+**       transformation into a series whose terms all fall by at least a
+**       factor z < 1, so heavy buyers cannot overflow it.
+**   F3. Optimisation over log-parameters: Nelder-Mead from a fixed start,
+**       restarted from its best point until a restart gains less than
+**       1e-10 in log-likelihood (at most 20 runs), then Newton steps with
+**       a finite-difference Hessian.  Deterministic.
+**   F4. Convergence test: the Hessian of -LL in log-parameters is positive
+**       definite and the Newton decrement g'H^-1 g / 2 (the log-likelihood
+**       still to gain in the quadratic model) is below 1e-6.  iterations
+**       counts Nelder-Mead iterations plus Newton steps.
+**   F5. std_errors: delta-method standard errors from the inverse of that
+**       Hessian; null when it is not positive definite.  A parameter that
+**       is not finite makes "converged":false and null values, never NaN.
+**   F6. unit (4th argument, default 'week') only labels the model; x, t_x
+**       and T must be in that unit.
+**
+** Scalars (a NULL argument gives NULL):
+**   p_alive(model, x, t_x, T)
+**   expected_purchases(model, t)               E[X(t)], a new customer
+**   expected_purchases(model, t, x, t_x, T)    E[Y(t) | x, t_x, T]
+**   expected_spend(gg_model, x, m)             (gamma + m x) p / (p x + q - 1);
+**                                              x = 0: p gamma / (q - 1)
+**   clv(model, gg_model, x, t_x, T, m, months [, monthly_discount])
+**       sum over i = 1..months of expected_spend *
+**       (E[Y(i months)] - E[Y((i-1) months)]) / (1 + d)^i, a month being
+**       30 days in the model's unit, d default 0.01.
+** Requirements (scalars):
+**   P1. A model argument that is not a model made by these fits is an
+**       error: "1st argument to p_alive() is not a libsegment model"; a
+**       model of the wrong kind: "... is not a bgnbd or pareto_nbd model".
+**   P2. Parsed models are cached per statement (sqlite3_set_auxdata).
+**   P3. Numeric arguments: numbers (text that looks like one is taken);
+**       x a whole number >= 0, 0 <= t_x <= T, t >= 0, months a whole
+**       number 0..1200, discount > -1.
+**
+** clv table-valued function, one row per customer (ORDER BY customer):
+**   customer, x, t_x, T, monetary, p_alive, expected_purchases,
+**   expected_spend, clv
+** Options: those of clv_summary and model=bgnbd|pareto_nbd (default
+** bgnbd), horizon= months (default 12; expected_purchases and clv cover
+** the next horizon months of 30 days), discount= (monthly, default 0.01).
+** The purchase model is fitted on every customer, Gamma-Gamma on those
+** with x > 0 and monetary > 0 (when none, expected_spend and clv are NULL).
+**
+** Example (CDNOW sample, as_of 1997-09-30):
+**   SELECT json_extract(bgnbd_fit(x, t_x, T), '$.params.r')
+**     FROM clv_summary('cdnow', 'as_of=1997-09-30');      -- 0.2425...
+*/
 #include "segmentInt.h"
+#include <string.h>
+#include <math.h>
+#include <stdlib.h>
+#include <stdint.h>
+
+#define CLV_BGNBD   0
+#define CLV_PARETO  1
+#define CLV_GG      2
+
+static const char *const azClvModel[] = { "bgnbd", "pareto_nbd",
+                                          "gamma_gamma", 0 };
+static const char *const azClvUnit[] = { "day", "week", "month", 0 };
+static const double aClvUnitDays[] = { 1.0, 7.0, 365.25/12.0 };
+static const char *const azClvParam[3][4] = {
+  { "r", "alpha", "a", "b" },
+  { "r", "alpha", "s", "beta" },
+  { "p", "q", "gamma", 0 },
+};
+static const int aClvNParam[3] = { 4, 4, 3 };
+
+/**************************************************************************
+** Numerics
+*/
+
+/* log Gamma(x) for x > 0: Lanczos (g=7, n=9), reflection-free. */
+static double clvLgamma(double x){
+  static const double c[9] = {
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028,
+    771.32342877765313, -176.61502916214059, 12.507343278686905,
+    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7
+  };
+  double a, t;
+  int i;
+  if( x<0.5 ) return clvLgamma(x+1.0) - log(x);
+  x -= 1.0;
+  a = c[0];
+  t = x + 7.5;
+  for(i=1; i<9; i++) a += c[i]/(x+i);
+  return 0.91893853320467274 + (x+0.5)*log(t) - t + log(a);
+}
+
+/* log(exp(a) + exp(b)) */
+static double clvLogAdd(double a, double b){
+  if( a<b ){ double t = a; a = b; b = t; }
+  if( b==-INFINITY ) return a;
+  return a + log1p(exp(b-a));
+}
+
+/* 2F1(a, b; c; z) for 0 <= z < 1 by its series, for the forms used here
+** (after Euler's transformation the terms shrink).  NaN if it does not
+** converge in 200,000 terms. */
+static double clvHyp2f1(double a, double b, double c, double z){
+  double s = 1.0, t = 1.0;
+  int j;
+  if( z==0.0 ) return 1.0;
+  for(j=0; j<200000; j++){
+    t *= (a+j)*(b+j)/((c+j)*(j+1.0))*z;
+    s += t;
+    if( fabs(t)<=1e-17*fabs(s) && j>2 ) return s;
+    if( !isfinite(s) ) break;
+  }
+  return NAN;
+}
+
+/**************************************************************************
+** Data for the fits: unique rows with weights, sorted by x.
+*/
+typedef struct ClvData ClvData;
+struct ClvData {
+  int n;                          /* unique rows */
+  double *aX, *aTx, *aT, *aW;     /* aT unused (m) for Gamma-Gamma */
+  int *aiT;                       /* aiT[i]: index of aT[i] in aTu */
+  double *aTu;                    /* distinct values of T, ascending */
+  int nTu;
+  double *aScratch;               /* 4*nTu doubles for the Pareto/NBD */
+  double nTotal;                  /* sum of weights */
+};
+
+/* -LL of BG/NBD at log-parameters aTheta. */
+static double clvBgnbdNll(const ClvData *d, const double *aTheta){
+  double r = exp(aTheta[0]), al = exp(aTheta[1]);
+  double a = exp(aTheta[2]), b = exp(aTheta[3]);
+  double ll = 0.0, lAlpha = log(al), lA = log(a);
+  double lgR = clvLgamma(r), lgB = clvLgamma(b), lgAB = clvLgamma(a+b);
+  double xPrev = -1.0, A12 = 0.0, lB = 0.0;
+  int i;
+  for(i=0; i<d->n; i++){
+    double x = d->aX[i], l;
+    if( x!=xPrev ){
+      A12 = clvLgamma(r+x) - lgR + r*lAlpha
+          + lgAB + clvLgamma(b+x) - lgB - clvLgamma(a+b+x);
+      lB = x>0 ? lA - log(b+x-1.0) : 0.0;
+      xPrev = x;
+    }
+    l = -(r+x)*log(al+d->aT[i]);
+    if( x>0 ) l = clvLogAdd(l, lB - (r+x)*log(al+d->aTx[i]));
+    ll += d->aW[i]*(A12 + l);
+  }
+  return isfinite(ll) ? -ll : INFINITY;
+}
+
+/* 2F1(1, b; c; z) for 0 <= z < 1 and b < c: terms fall by at least z,
+** so the remainder after a term t is below t z/(1-z).  At most
+** CLV_MAX_TERMS terms (enough for z <= 0.99); NaN beyond, which the fit
+** treats as outside the feasible region. */
+#define CLV_MAX_TERMS 4000
+static double clvHyp2f1One(double b, double c, double z){
+  double s = 1.0, t = 1.0;
+  int j;
+  if( z==0.0 ) return 1.0;
+  for(j=0; j<CLV_MAX_TERMS; j++){
+    t *= (b+j)/(c+j)*z;
+    s += t;
+    if( t<=1e-17*s*(1.0-z) ) return s;
+  }
+  return NAN;
+}
+
+/* log of the Pareto/NBD A0 term's parts: log F(t), where F(t) =
+** 2F1(r+s+x, b1; r+s+x+1; z)/(m+t)^(r+s+x), z = |alpha-beta|/(m+t),
+** m = max(alpha, beta), b1 = s+1 (alpha >= beta) or r+x (alpha < beta). */
+static double clvParetoLogF(double r, double al, double s, double be,
+                            double x, double t){
+  double m = al>=be ? al : be;
+  double mn = al>=be ? be : al;
+  double rsx = r+s+x;
+  double lm = log(m+t);
+  double l1z = log(mn+t) - lm;              /* log(1-z) */
+  double z = fabs(al-be)/(m+t);
+  double bEuler, pw, h;
+  /* 2F1(A, B; A+1; z) = (1-z)^(1-B) 2F1(1, A+1-B; A+1; z) */
+  if( al>=be ){
+    bEuler = r+x;                 /* A+1-B with B = s+1 */
+    pw = -s;                      /* 1-B */
+  }else{
+    bEuler = s+1.0;               /* B = r+x */
+    pw = 1.0-(r+x);
+  }
+  h = clvHyp2f1One(bEuler, rsx+1.0, z);
+  return pw*l1z + log(h) - rsx*lm;
+}
+
+/* log L of one Pareto/NBD customer (without the constant part). */
+static double clvParetoLogL(double r, double al, double s, double be,
+                            double x, double tx, double T, double *pL1){
+  double l1 = -(r+x)*log(al+T) - s*log(be+T);
+  double lf1 = clvParetoLogF(r, al, s, be, x, tx);
+  double lf2 = clvParetoLogF(r, al, s, be, x, T);
+  double l = l1;
+  if( lf1>lf2 ){
+    double lA0 = lf1 + log1p(-exp(lf2-lf1));
+    l = clvLogAdd(l1, log(s/(r+s+x)) + lA0);
+  }
+  if( pL1 ) *pL1 = l1;
+  return l;
+}
+
+/* -LL of the Pareto/NBD.  Per row, with L1 = (alpha+T)^-(r+x)
+** (beta+T)^-s and A0 = F(t_x) - F(T) (clvParetoLogF), the likelihood
+** without its constant part is L1 (1 + s/(r+s+x) A0/L1), computed as
+** log L1 + log1p(...) while A0/L1 is representable, in logs otherwise.
+** The logs that depend on T alone are computed once per distinct T. */
+static double clvParetoNll(const ClvData *d, const double *aTheta){
+  double r = exp(aTheta[0]), al = exp(aTheta[1]);
+  double s = exp(aTheta[2]), be = exp(aTheta[3]);
+  double ll = 0.0, lgR = clvLgamma(r), lConst = r*log(al) + s*log(be);
+  double m = al>=be ? al : be, mn = al>=be ? be : al;
+  double *lAT = d->aScratch, *lBT = lAT + d->nTu;
+  double *lMT = lBT + d->nTu, *lNT = lMT + d->nTu;
+  double xPrev = -1.0, A = 0.0, lS = 0.0, bE = 0.0, pwBase = 0.0;
+  int i, k;
+  for(k=0; k<d->nTu; k++){
+    lAT[k] = log(al + d->aTu[k]);
+    lBT[k] = log(be + d->aTu[k]);
+    lMT[k] = al>=be ? lAT[k] : lBT[k];
+    lNT[k] = al>=be ? lBT[k] : lAT[k];
+  }
+  for(i=0; i<d->n; i++){
+    double x = d->aX[i], tx = d->aTx[i], T = d->aT[i];
+    double rsx, l1, lm1, l1z1, pw, e1, h1, h2, ratio, l;
+    k = d->aiT[i];
+    if( x!=xPrev ){
+      A = clvLgamma(r+x) - lgR + lConst;
+      lS = log(s/(r+s+x));
+      /* Euler: 2F1(A,B;A+1;z) = (1-z)^(1-B) 2F1(1, A+1-B; A+1; z) */
+      if( al>=be ){ bE = r+x; pwBase = -s; }
+      else{ bE = s+1.0; pwBase = 1.0-(r+x); }
+      xPrev = x;
+    }
+    rsx = r+s+x;
+    pw = pwBase;
+    l1 = -(r+x)*lAT[k] - s*lBT[k];
+    lm1 = log(m+tx);
+    l1z1 = log(mn+tx) - lm1;
+    h1 = clvHyp2f1One(bE, rsx+1.0, (m-mn)/(m+tx));
+    h2 = clvHyp2f1One(bE, rsx+1.0, (m-mn)/(m+T));
+    /* F(T)/F(t_x) */
+    ratio = h2/h1*exp(pw*(lNT[k]-lMT[k] - l1z1) - rsx*(lMT[k]-lm1));
+    e1 = pw*l1z1 - rsx*lm1 - l1;            /* log(F(t_x)/L1) - log h1 */
+    if( !(ratio<1.0) ){
+      l = l1;
+    }else if( e1<600.0 ){
+      double y = exp(lS + e1)*h1*(1.0-ratio);
+      l = l1 + (y>1e-4 ? log(1.0+y) : log1p(y));
+    }else{
+      l = clvLogAdd(l1, lS + e1 + l1 + log(h1) + log1p(-ratio));
+    }
+    ll += d->aW[i]*(A + l);
+  }
+  return isfinite(ll) ? -ll : INFINITY;
+}
+
+/* Gamma-Gamma: rows (x, m) in aX, aTx. */
+static double clvGgNll(const ClvData *d, const double *aTheta){
+  double p = exp(aTheta[0]), q = exp(aTheta[1]), g = exp(aTheta[2]);
+  double ll = 0.0, C = q*log(g) - clvLgamma(q);
+  double xPrev = -1.0, A = 0.0;
+  int i;
+  for(i=0; i<d->n; i++){
+    double x = d->aX[i], m = d->aTx[i], px = p*x;
+    if( x!=xPrev ){
+      A = clvLgamma(px+q) - clvLgamma(px) + px*log(x) + C;
+      xPrev = x;
+    }
+    ll += d->aW[i]*(A + (px-1.0)*log(m) - (px+q)*log(x*m + g));
+  }
+  return isfinite(ll) ? -ll : INFINITY;
+}
+
+static double clvNll(int eModel, const ClvData *d, const double *aTheta){
+  int i;
+  for(i=0; i<aClvNParam[eModel]; i++){
+    if( !(aTheta[i]>-40.0 && aTheta[i]<40.0) ) return INFINITY;
+  }
+  switch( eModel ){
+    case CLV_BGNBD:  return clvBgnbdNll(d, aTheta);
+    case CLV_PARETO: return clvParetoNll(d, aTheta);
+    default:         return clvGgNll(d, aTheta);
+  }
+}
+
+/**************************************************************************
+** Optimiser: Nelder-Mead with restarts, then Newton (requirements F3-F5)
+*/
+typedef struct ClvFit ClvFit;
+struct ClvFit {
+  int eModel;
+  int nParam;
+  double aTheta[4];               /* log-parameters */
+  double rNll;                    /* -LL at aTheta */
+  double aSe[4];                  /* std errors of the parameters, or NaN */
+  int nIter;
+  int bConverged;
+};
+
+/* One Nelder-Mead run from aTheta with initial step rStep. */
+static int clvNelderMead(int eModel, const ClvData *d, int n, double *aTheta,
+                         double *pF, double rStep, int nMaxIter){
+  double aS[5][4], aF[5], aC[4], aR[4], aE[4];
+  int i, j, it;
+  for(i=0; i<=n; i++){
+    for(j=0; j<n; j++) aS[i][j] = aTheta[j] + (i==j+1 ? rStep : 0.0);
+    aF[i] = clvNll(eModel, d, aS[i]);
+  }
+  for(it=0; it<nMaxIter; it++){
+    int iLo = 0, iHi = 0, iNext;
+    double fR;
+    for(i=1; i<=n; i++){
+      if( aF[i]<aF[iLo] ) iLo = i;
+      if( aF[i]>aF[iHi] ) iHi = i;
+    }
+    iNext = iLo;
+    for(i=0; i<=n; i++){
+      if( i!=iHi && aF[i]>=aF[iNext] ) iNext = i;
+    }
+    if( aF[iHi]-aF[iLo] <= 1e-7*(fabs(aF[iLo])+1.0) ) break;
+    for(j=0; j<n; j++){
+      aC[j] = 0.0;
+      for(i=0; i<=n; i++) if( i!=iHi ) aC[j] += aS[i][j];
+      aC[j] /= n;
+      aR[j] = aC[j] + (aC[j]-aS[iHi][j]);
+    }
+    fR = clvNll(eModel, d, aR);
+    if( fR<aF[iLo] ){
+      double fE;
+      for(j=0; j<n; j++) aE[j] = aC[j] + 2.0*(aC[j]-aS[iHi][j]);
+      fE = clvNll(eModel, d, aE);
+      if( fE<fR ){ memcpy(aS[iHi], aE, sizeof(aE)); aF[iHi] = fE; }
+      else{ memcpy(aS[iHi], aR, sizeof(aR)); aF[iHi] = fR; }
+    }else if( fR<aF[iNext] ){
+      memcpy(aS[iHi], aR, sizeof(aR)); aF[iHi] = fR;
+    }else{
+      double fK;
+      int bOutside = fR<aF[iHi];
+      for(j=0; j<n; j++){
+        aE[j] = bOutside ? aC[j] + 0.5*(aR[j]-aC[j])
+                         : aC[j] + 0.5*(aS[iHi][j]-aC[j]);
+      }
+      fK = clvNll(eModel, d, aE);
+      if( fK<(bOutside ? fR : aF[iHi]) ){
+        memcpy(aS[iHi], aE, sizeof(aE)); aF[iHi] = fK;
+      }else{
+        for(i=0; i<=n; i++){
+          if( i==iLo ) continue;
+          for(j=0; j<n; j++) aS[i][j] = aS[iLo][j] + 0.5*(aS[i][j]-aS[iLo][j]);
+          aF[i] = clvNll(eModel, d, aS[i]);
+        }
+      }
+    }
+  }
+  j = 0;
+  for(i=1; i<=n; i++) if( aF[i]<aF[j] ) j = i;
+  memcpy(aTheta, aS[j], sizeof(double)*n);
+  *pF = aF[j];
+  return it;
+}
+
+/* Gradient and Hessian of -LL at aTheta by central differences. */
+static void clvDerivs(int eModel, const ClvData *d, int n,
+                      const double *aTheta, double f0, double *aG,
+                      double aH[4][4]){
+  const double h = 1e-4;
+  double aP[4], fp[4], fm[4];
+  int i, j;
+  for(i=0; i<n; i++){
+    memcpy(aP, aTheta, sizeof(double)*n);
+    aP[i] = aTheta[i] + h; fp[i] = clvNll(eModel, d, aP);
+    aP[i] = aTheta[i] - h; fm[i] = clvNll(eModel, d, aP);
+    aG[i] = (fp[i]-fm[i])/(2*h);
+    aH[i][i] = (fp[i] - 2*f0 + fm[i])/(h*h);
+  }
+  for(i=0; i<n; i++){
+    for(j=i+1; j<n; j++){
+      double fpp, fpm, fmp, fmm;
+      memcpy(aP, aTheta, sizeof(double)*n);
+      aP[i] = aTheta[i]+h; aP[j] = aTheta[j]+h; fpp = clvNll(eModel, d, aP);
+      aP[j] = aTheta[j]-h; fpm = clvNll(eModel, d, aP);
+      aP[i] = aTheta[i]-h; fmm = clvNll(eModel, d, aP);
+      aP[j] = aTheta[j]+h; fmp = clvNll(eModel, d, aP);
+      aH[i][j] = aH[j][i] = (fpp - fpm - fmp + fmm)/(4*h*h);
+    }
+  }
+}
+
+/* Cholesky of aH (n x n) into aL; 0 if not positive definite. */
+static int clvCholesky(int n, double aH[4][4], double aL[4][4]){
+  int i, j, k;
+  memset(aL, 0, sizeof(double)*16);
+  for(j=0; j<n; j++){
+    double s = aH[j][j];
+    for(k=0; k<j; k++) s -= aL[j][k]*aL[j][k];
+    if( !(s>0.0) || !isfinite(s) ) return 0;
+    aL[j][j] = sqrt(s);
+    for(i=j+1; i<n; i++){
+      double t = aH[i][j];
+      for(k=0; k<j; k++) t -= aL[i][k]*aL[j][k];
+      aL[i][j] = t/aL[j][j];
+    }
+  }
+  return 1;
+}
+
+/* Solve L L' x = b. */
+static void clvCholSolve(int n, double aL[4][4], const double *b, double *x){
+  double y[4];
+  int i, k;
+  for(i=0; i<n; i++){
+    double s = b[i];
+    for(k=0; k<i; k++) s -= aL[i][k]*y[k];
+    y[i] = s/aL[i][i];
+  }
+  for(i=n-1; i>=0; i--){
+    double s = y[i];
+    for(k=i+1; k<n; k++) s -= aL[k][i]*x[k];
+    x[i] = s/aL[i][i];
+  }
+}
+
+static void clvOptimize(ClvFit *p, const ClvData *d){
+  int n = p->nParam, i, k, run;
+  double f, aG[4], aH[4][4], aL[4][4], aStep[4], aTry[4];
+  p->nIter = 0;
+  p->bConverged = 0;
+  for(i=0; i<4; i++) p->aSe[i] = NAN;
+  f = clvNll(p->eModel, d, p->aTheta);
+  for(run=0; run<20; run++){
+    double fNew;
+    p->nIter += clvNelderMead(p->eModel, d, n, p->aTheta, &fNew,
+                              run==0 ? 1.0 : 0.25, 2000);
+    if( run>0 && f-fNew<1e-7 ){ f = fNew; break; }
+    f = fNew;
+  }
+  /* Newton polish */
+  for(k=0; k<30 && isfinite(f); k++){
+    double rDec = 0.0, t = 1.0;
+    int bPd;
+    clvDerivs(p->eModel, d, n, p->aTheta, f, aG, aH);
+    bPd = clvCholesky(n, aH, aL);
+    if( !bPd ) break;
+    clvCholSolve(n, aL, aG, aStep);
+    for(i=0; i<n; i++) rDec += aG[i]*aStep[i];
+    if( rDec/2.0<1e-6 ){
+      /* Converged: one last full step, kept if it does not lose */
+      double fTry;
+      for(i=0; i<n; i++) aTry[i] = p->aTheta[i] - aStep[i];
+      fTry = clvNll(p->eModel, d, aTry);
+      if( fTry<=f ){
+        memcpy(p->aTheta, aTry, sizeof(double)*n);
+        f = fTry;
+      }
+      p->bConverged = 1;
+      break;
+    }
+    p->nIter++;
+    while( t>1e-4 ){
+      double fTry;
+      for(i=0; i<n; i++) aTry[i] = p->aTheta[i] - t*aStep[i];
+      fTry = clvNll(p->eModel, d, aTry);
+      if( fTry<f ){
+        memcpy(p->aTheta, aTry, sizeof(double)*n);
+        f = fTry;
+        break;
+      }
+      t *= 0.5;
+    }
+    if( t<=1e-4 ) break;
+  }
+  p->rNll = f;
+  if( !isfinite(f) ){ p->bConverged = 0; return; }
+  if( !p->bConverged ){
+    clvDerivs(p->eModel, d, n, p->aTheta, f, aG, aH);
+    if( !clvCholesky(n, aH, aL) ) return;
+  }
+  /* Standard errors: Cov(theta) = H^-1; se(exp theta) = exp(theta) se. */
+  for(i=0; i<n; i++){
+    double e[4] = {0, 0, 0, 0}, col[4];
+    e[i] = 1.0;
+    clvCholSolve(n, aL, e, col);
+    if( col[i]>0.0 ) p->aSe[i] = exp(p->aTheta[i])*sqrt(col[i]);
+  }
+  for(i=0; i<n; i++){
+    if( !isfinite(exp(p->aTheta[i])) || exp(p->aTheta[i])==0.0 ){
+      p->bConverged = 0;
+    }
+  }
+}
+
+/**************************************************************************
+** The fit aggregates
+*/
+typedef struct ClvAgg ClvAgg;
+struct ClvAgg {
+  double *a;                      /* 3 doubles per row */
+  i64 n, nAlloc;
+  int eUnit;
+  int bError;
+};
+
+static int clvNumArg(sqlite3_value *pVal, double *pr){
+  int e = sqlite3_value_numeric_type(pVal);
+  if( e!=SQLITE_INTEGER && e!=SQLITE_FLOAT ) return 0;
+  *pr = sqlite3_value_double(pVal);
+  return isfinite(*pr);
+}
+
+static int clvUnitArg(sqlite3_value *pVal, int *peUnit){
+  const char *z = (const char*)sqlite3_value_text(pVal);
+  int i;
+  if( z==0 ) return 0;
+  for(i=0; azClvUnit[i]; i++){
+    if( sqlite3_stricmp(z, azClvUnit[i])==0 ){ *peUnit = i; return 1; }
+  }
+  return 0;
+}
+
+static void clvFitStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  int eModel = (int)(intptr_t)sqlite3_user_data(ctx);
+  const char *zFunc = eModel==CLV_BGNBD ? "bgnbd_fit" :
+                      eModel==CLV_PARETO ? "pareto_nbd_fit" : "gamma_gamma_fit";
+  ClvAgg *p = (ClvAgg*)sqlite3_aggregate_context(ctx, sizeof(ClvAgg));
+  double v[3];
+  int i;
+  if( p==0 ){ sqlite3_result_error_nomem(ctx); return; }
+  if( p->bError ) return;
+  if( p->n==0 && p->a==0 ) p->eUnit = 1;
+  for(i=0; i<argc; i++){
+    if( sqlite3_value_type(argv[i])==SQLITE_NULL ) return;
+  }
+  for(i=0; i<argc && i<3; i++){
+    if( !clvNumArg(argv[i], &v[i]) ){
+      char *z = sqlite3_mprintf("%s argument to %s() is not a number",
+                                segOrdinal(i+1), zFunc);
+      p->bError = 1;
+      sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+      sqlite3_free(z);
+      return;
+    }
+  }
+  if( v[0]<0.0 || v[0]!=floor(v[0]) ){
+    char *z = sqlite3_mprintf("1st argument to %s() is not a whole number "
+                              ">= 0", zFunc);
+    p->bError = 1;
+    sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+    sqlite3_free(z);
+    return;
+  }
+  if( eModel==CLV_GG ){
+    if( v[0]==0.0 || v[1]<=0.0 ) return;    /* not a repeat buyer */
+    v[2] = 0.0;
+  }else{
+    const char *zErr = 0;
+    if( v[1]<0.0 ) zErr = "2nd argument to %s() is negative";
+    else if( v[2]<v[1] ) zErr = "3rd argument to %s() (T) is less than "
+                                "the 2nd (t_x)";
+    else if( argc==4 && !clvUnitArg(argv[3], &p->eUnit) ){
+      zErr = "4th argument to %s() is not 'day', 'week' or 'month'";
+    }
+    if( zErr ){
+      char *z = sqlite3_mprintf(zErr, zFunc);
+      p->bError = 1;
+      sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+      sqlite3_free(z);
+      return;
+    }
+  }
+  if( p->n>=p->nAlloc ){
+    i64 nNew = p->nAlloc ? p->nAlloc*2 : 256;
+    double *aNew = sqlite3_realloc64(p->a, sizeof(double)*3*(u64)nNew);
+    if( aNew==0 ){
+      p->bError = 1;
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+    p->a = aNew;
+    p->nAlloc = nNew;
+  }
+  memcpy(&p->a[3*p->n], v, sizeof(v));
+  p->n++;
+}
+
+static int clvRowCmp(const void *pA, const void *pB){
+  const double *a = (const double*)pA, *b = (const double*)pB;
+  int i;
+  for(i=0; i<3; i++){
+    if( a[i]<b[i] ) return -1;
+    if( a[i]>b[i] ) return 1;
+  }
+  return 0;
+}
+
+static int clvDoubleCmp(const void *pA, const void *pB){
+  double a = *(const double*)pA, b = *(const double*)pB;
+  return a<b ? -1 : a>b;
+}
+
+static void clvDataFree(ClvData *d){
+  sqlite3_free(d->aX);
+  sqlite3_free(d->aiT);
+  sqlite3_free(d->aTu);
+  memset(d, 0, sizeof(*d));
+}
+
+/* Build ClvData from n rows of 3 doubles (sorted in place). */
+static int clvDataInit(ClvData *d, double *a, i64 n){
+  i64 i;
+  int k = -1;
+  memset(d, 0, sizeof(*d));
+  qsort(a, (size_t)n, 3*sizeof(double), clvRowCmp);
+  d->aX = sqlite3_malloc64(sizeof(double)*4*(u64)(n+1));
+  if( d->aX==0 ) return SQLITE_NOMEM;
+  d->aTx = d->aX + n;
+  d->aT = d->aTx + n;
+  d->aW = d->aT + n;
+  for(i=0; i<n; i++){
+    if( k>=0 && clvRowCmp(&a[3*i], &a[3*(i-1)])==0 ){
+      d->aW[k] += 1.0;
+    }else{
+      k++;
+      d->aX[k] = a[3*i];
+      d->aTx[k] = a[3*i+1];
+      d->aT[k] = a[3*i+2];
+      d->aW[k] = 1.0;
+    }
+  }
+  d->n = k+1;
+  d->nTotal = (double)n;
+  /* distinct T values (for per-T logs) */
+  d->aiT = sqlite3_malloc64(sizeof(int)*(u64)(d->n+1));
+  d->aTu = sqlite3_malloc64(sizeof(double)*5*(u64)(d->n+1));
+  if( d->aiT==0 || d->aTu==0 ){
+    clvDataFree(d);
+    return SQLITE_NOMEM;
+  }
+  d->aScratch = d->aTu + d->n + 1;
+  memcpy(d->aTu, d->aT, sizeof(double)*d->n);
+  qsort(d->aTu, (size_t)d->n, sizeof(double), clvDoubleCmp);
+  for(i=0, k=0; i<d->n; i++){
+    if( k==0 || d->aTu[i]!=d->aTu[k-1] ) d->aTu[k++] = d->aTu[i];
+  }
+  d->nTu = k;
+  for(i=0; i<d->n; i++){
+    int lo = 0, hi = d->nTu-1;
+    while( lo<hi ){
+      int mid = (lo+hi)/2;
+      if( d->aTu[mid]<d->aT[i] ) lo = mid+1; else hi = mid;
+    }
+    d->aiT[i] = lo;
+  }
+  return SQLITE_OK;
+}
+
+/* Fit eModel to the data: starting point by model. */
+static void clvFitData(int eModel, const ClvData *d, ClvFit *pFit){
+  memset(pFit, 0, sizeof(*pFit));
+  pFit->eModel = eModel;
+  pFit->nParam = aClvNParam[eModel];
+  if( eModel==CLV_GG ){
+    /* p = 1, q = 2, gamma = mean m */
+    double s = 0.0;
+    int i;
+    for(i=0; i<d->n; i++) s += d->aW[i]*d->aTx[i];
+    pFit->aTheta[0] = 0.0;
+    pFit->aTheta[1] = log(2.0);
+    pFit->aTheta[2] = log(s/d->nTotal > 0 ? s/d->nTotal : 1.0);
+  }else{
+    /* r = 1, alpha = mean T, a (s) = 1, b (beta) = 1 or mean T */
+    double s = 0.0;
+    int i;
+    for(i=0; i<d->n; i++) s += d->aW[i]*d->aT[i];
+    s = s/d->nTotal;
+    if( !(s>0.0) ) s = 1.0;
+    pFit->aTheta[0] = 0.0;
+    pFit->aTheta[1] = log(s);
+    pFit->aTheta[2] = 0.0;
+    pFit->aTheta[3] = eModel==CLV_PARETO ? log(s) : 0.0;
+  }
+  clvOptimize(pFit, d);
+}
+
+/* The JSON model text; sqlite3_malloc'd or NULL on OOM. */
+static char *clvModelJson(const ClvFit *p, int eUnit, i64 n){
+  sqlite3_str *pStr = sqlite3_str_new(0);
+  int i;
+  int bFinite = 1;
+  for(i=0; i<p->nParam; i++){
+    if( !isfinite(exp(p->aTheta[i])) ) bFinite = 0;
+  }
+  sqlite3_str_appendf(pStr, "{\"model\":\"%s\",\"unit\":\"%s\",\"params\":{",
+                      azClvModel[p->eModel], azClvUnit[eUnit]);
+  for(i=0; i<p->nParam; i++){
+    sqlite3_str_appendf(pStr, "%s\"%s\":", i ? "," : "",
+                        azClvParam[p->eModel][i]);
+    segJsonAppendNumber(pStr, bFinite ? exp(p->aTheta[i]) : NAN);
+  }
+  sqlite3_str_appendall(pStr, "},\"log_likelihood\":");
+  segJsonAppendNumber(pStr, -p->rNll);
+  sqlite3_str_appendall(pStr, ",\"std_errors\":{");
+  for(i=0; i<p->nParam; i++){
+    sqlite3_str_appendf(pStr, "%s\"%s\":", i ? "," : "",
+                        azClvParam[p->eModel][i]);
+    segJsonAppendNumber(pStr, p->aSe[i]);
+  }
+  sqlite3_str_appendf(pStr, "},\"iterations\":%d,\"converged\":%s,"
+                      "\"n\":%lld}", p->nIter,
+                      p->bConverged && bFinite ? "true" : "false", n);
+  return sqlite3_str_finish(pStr);
+}
+
+static void clvFitFinal(sqlite3_context *ctx){
+  int eModel = (int)(intptr_t)sqlite3_user_data(ctx);
+  ClvAgg *p = (ClvAgg*)sqlite3_aggregate_context(ctx, 0);
+  ClvData d;
+  ClvFit fit;
+  char *z;
+  if( p==0 ) return;               /* no rows */
+  if( p->bError || p->n==0 ){ sqlite3_free(p->a); return; }
+  if( clvDataInit(&d, p->a, p->n) ){
+    sqlite3_free(p->a);
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  clvFitData(eModel, &d, &fit);
+  z = clvModelJson(&fit, eModel==CLV_GG ? 1 : p->eUnit, p->n);
+  clvDataFree(&d);
+  sqlite3_free(p->a);
+  if( z==0 ){ sqlite3_result_error_nomem(ctx); return; }
+  sqlite3_result_text(ctx, z, -1, sqlite3_free);
+}
+
+/**************************************************************************
+** Models applied (scalars)
+*/
+typedef struct ClvModel ClvModel;
+struct ClvModel {
+  int eModel;
+  int eUnit;
+  double a[4];                    /* parameters in paper order */
+};
+
+/* Parse a model; 0 OK, 1 not a model, SQLITE_NOMEM. */
+static int clvModelParse(const char *z, int n, ClvModel *m){
+  SegJson *pJson = 0;
+  const char *zName;
+  int rc, i;
+  rc = segJsonParse(z, n, &pJson);
+  if( rc==SQLITE_NOMEM ) return SQLITE_NOMEM;
+  if( rc ) return 1;
+  memset(m, 0, sizeof(*m));
+  zName = segJsonGetText(pJson, "model");
+  m->eModel = -1;
+  for(i=0; zName && azClvModel[i]; i++){
+    if( strcmp(zName, azClvModel[i])==0 ) m->eModel = i;
+  }
+  zName = segJsonGetText(pJson, "unit");
+  m->eUnit = 1;
+  if( zName ){
+    m->eUnit = -1;
+    for(i=0; azClvUnit[i]; i++){
+      if( strcmp(zName, azClvUnit[i])==0 ) m->eUnit = i;
+    }
+  }
+  rc = (m->eModel<0 || m->eUnit<0);
+  for(i=0; rc==0 && i<aClvNParam[m->eModel]; i++){
+    char zPath[32];
+    sqlite3_snprintf(sizeof(zPath), zPath, "params.%s",
+                     azClvParam[m->eModel][i]);
+    if( !segJsonGetNumber(pJson, zPath, &m->a[i])
+     || !(m->a[i]>0.0) || !isfinite(m->a[i]) ){
+      rc = 1;
+    }
+  }
+  segJsonFree(pJson);
+  return rc;
+}
+
+/* The model of argument iArg, cached.  NULL (after setting an error, or
+** for a NULL argument with *pbNull) when there is none. */
+static const ClvModel *clvModelArg(sqlite3_context *ctx, sqlite3_value **argv,
+                                   int iArg, const char *zFunc, int mask,
+                                   int *pbNull){
+  ClvModel *m = (ClvModel*)sqlite3_get_auxdata(ctx, iArg);
+  *pbNull = 0;
+  if( m==0 ){
+    const char *z;
+    int rc;
+    if( sqlite3_value_type(argv[iArg])==SQLITE_NULL ){ *pbNull = 1; return 0; }
+    z = (const char*)sqlite3_value_text(argv[iArg]);
+    if( z==0 ){ sqlite3_result_error_nomem(ctx); return 0; }
+    m = sqlite3_malloc64(sizeof(*m));
+    if( m==0 ){ sqlite3_result_error_nomem(ctx); return 0; }
+    rc = clvModelParse(z, sqlite3_value_bytes(argv[iArg]), m);
+    if( rc ){
+      sqlite3_free(m);
+      if( rc==SQLITE_NOMEM ){
+        sqlite3_result_error_nomem(ctx);
+      }else{
+        char *zErr = sqlite3_mprintf("%s argument to %s() is not a "
+                                     "libsegment model", segOrdinal(iArg+1),
+                                     zFunc);
+        sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
+        sqlite3_free(zErr);
+      }
+      return 0;
+    }
+    sqlite3_set_auxdata(ctx, iArg, m, sqlite3_free);
+    m = (ClvModel*)sqlite3_get_auxdata(ctx, iArg);
+    if( m==0 ){
+      /* set_auxdata may have freed it (OOM): parse again, uncached */
+      sqlite3_result_error_nomem(ctx);
+      return 0;
+    }
+  }
+  if( (mask & (1<<m->eModel))==0 ){
+    char *zErr = sqlite3_mprintf("%s argument to %s() is not a %s model",
+        segOrdinal(iArg+1), zFunc,
+        mask==(1<<CLV_GG) ? "gamma_gamma" : "bgnbd or pareto_nbd");
+    sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
+    sqlite3_free(zErr);
+    return 0;
+  }
+  return m;
+}
+
+/* Read numeric arguments argv[i0..i0+n-1] into a.  Returns 1 OK, 0 NULL
+** (result left NULL), -1 error set. */
+static int clvArgs(sqlite3_context *ctx, sqlite3_value **argv, int i0, int n,
+                   const char *zFunc, double *a){
+  int i;
+  for(i=0; i<n; i++){
+    if( sqlite3_value_type(argv[i0+i])==SQLITE_NULL ) return 0;
+  }
+  for(i=0; i<n; i++){
+    if( !clvNumArg(argv[i0+i], &a[i]) ){
+      char *z = sqlite3_mprintf("%s argument to %s() is not a number",
+                                segOrdinal(i0+i+1), zFunc);
+      sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+      sqlite3_free(z);
+      return -1;
+    }
+  }
+  return 1;
+}
+
+/* Check x, t_x, T at argv index i0 (values in a[0..2]). */
+static int clvCheckHistory(sqlite3_context *ctx, int i0, const char *zFunc,
+                           const double *a){
+  const char *zFmt = 0;
+  int iArg = i0;
+  if( a[0]<0.0 || a[0]!=floor(a[0]) ){
+    zFmt = "%s argument to %s() (x) is not a whole number >= 0";
+  }else if( a[1]<0.0 ){
+    zFmt = "%s argument to %s() (t_x) is negative"; iArg = i0+1;
+  }else if( a[2]<a[1] ){
+    zFmt = "%s argument to %s() (T) is less than t_x"; iArg = i0+2;
+  }
+  if( zFmt ){
+    char *z = sqlite3_mprintf(zFmt, segOrdinal(iArg+1), zFunc);
+    sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+    sqlite3_free(z);
+    return 0;
+  }
+  return 1;
+}
+
+static double clvPAlive(const ClvModel *m, double x, double tx, double T){
+  if( m->eModel==CLV_BGNBD ){
+    double r = m->a[0], al = m->a[1], a = m->a[2], b = m->a[3];
+    double l;
+    if( x==0.0 ) return 1.0;
+    l = log(a) - log(b+x-1.0) + (r+x)*(log(al+T) - log(al+tx));
+    return exp(-clvLogAdd(0.0, l));
+  }else{
+    double r = m->a[0], al = m->a[1], s = m->a[2], be = m->a[3], l1, l;
+    l = clvParetoLogL(r, al, s, be, x, tx, T, &l1);
+    return exp(l1 - l);
+  }
+}
+
+/* (1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z), the BG/NBD expectation's
+** term: by Euler's transformation (1-z)^(a-1) 2F1(a+b-1-r, a-1;
+** a+b+x-1; z), whose terms shrink fast for heavy buyers; the direct
+** series when that one fails (very large a). */
+static double clvBgnbdG(double r, double a, double b, double x, double z,
+                        double l1z){
+  double h = clvHyp2f1(a+b-1.0-r, a-1.0, a+b+x-1.0, z);
+  if( isfinite(h) ) return exp((a-1.0)*l1z)*h;
+  h = clvHyp2f1(r+x, b+x, a+b+x-1.0, z);
+  return exp((r+x)*l1z + log(h));
+}
+
+/* E[X(t)] for a new customer. */
+static double clvExpected(const ClvModel *m, double t){
+  if( t<=0.0 ) return 0.0;
+  if( m->eModel==CLV_BGNBD ){
+    double r = m->a[0], al = m->a[1], a = m->a[2], b = m->a[3];
+    double z = t/(al+t), l1z = log(al) - log(al+t);
+    double G = clvBgnbdG(r, a, b, 0.0, z, l1z);
+    return (a+b-1.0)/(a-1.0)*(1.0-G);
+  }else{
+    double r = m->a[0], al = m->a[1], s = m->a[2], be = m->a[3];
+    double lu = log(be) - log(be+t);            /* log(beta/(beta+t)) */
+    double k = fabs(s-1.0)<1e-12 ? -lu : -expm1((s-1.0)*lu)/(s-1.0);
+    return r*be/al*k;
+  }
+}
+
+/* E[Y(t) | x, t_x, T]. */
+static double clvCondExpected(const ClvModel *m, double t, double x,
+                              double tx, double T){
+  if( t<=0.0 ) return 0.0;
+  if( m->eModel==CLV_BGNBD ){
+    double r = m->a[0], al = m->a[1], a = m->a[2], b = m->a[3];
+    double z = t/(al+T+t), l1z = log(al+T) - log(al+T+t);
+    double G = clvBgnbdG(r, a, b, x, z, l1z);
+    double num = (a+b+x-1.0)/(a-1.0)*(1.0-G);
+    double den = 1.0;
+    if( x>0 ){
+      den += exp(log(a) - log(b+x-1.0) + (r+x)*(log(al+T) - log(al+tx)));
+    }
+    return num/den;
+  }else{
+    double r = m->a[0], al = m->a[1], s = m->a[2], be = m->a[3];
+    double lu = log(be+T) - log(be+T+t);
+    double k = fabs(s-1.0)<1e-12 ? -lu : -expm1((s-1.0)*lu)/(s-1.0);
+    return (r+x)*(be+T)/(al+T)*k*clvPAlive(m, x, tx, T);
+  }
+}
+
+/* Gamma-Gamma expected mean spend; NaN when q <= 1 and x = 0. */
+static double clvSpend(const ClvModel *g, double x, double mVal){
+  double p = g->a[0], q = g->a[1], gam = g->a[2];
+  if( x==0.0 ) return q>1.0 ? p*gam/(q-1.0) : NAN;
+  return (gam + mVal*x)*p/(p*x + q - 1.0);
+}
+
+/* CLV over nMonth months of 30 days in the model's unit. */
+static double clvValue(const ClvModel *m, double rSpend, double x, double tx,
+                       double T, int nMonth, double rDisc){
+  double rMonth = 30.0/aClvUnitDays[m->eUnit];
+  double s = 0.0, ePrev = 0.0;
+  int i;
+  for(i=1; i<=nMonth; i++){
+    double e = clvCondExpected(m, rMonth*i, x, tx, T);
+    s += rSpend*(e - ePrev)/pow(1.0+rDisc, (double)i);
+    ePrev = e;
+  }
+  return s;
+}
+
+static void clvResult(sqlite3_context *ctx, const char *zFunc, double r){
+  if( isfinite(r) ){
+    sqlite3_result_double(ctx, r);
+  }else{
+    char *z = sqlite3_mprintf("%s(): numerical failure for these arguments",
+                              zFunc);
+    sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+    sqlite3_free(z);
+  }
+}
+
+static void clvPAliveFunc(sqlite3_context *ctx, int argc,
+                          sqlite3_value **argv){
+  const ClvModel *m;
+  double a[3];
+  int bNull, rc;
+  (void)argc;
+  m = clvModelArg(ctx, argv, 0, "p_alive", 3, &bNull);
+  if( m==0 ) return;
+  rc = clvArgs(ctx, argv, 1, 3, "p_alive", a);
+  if( rc<=0 ) return;
+  if( !clvCheckHistory(ctx, 1, "p_alive", a) ) return;
+  clvResult(ctx, "p_alive", clvPAlive(m, a[0], a[1], a[2]));
+}
+
+static void clvExpectedFunc(sqlite3_context *ctx, int argc,
+                            sqlite3_value **argv){
+  const ClvModel *m;
+  double a[4];
+  int bNull, rc;
+  m = clvModelArg(ctx, argv, 0, "expected_purchases", 3, &bNull);
+  if( m==0 ) return;
+  rc = clvArgs(ctx, argv, 1, argc-1, "expected_purchases", a);
+  if( rc<=0 ) return;
+  if( a[0]<0.0 ){
+    sqlite3_result_error(ctx,
+        "2nd argument to expected_purchases() (t) is negative", -1);
+    return;
+  }
+  if( argc==2 ){
+    clvResult(ctx, "expected_purchases", clvExpected(m, a[0]));
+  }else{
+    if( !clvCheckHistory(ctx, 2, "expected_purchases", &a[1]) ) return;
+    clvResult(ctx, "expected_purchases",
+              clvCondExpected(m, a[0], a[1], a[2], a[3]));
+  }
+}
+
+static void clvSpendFunc(sqlite3_context *ctx, int argc,
+                         sqlite3_value **argv){
+  const ClvModel *g;
+  double a[2];
+  int bNull, rc;
+  (void)argc;
+  g = clvModelArg(ctx, argv, 0, "expected_spend", 1<<CLV_GG, &bNull);
+  if( g==0 ) return;
+  rc = clvArgs(ctx, argv, 1, 2, "expected_spend", a);
+  if( rc<=0 ) return;
+  if( a[0]<0.0 || a[0]!=floor(a[0]) ){
+    sqlite3_result_error(ctx, "2nd argument to expected_spend() (x) is not "
+                         "a whole number >= 0", -1);
+    return;
+  }
+  if( a[0]==0.0 && g->a[1]<=1.0 ){
+    sqlite3_result_error(ctx, "expected_spend(): the model's q <= 1, so the "
+                         "population mean spend is infinite", -1);
+    return;
+  }
+  clvResult(ctx, "expected_spend", clvSpend(g, a[0], a[1]));
+}
+
+static void clvValueFunc(sqlite3_context *ctx, int argc,
+                         sqlite3_value **argv){
+  const ClvModel *m, *g;
+  double a[6], rDisc = 0.01, rSpend;
+  int bNull, rc;
+  m = clvModelArg(ctx, argv, 0, "clv", 3, &bNull);
+  if( m==0 ) return;
+  g = clvModelArg(ctx, argv, 1, "clv", 1<<CLV_GG, &bNull);
+  if( g==0 ) return;
+  rc = clvArgs(ctx, argv, 2, argc-2, "clv", a);
+  if( rc<=0 ) return;
+  if( !clvCheckHistory(ctx, 2, "clv", a) ) return;
+  if( a[4]<0.0 || a[4]>1200.0 || a[4]!=floor(a[4]) ){
+    sqlite3_result_error(ctx, "7th argument to clv() (months) is not a whole "
+                         "number between 0 and 1200", -1);
+    return;
+  }
+  if( argc==8 ){
+    rDisc = a[5];
+    if( !(rDisc>-1.0) ){
+      sqlite3_result_error(ctx, "8th argument to clv() (monthly discount) "
+                           "is not greater than -1", -1);
+      return;
+    }
+  }
+  if( a[0]==0.0 && g->a[1]<=1.0 ){
+    sqlite3_result_error(ctx, "clv(): the spend model's q <= 1, so the "
+                         "population mean spend is infinite", -1);
+    return;
+  }
+  rSpend = clvSpend(g, a[0], a[3]);
+  clvResult(ctx, "clv", clvValue(m, rSpend, a[0], a[1], a[2], (int)a[4],
+                                 rDisc));
+}
+
+/**************************************************************************
+** The summary (shared by clv_summary and clv)
+*/
+typedef struct ClvTxn ClvTxn;
+struct ClvTxn {
+  int iCust;
+  int iDay;
+  double r;                       /* amount; NaN = NULL */
+  int bRefund;
+};
+
+typedef struct ClvCust ClvCust;
+struct ClvCust {
+  int iCust;                      /* index in the reader's customer map */
+  int x;
+  double tx, T;                   /* in the unit */
+  double m;                       /* NaN = NULL */
+  double pAlive, eY, eSpend, clv; /* clv table only */
+};
+
+typedef struct ClvResult ClvResult;
+struct ClvResult {
+  SegSource src;
+  ClvCust *aCust;
+  int nCust;
+  int bFull;                      /* the clv table */
+};
+
+static void clvResultFree(void *pData){
+  ClvResult *p = (ClvResult*)pData;
+  if( p==0 ) return;
+  segSourceClose(&p->src);
+  sqlite3_free(p->aCust);
+  sqlite3_free(p);
+}
+
+static void clvDoubleOrNull(sqlite3_context *ctx, double r){
+  if( !isnan(r) ) sqlite3_result_double(ctx, r);
+}
+
+static int clvColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
+  ClvResult *p = (ClvResult*)pData;
+  ClvCust *c = &p->aCust[iRow];
+  switch( iCol ){
+    case 0: segValueResult(ctx, &p->src.cust.aKey[c->iCust]); break;
+    case 1: sqlite3_result_int(ctx, c->x); break;
+    case 2: sqlite3_result_double(ctx, c->tx); break;
+    case 3: sqlite3_result_double(ctx, c->T); break;
+    case 4: clvDoubleOrNull(ctx, c->m); break;
+    case 5: clvDoubleOrNull(ctx, c->pAlive); break;
+    case 6: clvDoubleOrNull(ctx, c->eY); break;
+    case 7: clvDoubleOrNull(ctx, c->eSpend); break;
+    case 8: clvDoubleOrNull(ctx, c->clv); break;
+  }
+  return SQLITE_OK;
+}
+
+static int clvTxnCmp(const void *pA, const void *pB){
+  const ClvTxn *a = (const ClvTxn*)pA, *b = (const ClvTxn*)pB;
+  if( a->iCust!=b->iCust ) return a->iCust<b->iCust ? -1 : 1;
+  if( a->iDay!=b->iDay ) return a->iDay<b->iDay ? -1 : 1;
+  if( a->bRefund!=b->bRefund ) return a->bRefund<b->bRefund ? -1 : 1;
+  if( isnan(a->r) || isnan(b->r) ){
+    return isnan(a->r) ? (isnan(b->r) ? 0 : -1) : 1;
+  }
+  if( a->r!=b->r ) return a->r<b->r ? -1 : 1;
+  return 0;
+}
+
+/* Read the source and fill p->aCust in customer order. */
+static int clvSummarize(sqlite3 *db, const SegOpts *pOpts, ClvResult *p,
+                        char **pzErr){
+  ClvTxn *aTxn = 0;
+  i64 nTxn = 0, nAlloc = 0, i, j;
+  int *aSorted = 0, *aFirst = 0;
+  int eUnit, iAsOf = 0, k, rc;
+  double rUnit;
+
+  rc = segOptsEnum(pOpts, "unit", azClvUnit, 1, &eUnit, pzErr);
+  if( rc ) return rc;
+  rUnit = aClvUnitDays[eUnit];
+  rc = segSourceOpen(&p->src, db, pOpts, segStdColumns, 3, pzErr);
+  while( rc==SQLITE_OK ){
+    SegRow *r = &p->src.row;
+    rc = segSourceNext(&p->src, pzErr);
+    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
+    if( rc!=SQLITE_ROW ) break;
+    rc = SQLITE_OK;
+    if( nTxn>=nAlloc ){
+      i64 nNew = nAlloc ? nAlloc*2 : 1024;
+      ClvTxn *aNew = sqlite3_realloc64(aTxn, sizeof(ClvTxn)*(u64)nNew);
+      if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
+      aTxn = aNew;
+      nAlloc = nNew;
+    }
+    aTxn[nTxn].iCust = r->iCust;
+    aTxn[nTxn].iDay = r->iDay;
+    aTxn[nTxn].r = r->eAmount==SEG_AMT_KNOWN ? r->rAmount : NAN;
+    aTxn[nTxn].bRefund = r->bRefund;
+    nTxn++;
+  }
+  if( rc ) goto summary_done;
+  segSourceAsOf(&p->src, &iAsOf);
+  if( nTxn ) qsort(aTxn, (size_t)nTxn, sizeof(ClvTxn), clvTxnCmp);
+
+  /* aFirst[c]: index of customer c's first row in aTxn, or -1 */
+  aFirst = sqlite3_malloc64(sizeof(int)*(u64)(p->src.cust.nKey+1));
+  p->aCust = sqlite3_malloc64(sizeof(ClvCust)*(u64)(p->src.cust.nKey+1));
+  if( aFirst==0 || p->aCust==0 ){ rc = SQLITE_NOMEM; goto summary_done; }
+  for(k=0; k<p->src.cust.nKey; k++) aFirst[k] = -1;
+  for(i=0; i<nTxn; i++){
+    if( i==0 || aTxn[i].iCust!=aTxn[i-1].iCust ) aFirst[aTxn[i].iCust] = (int)i;
+  }
+  rc = segMapSorted(&p->src.cust, &aSorted);
+  if( rc ) goto summary_done;
+  p->nCust = 0;
+  for(k=0; k<p->src.cust.nKey; k++){
+    int iCust = aSorted[k];
+    int iFirstDay = -1, iLastDay = 0, nDay = 0, nKnown = 0;
+    SegSum spend = {0.0, 0.0};
+    ClvCust *c;
+    if( aFirst[iCust]<0 ) continue;
+    for(i=aFirst[iCust]; i<nTxn && aTxn[i].iCust==iCust; i++){
+      if( !aTxn[i].bRefund ){ iFirstDay = aTxn[i].iDay; break; }
+    }
+    if( iFirstDay<0 ) continue;               /* refunds only */
+    for(i=aFirst[iCust]; i<nTxn && aTxn[i].iCust==iCust; i=j){
+      int iDay = aTxn[i].iDay, bOrder = 0, bKnown = 0;
+      SegSum day = {0.0, 0.0};
+      for(j=i; j<nTxn && aTxn[j].iCust==iCust && aTxn[j].iDay==iDay; j++){
+        if( !aTxn[j].bRefund ){
+          bOrder = 1;
+          if( !isnan(aTxn[j].r) ) bKnown = 1;
+        }
+        if( !isnan(aTxn[j].r) ) segSumAdd(&day, aTxn[j].r);
+      }
+      if( iDay<iFirstDay ) continue;
+      if( bOrder ){ nDay++; iLastDay = iDay; }
+      if( iDay==iFirstDay ) continue;
+      segSumAdd(&spend, segSumValue(&day));
+      if( bOrder && bKnown ) nKnown++;
+    }
+    c = &p->aCust[p->nCust++];
+    memset(c, 0, sizeof(*c));
+    c->iCust = iCust;
+    c->x = nDay-1;
+    c->tx = (iLastDay - iFirstDay)/rUnit;
+    c->T = (iAsOf - iFirstDay)/rUnit;
+    if( c->x==0 ) c->m = 0.0;
+    else if( nKnown==0 ) c->m = NAN;
+    else c->m = segSumValue(&spend)/nKnown;
+    c->pAlive = c->eY = c->eSpend = c->clv = NAN;
+  }
+
+summary_done:
+  sqlite3_free(aTxn);
+  sqlite3_free(aSorted);
+  sqlite3_free(aFirst);
+  return rc;
+}
+
+static int clvSummaryCompute(sqlite3 *db, const SegOpts *pOpts,
+                             SegResult *pRes, char **pzErr){
+  ClvResult *p = sqlite3_malloc64(sizeof(*p));
+  int rc;
+  if( p==0 ) return SQLITE_NOMEM;
+  memset(p, 0, sizeof(*p));
+  rc = clvSummarize(db, pOpts, p, pzErr);
+  if( rc ){
+    clvResultFree(p);
+    return rc;
+  }
+  pRes->nRow = p->nCust;
+  pRes->pData = p;
+  pRes->xColumn = clvColumn;
+  pRes->xFree = clvResultFree;
+  return SQLITE_OK;
+}
+
+/* The clv table: summary, fits, predictions. */
+static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
+                           SegResult *pRes, char **pzErr){
+  static const char *const azModel[] = { "bgnbd", "pareto_nbd", 0 };
+  ClvResult *p;
+  double *aRow = 0, rDisc;
+  ClvData d;
+  ClvFit fit, ggFit;
+  ClvModel m, g;
+  int eModel, nHorizon, eUnit, rc, i, n, bSpend = 0;
+
+  rc = segOptsEnum(pOpts, "model", azModel, 0, &eModel, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = segOptsInt(pOpts, "horizon", 12, 0, 1200, &nHorizon, pzErr);
+  }
+  if( rc==SQLITE_OK ){
+    rc = segOptsDouble(pOpts, "discount", 0.01, 0.0, 1e6, &rDisc, pzErr);
+  }
+  if( rc==SQLITE_OK ){
+    rc = segOptsEnum(pOpts, "unit", azClvUnit, 1, &eUnit, pzErr);
+  }
+  if( rc ) return rc;
+  p = sqlite3_malloc64(sizeof(*p));
+  if( p==0 ) return SQLITE_NOMEM;
+  memset(p, 0, sizeof(*p));
+  p->bFull = 1;
+  rc = clvSummarize(db, pOpts, p, pzErr);
+  if( rc ) goto table_error;
+  memset(&d, 0, sizeof(d));
+  if( p->nCust>0 ){
+    aRow = sqlite3_malloc64(sizeof(double)*3*(u64)p->nCust);
+    if( aRow==0 ){ rc = SQLITE_NOMEM; goto table_error; }
+    for(i=0; i<p->nCust; i++){
+      aRow[3*i] = p->aCust[i].x;
+      aRow[3*i+1] = p->aCust[i].tx;
+      aRow[3*i+2] = p->aCust[i].T;
+    }
+    rc = clvDataInit(&d, aRow, p->nCust);
+    if( rc ) goto table_error;
+    clvFitData(eModel, &d, &fit);
+    clvDataFree(&d);
+    m.eModel = eModel;
+    m.eUnit = eUnit;
+    for(i=0; i<4; i++) m.a[i] = exp(fit.aTheta[i]);
+    for(i=0; i<4; i++){
+      if( !isfinite(m.a[i]) || m.a[i]<=0.0 ){
+        *pzErr = segOptsError(pOpts, "the %s model could not be fitted",
+                              azModel[eModel]);
+        rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+        goto table_error;
+      }
+    }
+    /* Gamma-Gamma on repeat buyers with a positive monetary */
+    for(i=0, n=0; i<p->nCust; i++){
+      ClvCust *c = &p->aCust[i];
+      if( c->x>0 && c->m>0.0 ){
+        aRow[3*n] = c->x;
+        aRow[3*n+1] = c->m;
+        aRow[3*n+2] = 0.0;
+        n++;
+      }
+    }
+    if( n>0 ){
+      rc = clvDataInit(&d, aRow, n);
+      if( rc ) goto table_error;
+      clvFitData(CLV_GG, &d, &ggFit);
+      clvDataFree(&d);
+      g.eModel = CLV_GG;
+      g.eUnit = eUnit;
+      for(i=0; i<3; i++) g.a[i] = exp(ggFit.aTheta[i]);
+      bSpend = isfinite(g.a[0]) && isfinite(g.a[1]) && isfinite(g.a[2])
+            && g.a[1]>1.0;
+    }
+    for(i=0; i<p->nCust; i++){
+      ClvCust *c = &p->aCust[i];
+      double rMonth = 30.0/aClvUnitDays[eUnit];
+      c->pAlive = clvPAlive(&m, c->x, c->tx, c->T);
+      c->eY = clvCondExpected(&m, rMonth*nHorizon, c->x, c->tx, c->T);
+      if( bSpend && !isnan(c->m) ){
+        c->eSpend = clvSpend(&g, c->x, c->m);
+        c->clv = clvValue(&m, c->eSpend, c->x, c->tx, c->T, nHorizon, rDisc);
+      }
+    }
+  }
+  sqlite3_free(aRow);
+  pRes->nRow = p->nCust;
+  pRes->pData = p;
+  pRes->xColumn = clvColumn;
+  pRes->xFree = clvResultFree;
+  return SQLITE_OK;
+
+table_error:
+  sqlite3_free(aRow);
+  clvResultFree(p);
+  return rc;
+}
+
+static const char *const azClvSummaryOpt[] = {
+  SEG_SOURCE_OPTIONS, "unit", 0
+};
+static const char *const azClvTableOpt[] = {
+  SEG_SOURCE_OPTIONS, "unit", "model", "horizon", "discount", 0
+};
+
+static const SegModuleSpec clvSummaryModule = {
+  "clv_summary", "customer,x,t_x,T,monetary", azClvSummaryOpt, 0,
+  clvSummaryCompute
+};
+static const SegModuleSpec clvTableModule = {
+  "clv", "customer,x,t_x,T,monetary,p_alive,expected_purchases,"
+  "expected_spend,clv", azClvTableOpt, 0, clvTableCompute
+};
 
 int segmentRegisterClv(sqlite3 *db, char **pzErr){
-  (void)db; (void)pzErr;
-  return SQLITE_OK;
+  static const struct {
+    const char *zName; int nArg; int eFlags; int iData;
+    void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
+    void (*xStep)(sqlite3_context*, int, sqlite3_value**);
+    void (*xFinal)(sqlite3_context*);
+  } aFunc[] = {
+    { "bgnbd_fit",      3, SEG_AGG_FLAGS, CLV_BGNBD,  0, clvFitStep, clvFitFinal },
+    { "bgnbd_fit",      4, SEG_AGG_FLAGS, CLV_BGNBD,  0, clvFitStep, clvFitFinal },
+    { "pareto_nbd_fit", 3, SEG_AGG_FLAGS, CLV_PARETO, 0, clvFitStep, clvFitFinal },
+    { "pareto_nbd_fit", 4, SEG_AGG_FLAGS, CLV_PARETO, 0, clvFitStep, clvFitFinal },
+    { "gamma_gamma_fit",2, SEG_AGG_FLAGS, CLV_GG,     0, clvFitStep, clvFitFinal },
+    { "p_alive",        4, SEG_SCALAR_FLAGS, 0, clvPAliveFunc, 0, 0 },
+    { "expected_purchases", 2, SEG_SCALAR_FLAGS, 0, clvExpectedFunc, 0, 0 },
+    { "expected_purchases", 5, SEG_SCALAR_FLAGS, 0, clvExpectedFunc, 0, 0 },
+    { "expected_spend", 3, SEG_SCALAR_FLAGS, 0, clvSpendFunc, 0, 0 },
+    { "clv",            7, SEG_SCALAR_FLAGS, 0, clvValueFunc, 0, 0 },
+    { "clv",            8, SEG_SCALAR_FLAGS, 0, clvValueFunc, 0, 0 },
+  };
+  int rc = SQLITE_OK;
+  size_t i;
+  for(i=0; rc==SQLITE_OK && i<sizeof(aFunc)/sizeof(aFunc[0]); i++){
+    rc = sqlite3_create_function(db, aFunc[i].zName, aFunc[i].nArg,
+                                 aFunc[i].eFlags,
+                                 (void*)(intptr_t)aFunc[i].iData,
+                                 aFunc[i].xFunc, aFunc[i].xStep,
+                                 aFunc[i].xFinal);
+    if( rc!=SQLITE_OK ){
+      *pzErr = sqlite3_mprintf("libsegment: cannot register %s(): %s",
+                               aFunc[i].zName, sqlite3_errmsg(db));
+    }
+  }
+  if( rc==SQLITE_OK ) rc = segRegisterModule(db, &clvSummaryModule, pzErr);
+  if( rc==SQLITE_OK ) rc = segRegisterModule(db, &clvTableModule, pzErr);
+  return rc;
 }
