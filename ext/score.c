@@ -27,7 +27,10 @@
 **                                   thresholds that score_of() applies to
 **                                   reproduce method (rank or quantile)
 **   score_of(x, breaks [, 'desc'])  1 + number of thresholds <= x, or
-**                                   reversed with 'desc'
+**                                   reversed with 'desc'; thresholds are
+**                                   ascending, equal ones making an empty
+**                                   bin (as score_breaks gives them when
+**                                   ties skip a score)
 */
 #include "segmentInt.h"
 #include <string.h>
@@ -375,7 +378,7 @@ static void scoreOfFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       return;
     }
     for(k=1; k<n; k++){
-      if( !(a[k]>a[k-1]) ) break;
+      if( !(a[k]>=a[k-1]) ) break;   /* equal thresholds: an empty bin */
     }
     if( k<n || n>8 ){
       sqlite3_free(a);
