@@ -84,3 +84,26 @@ GROUP BY l.stage
 ORDER BY CASE l.stage WHEN 'prospect' THEN 0 WHEN 'new' THEN 1
   WHEN 'active' THEN 2 WHEN 'reactivated' THEN 3 WHEN 'at_risk' THEN 4
   ELSE 5 END;
+
+.print
+.print '== Benefits sought, engagement, abandoned carts (benefits_sought, engagement_score, cart_abandonment) =='
+.print 'Who shops for price, quality or convenience (customers with 3+ orders;'
+.print 'orders joined with their lines in a view), how engaged web visitors'
+.print 'are since September 2025, and the abandoned carts not yet recovered.'
+CREATE TEMP VIEW order_lines AS
+  SELECT o.order_id, o.customer_id, o.ordered_at, o.amount, o.discount,
+         o.shipping, i.category, i.price
+  FROM orders AS o JOIN order_items AS i USING (order_id);
+SELECT label, count(*) AS customers,
+       printf('%.2f', avg(discount_share)) AS "discount share",
+       printf('%.2f', avg(price_level)) AS "price level",
+       printf('%.2f', avg(fast_share)) AS "express share"
+FROM benefits_sought('order_lines', 'order=order_id')
+WHERE label IS NOT NULL GROUP BY label ORDER BY count(*) DESC;
+SELECT level AS engagement, count(*) AS customers,
+       printf('%.1f', avg(views)) AS "views each",
+       printf('%.0f', avg(recency_days)) AS "days since last visit"
+FROM engagement_score('events') GROUP BY level ORDER BY min(score) DESC;
+SELECT count(*) AS "abandoned carts", sum(NOT recovered) AS "to remind",
+       printf('%.2f', sum(value) FILTER (WHERE NOT recovered)) AS "value to win back"
+FROM cart_abandonment('events');
