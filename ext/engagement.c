@@ -90,67 +90,6 @@
 #include <string.h>
 #include <math.h>
 
-/**************************************************************************
-** Text lists: an option whose value is a comma separated list of texts,
-** matched case-insensitively (also used by benefits.c, for fast=).
-*/
-int segOptsTextList(const SegOpts *p, const char *zName, const char *zDefault,
-                    SegTextList *pList, char **pzErr){
-  const char *z = segOptsGet(p, zName);
-  char *zCopy;
-  char **az;
-  int n = 1, i, nByte;
-  memset(pList, 0, sizeof(*pList));
-  if( z==0 ) z = zDefault;
-  nByte = (int)strlen(z);
-  for(i=0; z[i]; i++) if( z[i]==',' ) n++;
-  az = sqlite3_malloc64(sizeof(char*)*(u64)n + (u64)nByte + 1);
-  if( az==0 ) return SQLITE_NOMEM;
-  zCopy = (char*)&az[n];
-  memcpy(zCopy, z, nByte+1);
-  n = 0;
-  for(i=0; ; i++){
-    char *zItem = zCopy;
-    int bEnd = zCopy[i]==0;
-    if( zCopy[i]!=',' && !bEnd ) continue;
-    zCopy[i] = 0;
-    while( *zItem==' ' || *zItem=='\t' ) zItem++;
-    {
-      char *zEnd = zItem + strlen(zItem);
-      while( zEnd>zItem && (zEnd[-1]==' ' || zEnd[-1]=='\t') ) *--zEnd = 0;
-    }
-    if( zItem[0]==0 ){
-      sqlite3_free(az);
-      *pzErr = segOptsError(p, "option '%s' must be values separated by "
-                            "commas, not '%s'", zName, z);
-      return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-    }
-    az[n++] = zItem;
-    if( bEnd ) break;
-    zCopy += i+1;
-    i = -1;
-  }
-  pList->az = az;
-  pList->n = n;
-  return SQLITE_OK;
-}
-
-int segTextListHas(const SegTextList *pList, sqlite3_value *pVal){
-  const char *z;
-  int i;
-  if( pList->n==0 || sqlite3_value_type(pVal)==SQLITE_NULL ) return 0;
-  z = (const char*)sqlite3_value_text(pVal);
-  if( z==0 ) return 0;
-  for(i=0; i<pList->n; i++){
-    if( sqlite3_stricmp(z, pList->az[i])==0 ) return 1;
-  }
-  return 0;
-}
-
-void segTextListFree(SegTextList *pList){
-  sqlite3_free(pList->az);
-  memset(pList, 0, sizeof(*pList));
-}
 
 /**************************************************************************
 ** The columns of an events source
