@@ -107,3 +107,29 @@ FROM engagement_score('events') GROUP BY level ORDER BY min(score) DESC;
 SELECT count(*) AS "abandoned carts", sum(NOT recovered) AS "to remind",
        printf('%.2f', sum(value) FILTER (WHERE NOT recovered)) AS "value to win back"
 FROM cart_abandonment('events');
+
+.print
+.print '== Occasions (occasion_profile, occasions) =='
+.print 'Which retail occasions bring the orders (US calendar), and how many'
+.print 'customers buy mostly for occasions rather than all year round.'
+CREATE TEMP VIEW orders_birth AS
+  SELECT o.*, c.birth_date FROM orders AS o JOIN customers AS c USING (customer_id);
+SELECT top_occasion AS "top occasion", count(*) AS customers,
+       sum(shopper = 'seasonal') AS seasonal,
+       sum(birthday_buyer) AS "birthday buyers"
+FROM occasion_profile('orders_birth')
+WHERE top_occasion IS NOT NULL
+GROUP BY 1 ORDER BY 2 DESC LIMIT 6;
+
+.print
+.print '== Predicted value and churn risk (clv) =='
+.print 'Pareto/NBD and Gamma-Gamma fitted on the whole history, per customer the'
+.print 'chance of still being active and the value of the next 12 months,'
+.print 'by RFM segment.'
+SELECT r.segment, count(*) AS customers,
+       printf('%.2f', avg(c.p_alive)) AS "avg p(alive)",
+       printf('%.2f', sum(c.expected_purchases)) AS "orders next 12m",
+       printf('%.0f', sum(c.clv)) AS "value next 12m"
+FROM rfm_score('orders') AS r
+JOIN clv('orders', 'model=pareto_nbd', 'horizon=12') AS c ON c.customer = r.customer
+GROUP BY 1 ORDER BY sum(c.clv) DESC;
