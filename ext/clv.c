@@ -46,13 +46,20 @@
 **       x = 0 or m <= 0 are skipped there); else an error naming the
 **       argument.  No rows: NULL.
 **   F2. Log-likelihoods in log space throughout.  Pareto/NBD uses the
-**       Fader-Hardie form with 2F1(a,b;a+1;z) rewritten by Euler's
-**       transformation into a series whose terms all fall by at least a
-**       factor z < 1, so heavy buyers cannot overflow it.
+**       Fader-Hardie form (case split on alpha >= beta, so 0 <= z < 1)
+**       with 2F1(a,b;a+1;z) rewritten by Euler's transformation as
+**       2F1(1,b';c;z), evaluated by its series for z <= 0.5 and by Gauss's
+**       continued fraction beyond; points with 1-z < 1e-4 are infeasible.
+**       Identical rows are weighted; per-evaluation work is done once per
+**       distinct time, (x, time) pair and x.
 **   F3. Optimisation over log-parameters: Nelder-Mead from a fixed start,
 **       restarted from its best point until a restart gains less than
-**       1e-10 in log-likelihood (at most 20 runs), then Newton steps with
-**       a finite-difference Hessian.  Deterministic.
+**       1e-7 in log-likelihood (at most 20 runs), then Newton steps with
+**       a finite-difference Hessian.  Deterministic.  Above 40,000
+**       customers this runs on a systematic subsample of 20,000, then
+**       quasi-Newton steps on all rows (the subsample's Hessian scaled)
+**       and the F4 test with the full Hessian; a subsample without an
+**       optimum gives its best point, not converged.
 **   F4. Convergence test: the Hessian of -LL in log-parameters is positive
 **       definite and the Newton decrement g'H^-1 g / 2 (the log-likelihood
 **       still to gain in the quadratic model) is below 1e-6.  iterations
@@ -161,62 +168,108 @@ static double clvHyp2f1(double a, double b, double c, double z){
 }
 
 /**************************************************************************
-** Data for the fits: unique rows with weights, sorted by x.
+** Data for the fits: unique rows with weights, sorted by (x, t_x, T).
+** The likelihoods are computed once per distinct value where they can be:
+** logs of alpha+t and beta+t once per distinct time (t_x or T), the
+** Pareto/NBD's hypergeometric term once per distinct (x, time) pair, the
+** terms that depend on x alone once per run of rows with that x.
 */
 typedef struct ClvData ClvData;
 struct ClvData {
   int n;                          /* unique rows */
-  double *aX, *aTx, *aT, *aW;     /* aT unused (m) for Gamma-Gamma */
-  int *aiT;                       /* aiT[i]: index of aT[i] in aTu */
-  double *aTu;                    /* distinct values of T, ascending */
-  int nTu;
-  double *aScratch;               /* 4*nTu doubles for the Pareto/NBD */
+  double *aX, *aTx, *aT, *aW;     /* Gamma-Gamma: aTx holds m, aT unused */
   double nTotal;                  /* sum of weights */
+  int nTime;                      /* distinct values of t_x and T */
+  double *aTime;                  /* ascending */
+  int *aiTx, *aiT;                /* per row: index of t_x and T in aTime */
+  int nPair;                      /* Pareto/NBD: distinct (x, time) pairs */
+  double *aPairX;                 /* x of each pair, ascending */
+  int *aPairTime;                 /* time index of each pair */
+  int *aiPx, *aiPT;               /* per row: pair of (x, t_x), (x, T) */
+  double *aScratch;               /* 2*nTime + nPair doubles */
+  double *aLogM;                  /* Gamma-Gamma: log m per row */
 };
 
 /* -LL of BG/NBD at log-parameters aTheta. */
 static double clvBgnbdNll(const ClvData *d, const double *aTheta){
   double r = exp(aTheta[0]), al = exp(aTheta[1]);
   double a = exp(aTheta[2]), b = exp(aTheta[3]);
-  double ll = 0.0, lAlpha = log(al), lA = log(a);
+  double ll = 0.0, lAlpha = aTheta[1], lA = aTheta[2];
   double lgR = clvLgamma(r), lgB = clvLgamma(b), lgAB = clvLgamma(a+b);
-  double xPrev = -1.0, A12 = 0.0, lB = 0.0;
-  int i;
+  double xPrev = -1.0, A12 = 0.0, lB = 0.0, rx = 0.0;
+  double *lAt = d->aScratch;
+  int i, k;
+  for(k=0; k<d->nTime; k++) lAt[k] = log(al + d->aTime[k]);
   for(i=0; i<d->n; i++){
     double x = d->aX[i], l;
     if( x!=xPrev ){
       A12 = clvLgamma(r+x) - lgR + r*lAlpha
           + lgAB + clvLgamma(b+x) - lgB - clvLgamma(a+b+x);
       lB = x>0 ? lA - log(b+x-1.0) : 0.0;
+      rx = r+x;
       xPrev = x;
     }
-    l = -(r+x)*log(al+d->aT[i]);
-    if( x>0 ) l = clvLogAdd(l, lB - (r+x)*log(al+d->aTx[i]));
+    l = -rx*lAt[d->aiT[i]];
+    if( x>0 ) l = clvLogAdd(l, lB - rx*lAt[d->aiTx[i]]);
     ll += d->aW[i]*(A12 + l);
   }
   return isfinite(ll) ? -ll : INFINITY;
 }
 
-/* 2F1(1, b; c; z) for 0 <= z < 1 and b < c: terms fall by at least z,
-** so the remainder after a term t is below t z/(1-z).  At most
-** CLV_MAX_TERMS terms (enough for z <= 0.99); NaN beyond, which the fit
-** treats as outside the feasible region. */
-#define CLV_MAX_TERMS 4000
+/* 2F1(1, b; c; z) for 0 <= z < 1 and 0 < b < c, c > 1.  For z <= 0.5 by
+** its series, whose terms fall by at least z (remainder after a term t
+** below t z/(1-z)).  Beyond, by Gauss's continued fraction for
+** 2F1(b, 1; c; z) / 2F1(b, 0; c-1; z), evaluated by the modified Lentz
+** method: all its partial numerators are negative, and it converges
+** geometrically at a rate of about ((1-sqrt(1-z))/(1+sqrt(1-z)))^n,
+** i.e. in about 20/sqrt(1-z) steps where the series needs 40/(1-z)
+** terms.  NaN when 1-z < CLV_MIN_1MZ (a ratio of alpha+t to beta+t
+** beyond 1e4; it would take over 2,000 steps) or beyond CLV_MAX_TERMS
+** steps, which the fits treat as outside the feasible region. */
+#define CLV_MAX_TERMS 5000
+#define CLV_MIN_1MZ 1e-4
 static double clvHyp2f1One(double b, double c, double z){
   double s = 1.0, t = 1.0;
   int j;
   if( z==0.0 ) return 1.0;
-  for(j=0; j<CLV_MAX_TERMS; j++){
-    t *= (b+j)/(c+j)*z;
-    s += t;
-    if( t<=1e-17*s*(1.0-z) ) return s;
+  if( !(1.0-z>=CLV_MIN_1MZ) ) return NAN;
+  if( z<=0.5 ){
+    for(j=0; j<200; j++){
+      t *= (b+j)/(c+j)*z;
+      s += t;
+      if( t<=1e-17*s ) return s;
+    }
+    return s;
+  }else{
+    double cp = c-1.0, f = 1.0, C = 1.0, D = 0.0;
+    for(j=1; j<CLV_MAX_TERMS; j++){
+      double m = (double)(j/2), k, an, dl;
+      if( j&1 ){
+        k = (b+m)*(cp+m)/((cp+2*m)*(cp+2*m+1.0));
+      }else{
+        k = m*(cp-b+m)/((cp+2*m-1.0)*(cp+2*m));
+      }
+      an = -k*z;
+      D = 1.0 + an*D;
+      if( D==0.0 ) D = 1e-300;
+      D = 1.0/D;
+      C = 1.0 + an/C;
+      if( C==0.0 ) C = 1e-300;
+      dl = C*D;
+      f *= dl;
+      if( fabs(dl-1.0)<=2e-16 ) return 1.0/f;
+    }
+    return NAN;
   }
-  return NAN;
 }
 
-/* log of the Pareto/NBD A0 term's parts: log F(t), where F(t) =
-** 2F1(r+s+x, b1; r+s+x+1; z)/(m+t)^(r+s+x), z = |alpha-beta|/(m+t),
-** m = max(alpha, beta), b1 = s+1 (alpha >= beta) or r+x (alpha < beta). */
+/* log F(t) of the Pareto/NBD, where F(t) = 2F1(r+s+x, b1; r+s+x+1; z) /
+** (m+t)^(r+s+x), z = |alpha-beta|/(m+t), m = max(alpha, beta), b1 = s+1
+** (alpha >= beta) or r+x (alpha < beta): the Fader-Hardie case split,
+** which keeps 0 <= z < 1.  Euler's transformation
+**   2F1(A, B; A+1; z) = (1-z)^(1-B) 2F1(1, A+1-B; A+1; z)
+** leaves a function with a = 1 (clvHyp2f1One).  F(t)/(r+s+x) is the
+** integral from t to infinity of (alpha+u)^-(r+x) (beta+u)^-(s+1). */
 static double clvParetoLogF(double r, double al, double s, double be,
                             double x, double t){
   double m = al>=be ? al : be;
@@ -224,9 +277,8 @@ static double clvParetoLogF(double r, double al, double s, double be,
   double rsx = r+s+x;
   double lm = log(m+t);
   double l1z = log(mn+t) - lm;              /* log(1-z) */
-  double z = fabs(al-be)/(m+t);
+  double z = (m-mn)/(m+t);
   double bEuler, pw, h;
-  /* 2F1(A, B; A+1; z) = (1-z)^(1-B) 2F1(1, A+1-B; A+1; z) */
   if( al>=be ){
     bEuler = r+x;                 /* A+1-B with B = s+1 */
     pw = -s;                      /* 1-B */
@@ -242,12 +294,14 @@ static double clvParetoLogF(double r, double al, double s, double be,
 static double clvParetoLogL(double r, double al, double s, double be,
                             double x, double tx, double T, double *pL1){
   double l1 = -(r+x)*log(al+T) - s*log(be+T);
-  double lf1 = clvParetoLogF(r, al, s, be, x, tx);
-  double lf2 = clvParetoLogF(r, al, s, be, x, T);
   double l = l1;
-  if( lf1>lf2 ){
-    double lA0 = lf1 + log1p(-exp(lf2-lf1));
-    l = clvLogAdd(l1, log(s/(r+s+x)) + lA0);
+  if( T>tx ){
+    double lf1 = clvParetoLogF(r, al, s, be, x, tx);
+    double lf2 = clvParetoLogF(r, al, s, be, x, T);
+    if( lf1>lf2 ){
+      double lA0 = lf1 + log(-expm1(lf2-lf1));
+      l = clvLogAdd(l1, log(s/(r+s+x)) + lA0);
+    }
   }
   if( pL1 ) *pL1 = l1;
   return l;
@@ -255,72 +309,69 @@ static double clvParetoLogL(double r, double al, double s, double be,
 
 /* -LL of the Pareto/NBD.  Per row, with L1 = (alpha+T)^-(r+x)
 ** (beta+T)^-s and A0 = F(t_x) - F(T) (clvParetoLogF), the likelihood
-** without its constant part is L1 (1 + s/(r+s+x) A0/L1), computed as
-** log L1 + log1p(...) while A0/L1 is representable, in logs otherwise.
-** The logs that depend on T alone are computed once per distinct T. */
+** without its constant part is L1 + s/(r+s+x) A0, summed in logs;
+** A0 = F(t_x) (1 - F(T)/F(t_x)) keeps its relative precision. */
 static double clvParetoNll(const ClvData *d, const double *aTheta){
   double r = exp(aTheta[0]), al = exp(aTheta[1]);
   double s = exp(aTheta[2]), be = exp(aTheta[3]);
-  double ll = 0.0, lgR = clvLgamma(r), lConst = r*log(al) + s*log(be);
-  double m = al>=be ? al : be, mn = al>=be ? be : al;
-  double *lAT = d->aScratch, *lBT = lAT + d->nTu;
-  double *lMT = lBT + d->nTu, *lNT = lMT + d->nTu;
-  double xPrev = -1.0, A = 0.0, lS = 0.0, bE = 0.0, pwBase = 0.0;
+  double ll = 0.0, lgR = clvLgamma(r);
+  double lConst = r*aTheta[1] + s*aTheta[3];
+  double m = al>=be ? al : be, dd = fabs(al-be);
+  double *lAt = d->aScratch, *lBt = lAt + d->nTime, *lF = lBt + d->nTime;
+  double xPrev = -1.0, A = 0.0, lS = 0.0, bE = 0.0, pw = 0.0, rsx = 0.0;
   int i, k;
-  for(k=0; k<d->nTu; k++){
-    lAT[k] = log(al + d->aTu[k]);
-    lBT[k] = log(be + d->aTu[k]);
-    lMT[k] = al>=be ? lAT[k] : lBT[k];
-    lNT[k] = al>=be ? lBT[k] : lAT[k];
+  for(k=0; k<d->nTime; k++){
+    lAt[k] = log(al + d->aTime[k]);
+    lBt[k] = log(be + d->aTime[k]);
   }
+  for(i=0; i<d->nPair; i++){
+    double x = d->aPairX[i], lm, lmn, h;
+    k = d->aPairTime[i];
+    if( x!=xPrev ){
+      rsx = r+s+x;
+      if( al>=be ){ bE = r+x; pw = -s; }
+      else{ bE = s+1.0; pw = 1.0-(r+x); }
+      xPrev = x;
+    }
+    if( al>=be ){ lm = lAt[k]; lmn = lBt[k]; }
+    else{ lm = lBt[k]; lmn = lAt[k]; }
+    h = clvHyp2f1One(bE, rsx+1.0, dd/(m + d->aTime[k]));
+    lF[i] = pw*(lmn-lm) - rsx*lm + log(h);
+  }
+  xPrev = -1.0;
   for(i=0; i<d->n; i++){
-    double x = d->aX[i], tx = d->aTx[i], T = d->aT[i];
-    double rsx, l1, lm1, l1z1, pw, e1, h1, h2, ratio, l;
+    double x = d->aX[i], l, dl;
     k = d->aiT[i];
     if( x!=xPrev ){
       A = clvLgamma(r+x) - lgR + lConst;
       lS = log(s/(r+s+x));
-      /* Euler: 2F1(A,B;A+1;z) = (1-z)^(1-B) 2F1(1, A+1-B; A+1; z) */
-      if( al>=be ){ bE = r+x; pwBase = -s; }
-      else{ bE = s+1.0; pwBase = 1.0-(r+x); }
       xPrev = x;
     }
-    rsx = r+s+x;
-    pw = pwBase;
-    l1 = -(r+x)*lAT[k] - s*lBT[k];
-    lm1 = log(m+tx);
-    l1z1 = log(mn+tx) - lm1;
-    h1 = clvHyp2f1One(bE, rsx+1.0, (m-mn)/(m+tx));
-    h2 = clvHyp2f1One(bE, rsx+1.0, (m-mn)/(m+T));
-    /* F(T)/F(t_x) */
-    ratio = h2/h1*exp(pw*(lNT[k]-lMT[k] - l1z1) - rsx*(lMT[k]-lm1));
-    e1 = pw*l1z1 - rsx*lm1 - l1;            /* log(F(t_x)/L1) - log h1 */
-    if( !(ratio<1.0) ){
-      l = l1;
-    }else if( e1<600.0 ){
-      double y = exp(lS + e1)*h1*(1.0-ratio);
-      l = l1 + (y>1e-4 ? log(1.0+y) : log1p(y));
-    }else{
-      l = clvLogAdd(l1, lS + e1 + l1 + log(h1) + log1p(-ratio));
+    l = -(r+x)*lAt[k] - s*lBt[k];
+    if( d->aiTx[i]!=k ){
+      double lf1 = lF[d->aiPx[i]];
+      dl = lF[d->aiPT[i]] - lf1;
+      if( dl<0.0 ) l = clvLogAdd(l, lS + lf1 + log(-expm1(dl)));
     }
     ll += d->aW[i]*(A + l);
   }
   return isfinite(ll) ? -ll : INFINITY;
 }
 
-/* Gamma-Gamma: rows (x, m) in aX, aTx. */
+/* Gamma-Gamma: rows (x, m) in aX, aTx; log m in aLogM. */
 static double clvGgNll(const ClvData *d, const double *aTheta){
   double p = exp(aTheta[0]), q = exp(aTheta[1]), g = exp(aTheta[2]);
-  double ll = 0.0, C = q*log(g) - clvLgamma(q);
-  double xPrev = -1.0, A = 0.0;
+  double ll = 0.0, C = q*aTheta[2] - clvLgamma(q);
+  double xPrev = -1.0, A = 0.0, px = 0.0;
   int i;
   for(i=0; i<d->n; i++){
-    double x = d->aX[i], m = d->aTx[i], px = p*x;
+    double x = d->aX[i];
     if( x!=xPrev ){
+      px = p*x;
       A = clvLgamma(px+q) - clvLgamma(px) + px*log(x) + C;
       xPrev = x;
     }
-    ll += d->aW[i]*(A + (px-1.0)*log(m) - (px+q)*log(x*m + g));
+    ll += d->aW[i]*(A + (px-1.0)*d->aLogM[i] - (px+q)*log(x*d->aTx[i] + g));
   }
   return isfinite(ll) ? -ll : INFINITY;
 }
@@ -349,6 +400,8 @@ struct ClvFit {
   double aSe[4];                  /* std errors of the parameters, or NaN */
   int nIter;
   int bConverged;
+  int bHessPd;                    /* aH positive definite */
+  double aH[4][4];                /* last Hessian of -LL (log-parameters) */
 };
 
 /* One Nelder-Mead run from aTheta with initial step rStep. */
@@ -356,6 +409,7 @@ static int clvNelderMead(int eModel, const ClvData *d, int n, double *aTheta,
                          double *pF, double rStep, int nMaxIter){
   double aS[5][4], aF[5], aC[4], aR[4], aE[4];
   int i, j, it;
+  memset(aS, 0, sizeof(aS));
   for(i=0; i<=n; i++){
     for(j=0; j<n; j++) aS[i][j] = aTheta[j] + (i==j+1 ? rStep : 0.0);
     aF[i] = clvNll(eModel, d, aS[i]);
@@ -474,26 +528,18 @@ static void clvCholSolve(int n, double aL[4][4], const double *b, double *x){
   }
 }
 
-static void clvOptimize(ClvFit *p, const ClvData *d){
-  int n = p->nParam, i, k, run;
-  double f, aG[4], aH[4][4], aL[4][4], aStep[4], aTry[4];
-  p->nIter = 0;
-  p->bConverged = 0;
-  for(i=0; i<4; i++) p->aSe[i] = NAN;
-  f = clvNll(p->eModel, d, p->aTheta);
-  for(run=0; run<20; run++){
-    double fNew;
-    p->nIter += clvNelderMead(p->eModel, d, n, p->aTheta, &fNew,
-                              run==0 ? 1.0 : 0.25, 2000);
-    if( run>0 && f-fNew<1e-7 ){ f = fNew; break; }
-    f = fNew;
-  }
-  /* Newton polish */
-  for(k=0; k<30 && isfinite(f); k++){
+/* Newton steps with a finite-difference Hessian from p->aTheta (at -LL
+** f), at most nMax; sets bConverged (requirement F4), the standard
+** errors (F5) and keeps the last Hessian in p->aH. */
+static void clvNewton(ClvFit *p, const ClvData *d, double f, int nMax){
+  int n = p->nParam, i, k;
+  double aG[4], aL[4][4], aStep[4], aTry[4];
+  int bPd = 0, bFresh = 0;
+  for(k=0; k<nMax && isfinite(f); k++){
     double rDec = 0.0, t = 1.0;
-    int bPd;
-    clvDerivs(p->eModel, d, n, p->aTheta, f, aG, aH);
-    bPd = clvCholesky(n, aH, aL);
+    clvDerivs(p->eModel, d, n, p->aTheta, f, aG, p->aH);
+    bPd = clvCholesky(n, p->aH, aL);
+    bFresh = 1;
     if( !bPd ) break;
     clvCholSolve(n, aL, aG, aStep);
     for(i=0; i<n; i++) rDec += aG[i]*aStep[i];
@@ -517,6 +563,7 @@ static void clvOptimize(ClvFit *p, const ClvData *d){
       if( fTry<f ){
         memcpy(p->aTheta, aTry, sizeof(double)*n);
         f = fTry;
+        bFresh = 0;
         break;
       }
       t *= 0.5;
@@ -525,10 +572,12 @@ static void clvOptimize(ClvFit *p, const ClvData *d){
   }
   p->rNll = f;
   if( !isfinite(f) ){ p->bConverged = 0; return; }
-  if( !p->bConverged ){
-    clvDerivs(p->eModel, d, n, p->aTheta, f, aG, aH);
-    if( !clvCholesky(n, aH, aL) ) return;
+  if( !p->bConverged && !bFresh ){
+    clvDerivs(p->eModel, d, n, p->aTheta, f, aG, p->aH);
+    bPd = clvCholesky(n, p->aH, aL);
   }
+  p->bHessPd = bPd;
+  if( !bPd ) return;
   /* Standard errors: Cov(theta) = H^-1; se(exp theta) = exp(theta) se. */
   for(i=0; i<n; i++){
     double e[4] = {0, 0, 0, 0}, col[4];
@@ -536,6 +585,85 @@ static void clvOptimize(ClvFit *p, const ClvData *d){
     clvCholSolve(n, aL, e, col);
     if( col[i]>0.0 ) p->aSe[i] = exp(p->aTheta[i])*sqrt(col[i]);
   }
+}
+
+/* The whole search (requirement F3): Nelder-Mead restarted from its best
+** point, then Newton. */
+static void clvOptimize(ClvFit *p, const ClvData *d){
+  int n = p->nParam, i, run;
+  double f;
+  p->nIter = 0;
+  p->bConverged = 0;
+  for(i=0; i<4; i++) p->aSe[i] = NAN;
+  f = clvNll(p->eModel, d, p->aTheta);
+  for(run=0; run<20; run++){
+    double fNew;
+    p->nIter += clvNelderMead(p->eModel, d, n, p->aTheta, &fNew,
+                              run==0 ? 1.0 : 0.25, 2000);
+    if( run>0 && f-fNew<1e-7 ){ f = fNew; break; }
+    f = fNew;
+  }
+  clvNewton(p, d, f, 30);
+  for(i=0; i<n; i++){
+    if( !isfinite(exp(p->aTheta[i])) || exp(p->aTheta[i])==0.0 ){
+      p->bConverged = 0;
+    }
+  }
+}
+
+/* From the optimum of a subsample (p->aTheta, with its Hessian aHs scaled
+** to the full data), quasi-Newton steps on the full data: central
+** difference gradients, the fixed matrix aHs (damped until positive
+** definite), a halving line search.  When the approximate Newton
+** decrement falls below 1e-7, clvNewton verifies with the full Hessian.
+** Otherwise the result is reported as not converged. */
+static void clvRefine(ClvFit *p, const ClvData *d, double aHs[4][4]){
+  int n = p->nParam, i, j, k;
+  double f = clvNll(p->eModel, d, p->aTheta);
+  double aL[4][4], aM[4][4], mu = 0.0, rDiag = 0.0;
+  int bNear = 0;
+  p->bConverged = 0;
+  for(i=0; i<4; i++) p->aSe[i] = NAN;
+  for(i=0; i<n; i++) rDiag += fabs(aHs[i][i]);
+  rDiag = rDiag/n + 1e-12;
+  /* Damp: aM = aHs + mu I, mu the smallest of 0, 1e-8, 1e-7.. * mean
+  ** diagonal that makes it positive definite. */
+  for(;;){
+    memcpy(aM, aHs, sizeof(aM));
+    for(i=0; i<n; i++) aM[i][i] += mu;
+    if( clvCholesky(n, aM, aL) ) break;
+    mu = mu==0.0 ? 1e-8*rDiag : mu*10.0;
+    if( mu>1e6*rDiag ) return;
+  }
+  for(k=0; k<25 && isfinite(f); k++){
+    const double h = 1e-4;
+    double aG[4] = {0, 0, 0, 0}, aStep[4], aTry[4], rDec = 0.0, t = 1.0;
+    for(i=0; i<n; i++){
+      double fp, fm;
+      memcpy(aTry, p->aTheta, sizeof(double)*n);
+      aTry[i] += h; fp = clvNll(p->eModel, d, aTry);
+      aTry[i] -= 2*h; fm = clvNll(p->eModel, d, aTry);
+      aG[i] = (fp-fm)/(2*h);
+    }
+    clvCholSolve(n, aL, aG, aStep);
+    for(i=0; i<n; i++) rDec += aG[i]*aStep[i];
+    if( !isfinite(rDec) ) break;
+    if( rDec/2.0<1e-7 ){ bNear = 1; break; }
+    p->nIter++;
+    for(j=0; j<12; j++, t*=0.5){
+      double fTry;
+      for(i=0; i<n; i++) aTry[i] = p->aTheta[i] - t*aStep[i];
+      fTry = clvNll(p->eModel, d, aTry);
+      if( fTry<f ){
+        memcpy(p->aTheta, aTry, sizeof(double)*n);
+        f = fTry;
+        break;
+      }
+    }
+    if( j==12 ) break;
+  }
+  p->rNll = f;
+  if( bNear ) clvNewton(p, d, f, 10);
   for(i=0; i<n; i++){
     if( !isfinite(exp(p->aTheta[i])) || exp(p->aTheta[i])==0.0 ){
       p->bConverged = 0;
@@ -589,7 +717,8 @@ static void clvFitStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       char *z = sqlite3_mprintf("%s argument to %s() is not a number",
                                 segOrdinal(i+1), zFunc);
       p->bError = 1;
-      sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+      if( z ) sqlite3_result_error(ctx, z, -1);
+      else sqlite3_result_error_nomem(ctx);
       sqlite3_free(z);
       return;
     }
@@ -598,7 +727,8 @@ static void clvFitStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     char *z = sqlite3_mprintf("1st argument to %s() is not a whole number "
                               ">= 0", zFunc);
     p->bError = 1;
-    sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+    if( z ) sqlite3_result_error(ctx, z, -1);
+    else sqlite3_result_error_nomem(ctx);
     sqlite3_free(z);
     return;
   }
@@ -616,7 +746,8 @@ static void clvFitStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     if( zErr ){
       char *z = sqlite3_mprintf(zErr, zFunc);
       p->bError = 1;
-      sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+      if( z ) sqlite3_result_error(ctx, z, -1);
+      else sqlite3_result_error_nomem(ctx);
       sqlite3_free(z);
       return;
     }
@@ -651,24 +782,116 @@ static int clvDoubleCmp(const void *pA, const void *pB){
   return a<b ? -1 : a>b;
 }
 
+/* (x, time index, row, which) for building the Pareto/NBD pairs */
+typedef struct ClvPairKey ClvPairKey;
+struct ClvPairKey { double x; int iTime; int iRow; };
+
+static int clvPairCmp(const void *pA, const void *pB){
+  const ClvPairKey *a = (const ClvPairKey*)pA, *b = (const ClvPairKey*)pB;
+  if( a->x!=b->x ) return a->x<b->x ? -1 : 1;
+  if( a->iTime!=b->iTime ) return a->iTime<b->iTime ? -1 : 1;
+  return a->iRow<b->iRow ? -1 : a->iRow>b->iRow;
+}
+
 static void clvDataFree(ClvData *d){
   sqlite3_free(d->aX);
-  sqlite3_free(d->aiT);
-  sqlite3_free(d->aTu);
+  sqlite3_free(d->aTime);
+  sqlite3_free(d->aiTx);
+  sqlite3_free(d->aPairX);
+  sqlite3_free(d->aPairTime);
+  sqlite3_free(d->aScratch);
+  sqlite3_free(d->aLogM);
   memset(d, 0, sizeof(*d));
 }
 
-/* Build ClvData from n rows of 3 doubles (sorted in place). */
-static int clvDataInit(ClvData *d, double *a, i64 n){
-  i64 i;
-  int k = -1;
+/* Allocate the row arrays of d for n rows. */
+static int clvDataAlloc(ClvData *d, i64 n){
   memset(d, 0, sizeof(*d));
-  qsort(a, (size_t)n, 3*sizeof(double), clvRowCmp);
   d->aX = sqlite3_malloc64(sizeof(double)*4*(u64)(n+1));
   if( d->aX==0 ) return SQLITE_NOMEM;
   d->aTx = d->aX + n;
   d->aT = d->aTx + n;
   d->aW = d->aT + n;
+  return SQLITE_OK;
+}
+
+/* Index the unique rows d->aX.. for eModel: the distinct times, the
+** Pareto/NBD pairs, the logs of m.  Frees d on OOM. */
+static int clvDataIndex(ClvData *d, int eModel){
+  int i, k, n = d->n;
+  ClvPairKey *aKey = 0;
+  d->nTotal = 0.0;
+  for(i=0; i<n; i++) d->nTotal += d->aW[i];
+  if( eModel==CLV_GG ){
+    d->aLogM = sqlite3_malloc64(sizeof(double)*(u64)(n+1));
+    if( d->aLogM==0 ) goto index_nomem;
+    for(i=0; i<n; i++) d->aLogM[i] = log(d->aTx[i]);
+    return SQLITE_OK;
+  }
+  d->aTime = sqlite3_malloc64(sizeof(double)*2*(u64)(n+1));
+  d->aiTx = sqlite3_malloc64(sizeof(int)*4*(u64)(n+1));
+  if( d->aTime==0 || d->aiTx==0 ) goto index_nomem;
+  d->aiT = d->aiTx + n;
+  d->aiPx = d->aiT + n;
+  d->aiPT = d->aiPx + n;
+  memcpy(d->aTime, d->aTx, sizeof(double)*n);
+  memcpy(d->aTime+n, d->aT, sizeof(double)*n);
+  qsort(d->aTime, (size_t)2*n, sizeof(double), clvDoubleCmp);
+  for(i=0, k=0; i<2*n; i++){
+    if( k==0 || d->aTime[i]!=d->aTime[k-1] ) d->aTime[k++] = d->aTime[i];
+  }
+  d->nTime = k;
+  for(i=0; i<2*n; i++){
+    double v = i<n ? d->aTx[i] : d->aT[i-n];
+    int lo = 0, hi = d->nTime-1;
+    while( lo<hi ){
+      int mid = (lo+hi)/2;
+      if( d->aTime[mid]<v ) lo = mid+1; else hi = mid;
+    }
+    d->aiTx[i] = lo;              /* aiT follows aiTx */
+  }
+  if( eModel==CLV_PARETO ){
+    aKey = sqlite3_malloc64(sizeof(ClvPairKey)*2*(u64)(n+1));
+    if( aKey==0 ) goto index_nomem;
+    for(i=0; i<2*n; i++){
+      aKey[i].x = d->aX[i<n ? i : i-n];
+      aKey[i].iTime = d->aiTx[i];
+      aKey[i].iRow = i;
+    }
+    qsort(aKey, (size_t)2*n, sizeof(ClvPairKey), clvPairCmp);
+    d->aPairX = sqlite3_malloc64(sizeof(double)*2*(u64)(n+1));
+    d->aPairTime = sqlite3_malloc64(sizeof(int)*2*(u64)(n+1));
+    if( d->aPairX==0 || d->aPairTime==0 ) goto index_nomem;
+    for(i=0, k=0; i<2*n; i++){
+      if( k==0 || aKey[i].x!=d->aPairX[k-1]
+       || aKey[i].iTime!=d->aPairTime[k-1] ){
+        d->aPairX[k] = aKey[i].x;
+        d->aPairTime[k] = aKey[i].iTime;
+        k++;
+      }
+      d->aiPx[aKey[i].iRow] = k-1;    /* aiPT follows aiPx */
+    }
+    d->nPair = k;
+    sqlite3_free(aKey);
+    aKey = 0;
+  }
+  d->aScratch = sqlite3_malloc64(sizeof(double)*(2*(u64)d->nTime
+                                                 + (u64)d->nPair + 1));
+  if( d->aScratch==0 ) goto index_nomem;
+  return SQLITE_OK;
+
+index_nomem:
+  sqlite3_free(aKey);
+  clvDataFree(d);
+  return SQLITE_NOMEM;
+}
+
+/* Build ClvData for eModel from n rows of 3 doubles (sorted in place). */
+static int clvDataInit(ClvData *d, double *a, i64 n, int eModel){
+  i64 i;
+  int k = -1;
+  qsort(a, (size_t)n, 3*sizeof(double), clvRowCmp);
+  if( clvDataAlloc(d, n) ) return SQLITE_NOMEM;
   for(i=0; i<n; i++){
     if( k>=0 && clvRowCmp(&a[3*i], &a[3*(i-1)])==0 ){
       d->aW[k] += 1.0;
@@ -681,34 +904,43 @@ static int clvDataInit(ClvData *d, double *a, i64 n){
     }
   }
   d->n = k+1;
-  d->nTotal = (double)n;
-  /* distinct T values (for per-T logs) */
-  d->aiT = sqlite3_malloc64(sizeof(int)*(u64)(d->n+1));
-  d->aTu = sqlite3_malloc64(sizeof(double)*5*(u64)(d->n+1));
-  if( d->aiT==0 || d->aTu==0 ){
-    clvDataFree(d);
-    return SQLITE_NOMEM;
-  }
-  d->aScratch = d->aTu + d->n + 1;
-  memcpy(d->aTu, d->aT, sizeof(double)*d->n);
-  qsort(d->aTu, (size_t)d->n, sizeof(double), clvDoubleCmp);
-  for(i=0, k=0; i<d->n; i++){
-    if( k==0 || d->aTu[i]!=d->aTu[k-1] ) d->aTu[k++] = d->aTu[i];
-  }
-  d->nTu = k;
-  for(i=0; i<d->n; i++){
-    int lo = 0, hi = d->nTu-1;
-    while( lo<hi ){
-      int mid = (lo+hi)/2;
-      if( d->aTu[mid]<d->aT[i] ) lo = mid+1; else hi = mid;
-    }
-    d->aiT[i] = lo;
-  }
-  return SQLITE_OK;
+  return clvDataIndex(d, eModel);
 }
+
+/* A systematic subsample of about nWant customers of d: walking the
+** sorted rows, row i keeps floor(f S_i) - floor(f S_(i-1)) of its weight,
+** S_i the running total of weights, f = nWant / total.  Deterministic and
+** stratified by x, t_x, T. */
+static int clvDataSub(ClvData *pSub, const ClvData *d, double nWant,
+                      int eModel){
+  double f = nWant/d->nTotal, S = 0.0, prev = 0.0;
+  int i, k = 0;
+  if( clvDataAlloc(pSub, d->n) ) return SQLITE_NOMEM;
+  for(i=0; i<d->n; i++){
+    double cur, w;
+    S += d->aW[i];
+    cur = floor(f*S);
+    w = cur - prev;
+    prev = cur;
+    if( w<=0.0 ) continue;
+    pSub->aX[k] = d->aX[i];
+    pSub->aTx[k] = d->aTx[i];
+    pSub->aT[k] = d->aT[i];
+    pSub->aW[k] = w;
+    k++;
+  }
+  /* compact: aTx, aT, aW were laid out for d->n rows; fine as they are */
+  pSub->n = k;
+  return clvDataIndex(pSub, eModel);
+}
+
+/* Above this many customers a fit starts from the optimum of a subsample
+** of CLV_SUBSAMPLE customers (then clvRefine on all of them). */
+#define CLV_SUBSAMPLE 20000.0
 
 /* Fit eModel to the data: starting point by model. */
 static void clvFitData(int eModel, const ClvData *d, ClvFit *pFit){
+  ClvData sub;
   memset(pFit, 0, sizeof(*pFit));
   pFit->eModel = eModel;
   pFit->nParam = aClvNParam[eModel];
@@ -732,7 +964,28 @@ static void clvFitData(int eModel, const ClvData *d, ClvFit *pFit){
     pFit->aTheta[2] = 0.0;
     pFit->aTheta[3] = eModel==CLV_PARETO ? log(s) : 0.0;
   }
-  clvOptimize(pFit, d);
+  if( d->nTotal>2*CLV_SUBSAMPLE
+   && clvDataSub(&sub, d, CLV_SUBSAMPLE, eModel)==SQLITE_OK ){
+    double aHs[4][4], rScale = d->nTotal/sub.nTotal;
+    int i, j, nIter;
+    clvOptimize(pFit, &sub);
+    clvDataFree(&sub);
+    for(i=0; i<pFit->nParam; i++){
+      for(j=0; j<pFit->nParam; j++) aHs[i][j] = pFit->aH[i][j]*rScale;
+    }
+    nIter = pFit->nIter;
+    if( pFit->bConverged ){
+      clvRefine(pFit, d, aHs);
+      pFit->nIter += nIter;
+    }else{
+      /* No optimum on the subsample (e.g. on the boundary): its best
+      ** point, not converged, its log-likelihood on all the data. */
+      pFit->rNll = clvNll(eModel, d, pFit->aTheta);
+      for(i=0; i<4; i++) pFit->aSe[i] = NAN;
+    }
+  }else{
+    clvOptimize(pFit, d);
+  }
 }
 
 /* The JSON model text; sqlite3_malloc'd or NULL on OOM. */
@@ -772,7 +1025,7 @@ static void clvFitFinal(sqlite3_context *ctx){
   char *z;
   if( p==0 ) return;               /* no rows */
   if( p->bError || p->n==0 ){ sqlite3_free(p->a); return; }
-  if( clvDataInit(&d, p->a, p->n) ){
+  if( clvDataInit(&d, p->a, p->n, eModel) ){
     sqlite3_free(p->a);
     sqlite3_result_error_nomem(ctx);
     return;
@@ -855,7 +1108,8 @@ static const ClvModel *clvModelArg(sqlite3_context *ctx, sqlite3_value **argv,
         char *zErr = sqlite3_mprintf("%s argument to %s() is not a "
                                      "libsegment model", segOrdinal(iArg+1),
                                      zFunc);
-        sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
+        if( zErr ) sqlite3_result_error(ctx, zErr, -1);
+        else sqlite3_result_error_nomem(ctx);
         sqlite3_free(zErr);
       }
       return 0;
@@ -872,7 +1126,8 @@ static const ClvModel *clvModelArg(sqlite3_context *ctx, sqlite3_value **argv,
     char *zErr = sqlite3_mprintf("%s argument to %s() is not a %s model",
         segOrdinal(iArg+1), zFunc,
         mask==(1<<CLV_GG) ? "gamma_gamma" : "bgnbd or pareto_nbd");
-    sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
+    if( zErr ) sqlite3_result_error(ctx, zErr, -1);
+    else sqlite3_result_error_nomem(ctx);
     sqlite3_free(zErr);
     return 0;
   }
@@ -891,7 +1146,8 @@ static int clvArgs(sqlite3_context *ctx, sqlite3_value **argv, int i0, int n,
     if( !clvNumArg(argv[i0+i], &a[i]) ){
       char *z = sqlite3_mprintf("%s argument to %s() is not a number",
                                 segOrdinal(i0+i+1), zFunc);
-      sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+      if( z ) sqlite3_result_error(ctx, z, -1);
+      else sqlite3_result_error_nomem(ctx);
       sqlite3_free(z);
       return -1;
     }
@@ -913,7 +1169,8 @@ static int clvCheckHistory(sqlite3_context *ctx, int i0, const char *zFunc,
   }
   if( zFmt ){
     char *z = sqlite3_mprintf(zFmt, segOrdinal(iArg+1), zFunc);
-    sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+    if( z ) sqlite3_result_error(ctx, z, -1);
+    else sqlite3_result_error_nomem(ctx);
     sqlite3_free(z);
     return 0;
   }
@@ -1011,7 +1268,8 @@ static void clvResult(sqlite3_context *ctx, const char *zFunc, double r){
   }else{
     char *z = sqlite3_mprintf("%s(): numerical failure for these arguments",
                               zFunc);
-    sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+    if( z ) sqlite3_result_error(ctx, z, -1);
+    else sqlite3_result_error_nomem(ctx);
     sqlite3_free(z);
   }
 }
@@ -1327,7 +1585,7 @@ static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
       aRow[3*i+1] = p->aCust[i].tx;
       aRow[3*i+2] = p->aCust[i].T;
     }
-    rc = clvDataInit(&d, aRow, p->nCust);
+    rc = clvDataInit(&d, aRow, p->nCust, eModel);
     if( rc ) goto table_error;
     clvFitData(eModel, &d, &fit);
     clvDataFree(&d);
@@ -1353,7 +1611,7 @@ static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
       }
     }
     if( n>0 ){
-      rc = clvDataInit(&d, aRow, n);
+      rc = clvDataInit(&d, aRow, n, CLV_GG);
       if( rc ) goto table_error;
       clvFitData(CLV_GG, &d, &ggFit);
       clvDataFree(&d);
