@@ -61,3 +61,176 @@ install: $(LIB)
 clean:
 	rm -f $(LIB) examples.db.tmp
 	rm -rf build
+
+# Rewrite the outputs of README.md's examples (then review the diff).
+readme: $(LIB)
+	LIBSEGMENT=$(CURDIR)/libsegment $(TCLSH) test/readme_update.tcl
+
+# The benchmark (doc/bench.md): make bench [SIZE=10m] [RUNS=3].  Data and
+# the helper programs go to bench/data/ (git-ignored); pandas and DuckDB
+# are installed when they can be (.ci/deps bench, npm) and skipped if not.
+SIZE ?= 1m
+RUNS ?= 3
+bench: $(LIB)
+	@bash .ci/deps bench || echo "bench: some comparisons will be skipped" >&2
+	@mkdir -p bench/data
+	$(CC) -O2 $(WARN) -o bench/data/gen bench/gen.c -lsqlite3 -lm
+	$(CC) -O2 $(WARN) -fPIC $(SHARED) -o bench/data/floor.$(SO) bench/floor.c
+	@test -d bench/node_modules/@duckdb/node-api || \
+	  (cd bench && npm install --no-audit --no-fund --loglevel=error) || \
+	  echo "bench: DuckDB not installed; skipped" >&2
+	/usr/bin/python3 bench/run.py --lib $(CURDIR)/$(LIB) --size $(SIZE) --runs $(RUNS)
+
+# ---------------------------------------------------------------------------
+# make check: sanitizers, valgrind, the OOM loop, fuzzing (saved corpus plus
+# a short run) and coverage, over the whole extension.  Any finding fails.
+# make coverage: line and branch coverage of ext/ (build/check/coverage/).
+# make fuzz: longer fuzz runs (FUZZ_SECONDS per harness), corpus merged
+# back into test/fuzz/corpus/.  Everything is built under build/check/.
+
+CHECK_DIR    := build/check
+SAN_CC       ?= gcc
+FUZZ_CC      ?= clang
+SANFLAGS     := -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer
+CHECK_FUZZ_SECONDS ?= 45
+FUZZ_SECONDS ?= 600
+FUZZERS      := sql date opts
+FUZZ_OPTS    := -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+VALGRIND     := valgrind -q --leak-check=full --error-exitcode=1 \
+                --errors-for-leak-kinds=definite,indirect \
+                --show-leak-kinds=definite,indirect
+ASAN_RT       = $(shell $(SAN_CC) -print-file-name=libasan.so)
+CHECK_ENV    := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+.PHONY: check-deps check-asan check-valgrind check-oom check-fuzz \
+        check-fuzz-build
+
+check: check-deps
+	@$(MAKE) --no-print-directory check-asan
+	@$(MAKE) --no-print-directory check-valgrind
+	@$(MAKE) --no-print-directory check-oom
+	@$(MAKE) --no-print-directory check-fuzz
+	@$(MAKE) --no-print-directory coverage
+	@echo "make check: sanitizers, valgrind, oom, fuzz and coverage passed"
+
+check-deps:
+	@bash .ci/deps build test check
+	@test -f examples.db || $(MAKE) --no-print-directory examples.db
+
+# 1. The Tcl suite against an ASan+UBSan build, the runtime preloaded into
+#    tclsh (and the sqlite3 shells the suite starts).
+$(CHECK_DIR)/asan/libsegment.$(SO): $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) -O1 -g $(SANFLAGS) $(WARN) -fPIC $(SHARED) -o $@ $(SRC) -lm
+
+check-asan: check-deps $(CHECK_DIR)/asan/libsegment.$(SO)
+	$(CHECK_ENV) LD_PRELOAD=$(ASAN_RT) \
+	  LIBSEGMENT=$(CURDIR)/$(CHECK_DIR)/asan/libsegment $(TCLSH) test/all.tcl
+
+# 2. The Tcl suite under valgrind (leaks of Tcl's own allocator, which
+#    valgrind calls "possibly lost", are not ours and not counted).
+$(CHECK_DIR)/vg/libsegment.$(SO): $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(WARN) -fPIC $(SHARED) -o $@ $(SRC) -lm
+
+check-valgrind: check-deps $(CHECK_DIR)/vg/libsegment.$(SO)
+	LIBSEGMENT_SLOW=1 LIBSEGMENT=$(CURDIR)/$(CHECK_DIR)/vg/libsegment \
+	  $(VALGRIND) $(TCLSH) test/all.tcl
+
+# 3. The OOM loop (test/oom.c over test/oom.sql on examples.db), built with
+#    the sanitizers so that error paths are checked for memory errors too.
+$(CHECK_DIR)/oom: test/oom.c $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) -O1 -g $(SANFLAGS) $(WARN) -DSQLITE_CORE -Iext -o $@ \
+	  test/oom.c $(SRC) -lsqlite3 -lm
+
+check-oom: check-deps $(CHECK_DIR)/oom
+	$(CHECK_ENV) $(CHECK_DIR)/oom -q examples.db test/oom.sql
+
+# 4. Fuzzing: libFuzzer harnesses (clang), the dictionary generated from
+#    what the extension registers, seeds from the Tcl suite.
+$(CHECK_DIR)/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=all $(WARN) -DSQLITE_CORE -Iext -o $@ $< \
+	  $(SRC) -lsqlite3 -lm
+
+$(CHECK_DIR)/fuzz/sql.dict: $(CHECK_DIR)/vg/libsegment.$(SO) test/fuzz/mkdict.sh
+	bash test/fuzz/mkdict.sh $(CURDIR)/$(CHECK_DIR)/vg/libsegment $@
+
+$(CHECK_DIR)/fuzz/seeds.stamp: $(CHECK_DIR)/vg/libsegment.$(SO) \
+                               test/fuzz/seeds.tcl $(wildcard test/*.test) \
+                               test/oom.sql
+	rm -rf $(CHECK_DIR)/fuzz/seeds
+	LIBSEGMENT=$(CURDIR)/$(CHECK_DIR)/vg/libsegment \
+	  $(TCLSH) test/fuzz/seeds.tcl $(CHECK_DIR)/fuzz/seeds
+	touch $@
+
+check-fuzz-build: check-deps $(FUZZERS:%=$(CHECK_DIR)/fuzz/fuzz_%) \
+                  $(CHECK_DIR)/fuzz/sql.dict $(CHECK_DIR)/fuzz/seeds.stamp
+
+# Replay the saved corpus, then a short run of each harness (new inputs go
+# to build/check/fuzz/new-*, never into the source tree).
+check-fuzz: check-fuzz-build
+	@set -e; for h in $(FUZZERS); do \
+	  n=$$(ls test/fuzz/corpus/$$h | wc -l); \
+	  echo "fuzz_$$h: replaying $$n saved inputs"; \
+	  $(CHECK_ENV) $(CHECK_DIR)/fuzz/fuzz_$$h $(FUZZ_OPTS) \
+	    -runs=0 test/fuzz/corpus/$$h > $(CHECK_DIR)/fuzz/replay-$$h.log 2>&1 \
+	    || { tail -40 $(CHECK_DIR)/fuzz/replay-$$h.log; exit 1; }; \
+	  rm -rf $(CHECK_DIR)/fuzz/new-$$h; mkdir -p $(CHECK_DIR)/fuzz/new-$$h; \
+	  seeds=""; [ $$h = sql ] && seeds=$(CHECK_DIR)/fuzz/seeds; \
+	  dict=""; [ $$h = sql ] && dict=-dict=$(CHECK_DIR)/fuzz/sql.dict; \
+	  $(CHECK_ENV) $(CHECK_DIR)/fuzz/fuzz_$$h $(FUZZ_OPTS) $$dict \
+	    -artifact_prefix=$(CHECK_DIR)/fuzz/ \
+	    -max_total_time=$(CHECK_FUZZ_SECONDS) $(CHECK_DIR)/fuzz/new-$$h \
+	    test/fuzz/corpus/$$h $$seeds > $(CHECK_DIR)/fuzz/run-$$h.log 2>&1 \
+	    || { tail -60 $(CHECK_DIR)/fuzz/run-$$h.log; exit 1; }; \
+	  grep -h "stat::number_of_executed_units" \
+	    $(CHECK_DIR)/fuzz/run-$$h.log | sed "s/^/fuzz_$$h: /"; \
+	done
+
+# Long runs; the new corpus is merged (minimized) into test/fuzz/corpus/.
+fuzz: check-fuzz-build
+	@set -e; for h in $(FUZZERS); do \
+	  mkdir -p $(CHECK_DIR)/fuzz/long-$$h; \
+	  seeds=""; [ $$h = sql ] && seeds=$(CHECK_DIR)/fuzz/seeds; \
+	  dict=""; [ $$h = sql ] && dict=-dict=$(CHECK_DIR)/fuzz/sql.dict; \
+	  $(CHECK_ENV) $(CHECK_DIR)/fuzz/fuzz_$$h $(FUZZ_OPTS) $$dict \
+	    -artifact_prefix=$(CHECK_DIR)/fuzz/ -max_total_time=$(FUZZ_SECONDS) \
+	    $(CHECK_DIR)/fuzz/long-$$h test/fuzz/corpus/$$h $$seeds \
+	    2>&1 | tail -25; \
+	  $(CHECK_DIR)/fuzz/fuzz_$$h -merge=1 test/fuzz/corpus/$$h \
+	    $(CHECK_DIR)/fuzz/long-$$h > /dev/null 2>&1; \
+	done
+
+# 6. Coverage: gcc --coverage builds of ext/ (the loadable library for the
+#    Tcl suite, a static one for the OOM loop), then gcovr.  Uncovered
+#    branches are listed in build/check/coverage/uncovered-branches.txt.
+COV_DIR  := $(CHECK_DIR)/cov
+COV_OBJ  := $(SRC:ext/%.c=$(COV_DIR)/%.o)
+COV_CORE := $(SRC:ext/%.c=$(COV_DIR)/core/%.o)
+$(COV_DIR)/%.o: ext/%.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) -O0 -g --coverage $(WARN) -fPIC -c -o $@ $<
+$(COV_DIR)/core/%.o: ext/%.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) -O0 -g --coverage $(WARN) -DSQLITE_CORE -c -o $@ $<
+
+coverage: check-deps $(COV_OBJ) $(COV_CORE)
+	find $(COV_DIR) -name '*.gcda' -delete
+	$(CC) --coverage $(SHARED) -o $(COV_DIR)/libsegment.$(SO) $(COV_OBJ) -lm
+	$(CC) --coverage -O0 -g -DSQLITE_CORE -Iext -o $(COV_DIR)/oom test/oom.c \
+	  $(COV_CORE) -lsqlite3 -lm
+	-LIBSEGMENT=$(CURDIR)/$(COV_DIR)/libsegment $(TCLSH) test/all.tcl \
+	  > $(COV_DIR)/suite.log 2>&1; tail -1 $(COV_DIR)/suite.log
+	-$(COV_DIR)/oom -q examples.db test/oom.sql | tail -1
+	@mkdir -p $(CHECK_DIR)/coverage
+	gcovr -r . -f 'ext/' --object-directory $(COV_DIR) -b \
+	  --txt $(CHECK_DIR)/coverage/branches.txt \
+	  --json $(CHECK_DIR)/coverage/coverage.json --print-summary
+	python3 test/uncovered.py $(CHECK_DIR)/coverage/coverage.json \
+	  > $(CHECK_DIR)/coverage/uncovered-branches.txt
+	@echo "coverage: report in $(CHECK_DIR)/coverage/branches.txt, uncovered branches in $(CHECK_DIR)/coverage/uncovered-branches.txt"

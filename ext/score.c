@@ -268,6 +268,12 @@ static void breaksStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                          -1);
     return;
   }
+  if( !isfinite(sqlite3_value_double(argv[0])) ){
+    p->bErr = 1;
+    sqlite3_result_error(ctx,
+        "1st argument to score_breaks() is not a finite number", -1);
+    return;
+  }
   if( p->n>=p->nAlloc ){
     i64 nNew = p->nAlloc ? p->nAlloc*2 : 256;
     double *aNew = sqlite3_realloc64(p->aVal, sizeof(double)*nNew);

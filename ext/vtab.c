@@ -257,6 +257,15 @@ static int segSameArgs(SegCursor *pCur, int nHidden, int idxNum, int argc,
   return 1;
 }
 
+/* Table-valued functions running in this thread, one inside another (a
+** source that is a view over a table-valued function). */
+#define SEG_VTAB_MAX_NEST 16
+#if defined(_MSC_VER)
+static __declspec(thread) int segVtabNest = 0;
+#else
+static _Thread_local int segVtabNest = 0;
+#endif
+
 static int segVtabFilter(sqlite3_vtab_cursor *cur, int idxNum,
                          const char *idxStr, int argc, sqlite3_value **argv){
   SegCursor *pCur = (SegCursor*)cur;
@@ -290,8 +299,17 @@ static int segVtabFilter(sqlite3_vtab_cursor *cur, int idxNum,
       zErr = sqlite3_mprintf("%s(): no source: give a table or view name as "
                              "1st argument or source=", pTab->pSpec->zName);
       rc = zErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }else if( segVtabNest>=SEG_VTAB_MAX_NEST ){
+      /* A view that reads itself through a table-valued function would
+      ** otherwise recurse until the stack overflows. */
+      zErr = sqlite3_mprintf("%s(): sources nested more than %d deep (does "
+                             "a view read itself?)", pTab->pSpec->zName,
+                             SEG_VTAB_MAX_NEST);
+      rc = zErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }else{
+      segVtabNest++;
       rc = pTab->pSpec->xCompute(pTab->db, &opts, &pCur->res, &zErr);
+      segVtabNest--;
     }
   }
   segOptsFree(&opts);

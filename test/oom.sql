@@ -1,0 +1,74 @@
+-- oom.sql: the statements of the out-of-memory loop (test/oom.c, make check).
+--
+-- One entry per line (continuation lines allowed until the SQL is
+-- complete); an entry may hold several statements, run in order on a fresh
+-- read-only image of examples.db (write to the temp schema only: CREATE
+-- TEMP VIEW, CREATE TEMP TABLE).  Every SQL function and table-valued
+-- function of libsegment belongs here: add a line for each new one, on a
+-- small slice of the data (a view) so the loop stays quick.
+--
+-- Scalars and aggregates
+SELECT segment_version();
+SELECT rfm_score(5, 4, 3), rfm_score(NULL, 1, 1);
+SELECT score_of(12.5, '[1, 10, 20]'), score_of(3, '[1,10,20]', 'desc'), score_of('x', '[]');
+SELECT score_breaks(amount, 5) FROM orders WHERE order_id <= 300;
+SELECT score_breaks(amount, 4, 'quantile') FROM orders WHERE order_id <= 300;
+SELECT score_breaks(amount, 99) FROM orders WHERE order_id <= 3;
+SELECT segment_of(5, 5, 5), segment_of(111), segment_of(3, 4, 2, 'rfm_r'), segment_of(2, 1, 1, 'rf_grid');
+CREATE TEMP TABLE r(segment, r_lo, r_hi, f_lo, f_hi, m_lo, m_hi, priority); INSERT INTO r VALUES('top',4,5,4,5,1,5,1),('rest',1,5,1,5,1,5,2); SELECT segment_of(5, 5, 1, 'r'), segment_of(111, 'r');
+SELECT segment_of(1, 2, 3, 'no such rules');
+SELECT pseudonymize('customer 42', 'key'), pseudonymize(42, x'00ff'), pseudonymize(NULL, 'k');
+SELECT pseudonymize('a');
+SELECT kmeans_fit(3, amount, discount) FROM orders WHERE order_id <= 200;
+SELECT kmeans_fit('k=3, seed=7, max_iter=20', amount, discount) FROM orders WHERE order_id <= 200;
+SELECT kmeans_fit(0, amount) FROM orders WHERE order_id <= 3;
+WITH m AS (SELECT kmeans_fit(2, amount, discount) AS model FROM orders WHERE order_id <= 100) SELECT kmeans_cluster(m.model, o.amount, o.discount) FROM m, orders o WHERE o.order_id <= 20;
+SELECT kmeans_cluster('{"bad": 1}', 1, 2);
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT kmeans_fit(3, recency_days, frequency, monetary) FROM rfm_score('o');
+-- Table-valued functions
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM rfm_score('o');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM rfm_score('o', 'method=quantile', 'bins=4', 'scheme=rfm_r', 'as_of=2025-06-30', 'since=2024-01-01');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM rfm_score('o', 'method=ntile', 'monetary=average', 'r_breaks=30,90,365');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; CREATE VIRTUAL TABLE temp.v USING rfm_score(source=o, customer=customer_id, 'date'=ordered_at); SELECT * FROM v;
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM rfm_score('o', 'colour=red');
+CREATE TEMP VIEW li AS SELECT i.order_id, o.customer_id, o.ordered_at, i.price*i.quantity AS amount FROM order_items i JOIN orders o USING(order_id) WHERE o.customer_id <= 30; SELECT * FROM rfm_score('li', 'order=order_id');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 60; SELECT * FROM source_stats('o');
+CREATE TEMP TABLE bad(customer_id, ordered_at, amount); INSERT INTO bad VALUES(1,'2024-01-01',5),(NULL,'2024-01-02',1),(2,NULL,1),(3,'2024-13-01',1),(4,'2024-01-03','abc'),(5,'2024-01-04',-2); SELECT * FROM source_stats('bad', 'on_error=skip'); SELECT * FROM rfm_score('bad', 'on_error=skip');
+CREATE TEMP TABLE bad(customer_id, ordered_at, amount); INSERT INTO bad VALUES(1,'2024-01-01',5),(3,'2024-13-01',1); SELECT * FROM rfm_score('bad');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM cohort_retention('o');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM cohort_retention('o', 'period=week', 'as_of=2024-06-30');
+SELECT * FROM segment_rules('standard');
+SELECT * FROM segment_rules('rfm_r');
+SELECT * FROM segment_rules('rf_grid');
+SELECT * FROM segment_rules();
+CREATE TEMP TABLE r(segment, r_lo, r_hi, f_lo, f_hi, m_lo, m_hi); INSERT INTO r VALUES('a',1,5,1,5,1,5); SELECT * FROM segment_rules('r');
+-- usage_tier, lifecycle_stage (ext/usage.c, ext/lifecycle.c)
+SELECT usage_tier(5, 2, 4), usage_tier('3', 2, 4), usage_tier(NULL, 1, 2);
+SELECT usage_tier('x', 1, 2);
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM usage_tier('o');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM usage_tier('o', 'method=pareto', 'volume=amount', 'days=365');
+CREATE TEMP VIEW e AS SELECT * FROM events WHERE customer_id <= 40; SELECT * FROM usage_tier('e', 'category=category', 'method=fixed', 'heavy_min=2', 'moderate_min=0.5');
+CREATE TEMP VIEW li AS SELECT i.order_id, o.customer_id, o.ordered_at, i.category, i.price*i.quantity AS amount FROM order_items i JOIN orders o USING(order_id) WHERE o.customer_id <= 30; SELECT * FROM usage_tier('li', 'order=order_id', 'category=category');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM usage_tier('o', 'method=fixed');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM lifecycle_stage('o');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; CREATE TEMP VIEW c AS SELECT * FROM customers WHERE customer_id <= 50; SELECT * FROM lifecycle_stage('o', 'customers=c', 'as_of=2025-06-30', 'min_gaps=1');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM lifecycle_stage('o', 'customers=nope');
+-- clv_summary, fits, model scalars, clv (ext/clv.c)
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM clv_summary('o', 'unit=day');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT bgnbd_fit(x, t_x, T) FROM clv_summary('o');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT pareto_nbd_fit(x, t_x, T) FROM clv_summary('o');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT gamma_gamma_fit(x, monetary) FROM clv_summary('o');
+WITH m AS (SELECT bgnbd_fit(x, t_x, T) AS b FROM (SELECT 1 x, 5 t_x, 20 T UNION ALL SELECT 3, 10, 30 UNION ALL SELECT 0, 0, 25)) SELECT p_alive(b, 2, 10, 20), expected_purchases(b, 12), expected_purchases(b, 12, 2, 10, 20) FROM m;
+WITH g AS (SELECT gamma_gamma_fit(x, m) AS gg FROM (SELECT 1 x, 20.0 m UNION ALL SELECT 3, 35.5 UNION ALL SELECT 2, 10.0 UNION ALL SELECT 5, 80.0)) SELECT expected_spend(gg, 2, 30.0) FROM g;
+SELECT p_alive('{"model":"nope"}', 1, 1, 2);
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM clv('o', 'horizon=6', 'discount=0.02');
+-- occasions, occasion_of, season_of, days_to_birthday, occasion_profile (ext/calendar.c)
+SELECT * FROM occasions(2025, 'UK');
+SELECT * FROM occasions(1500);
+SELECT occasion_of('2024-12-10'), season_of('2024-12-10'), days_to_birthday('1990-02-28', '2025-03-01');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM occasion_profile('o', 'region=DE');
+-- benefits_sought, engagement_score, cart_abandonment (ext/benefits.c, ext/engagement.c)
+CREATE TEMP VIEW li AS SELECT o.*, i.category FROM order_items i JOIN orders o USING(order_id) WHERE o.customer_id <= 30; SELECT * FROM benefits_sought('li', 'order=order_id');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM benefits_sought('o', 'fast=express, pickup');
+CREATE TEMP VIEW e AS SELECT * FROM events WHERE customer_id <= 300; SELECT * FROM engagement_score('e');
+CREATE TEMP VIEW e AS SELECT * FROM events WHERE customer_id <= 300; SELECT * FROM cart_abandonment('e', 'hours=48');
