@@ -113,7 +113,8 @@ check: check-deps
 	@$(MAKE) --no-print-directory check-oom
 	@$(MAKE) --no-print-directory check-fuzz
 	@$(MAKE) --no-print-directory coverage
-	@echo "make check: sanitizers, valgrind, oom, fuzz and coverage passed"
+	@$(MAKE) --no-print-directory xcheck
+	@echo "make check: sanitizers, valgrind, oom, fuzz, coverage and cross-check passed"
 
 check-deps:
 	@bash .ci/deps build test check
@@ -234,3 +235,9 @@ coverage: check-deps $(COV_OBJ) $(COV_CORE)
 	python3 test/uncovered.py $(CHECK_DIR)/coverage/coverage.json \
 	  > $(CHECK_DIR)/coverage/uncovered-branches.txt
 	@echo "coverage: report in $(CHECK_DIR)/coverage/branches.txt, uncovered branches in $(CHECK_DIR)/coverage/uncovered-branches.txt"
+
+# Cross-check of rfm_score() and source_stats() against an independent
+# Python reference of DESIGN.md (test/xcheck/; standard library only).
+.PHONY: xcheck
+xcheck: $(LIB)
+	LIBSEGMENT=$(CURDIR)/$(basename $(LIB)) /usr/bin/python3 test/xcheck/xcheck.py

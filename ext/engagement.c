@@ -426,17 +426,19 @@ static void cartFree(void *pData){
   sqlite3_free(p);
 }
 
-/* 'YYYY-MM-DD HH:MM:SS[.SSS]' of a moment; zBuf >= 24 bytes */
+/* 'YYYY-MM-DD HH:MM:SS[.SSS]' of a moment; zBuf >= 25 bytes */
 static void cartFormatMs(i64 iMs, char *zBuf){
   int iDay = segDayOfMs(iMs);
   i64 iTime = iMs + SEG_MS_PER_DAY/2 - (i64)iDay*SEG_MS_PER_DAY;
   int iSec = (int)(iTime/1000), iFrac = (int)(iTime%1000);
+  int n;
   segFormatDay(iDay, zBuf);
+  n = (int)strlen(zBuf);          /* 10, or 11 before year 0000 */
   if( iFrac ){
-    sqlite3_snprintf(14, zBuf+10, " %02d:%02d:%02d.%03d", iSec/3600,
+    sqlite3_snprintf(14, zBuf+n, " %02d:%02d:%02d.%03d", iSec/3600,
                      (iSec/60)%60, iSec%60, iFrac);
   }else{
-    sqlite3_snprintf(10, zBuf+10, " %02d:%02d:%02d", iSec/3600,
+    sqlite3_snprintf(10, zBuf+n, " %02d:%02d:%02d", iSec/3600,
                      (iSec/60)%60, iSec%60);
   }
 }

@@ -98,7 +98,7 @@ int segDateFromText(const char *z, int n, i64 *piMs);
 int segDayOfMs(i64 iMs);                     /* UTC calendar day */
 int segDayFromYmd(int y, int m, int d);      /* proleptic Gregorian */
 void segYmdFromDay(int iDay, int *pY, int *pM, int *pD);
-void segFormatDay(int iDay, char *zBuf);     /* zBuf >= 11 bytes */
+void segFormatDay(int iDay, char *zBuf);     /* zBuf >= 12 bytes */
 int segDaysInMonth(int y, int m);
 int segWeekday(int iDay);                    /* 0 = Monday .. 6 = Sunday */
 #define SEG_MS_PER_DAY 86400000

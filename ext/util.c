@@ -74,7 +74,12 @@ int segWeekday(int iDay){
 void segFormatDay(int iDay, char *zBuf){
   int y, m, d;
   segYmdFromDay(iDay, &y, &m, &d);
-  sqlite3_snprintf(11, zBuf, "%04d-%02d-%02d", y, m, d);
+  if( y<0 ){
+    /* as SQLite's date() writes years before 0000: -4713-11-24 */
+    sqlite3_snprintf(12, zBuf, "-%04d-%02d-%02d", -y, m, d);
+  }else{
+    sqlite3_snprintf(11, zBuf, "%04d-%02d-%02d", y, m, d);
+  }
 }
 
 int segDayOfMs(i64 iMs){
