@@ -184,9 +184,14 @@ typedef struct SegMap SegMap;
 struct SegMap {
   SegValue *aKey;                 /* aKey[i]: key of index i */
   int *aSalt;                     /* aSalt[i]; NULL while every salt is 0 */
-  unsigned int *aHash;            /* aHash[i]: hash of index i */
   int nKey, nKeyAlloc;
-  int *aSlot;                     /* open addressing: index+1, 0 = empty */
+  int nNonInt;                    /* keys that are not INTEGER */
+  u64 *aSlot;                     /* open addressing: tag<<32 | index+1,
+                                  ** 0 = empty */
+  int bHashTags;                  /* 0: every key so far is a 32-bit
+                                  ** INTEGER with salt 0 and a slot's tag
+                                  ** is the key itself (no key to compare);
+                                  ** 1: the tag is the key's hash */
   unsigned int nSlot;             /* power of two */
 };
 void segMapInit(SegMap *p);

@@ -667,7 +667,6 @@ void segMapFree(SegMap *p){
   }
   sqlite3_free(p->aKey);
   sqlite3_free(p->aSalt);
-  sqlite3_free(p->aHash);
   sqlite3_free(p->aSlot);
   memset(p, 0, sizeof(*p));
 }
@@ -706,16 +705,49 @@ static unsigned int segValueHash(int eType, i64 iVal, double rVal,
   return segHashMix(h);
 }
 
-static int segMapGrowSlots(SegMap *p){
-  unsigned int nNew = p->nSlot ? p->nSlot*2 : 1024;
-  int *aNew = sqlite3_malloc64(sizeof(int)*(u64)nNew);
+/* The probe position hash of a slot's tag. */
+static unsigned int segMapSlotHash(const SegMap *p, u64 v){
+  unsigned int tag = (unsigned int)(v>>32);
+  if( p->bHashTags ) return tag;
+  return segHashMix((u64)(i64)(int)tag);   /* = segValueHash() of the key */
+}
+
+/* Rebuild the slots with nNew entries (a power of two). */
+static int segMapRebuild(SegMap *p, unsigned int nNew, int bHashTags){
+  u64 *aNew = sqlite3_malloc64(sizeof(u64)*(u64)nNew);
   int i;
   if( aNew==0 ) return SQLITE_NOMEM;
-  memset(aNew, 0, sizeof(int)*(u64)nNew);
+  memset(aNew, 0, sizeof(u64)*(u64)nNew);
   for(i=0; i<p->nKey; i++){
-    unsigned int j = p->aHash[i] & (nNew-1);
+    const SegValue *k = &p->aKey[i];
+    int iSalt = p->aSalt ? p->aSalt[i] : 0;
+    unsigned int h = segValueHash(k->eType, k->u.i, k->u.r,
+                                  (const unsigned char*)k->u.z, k->n, iSalt);
+    unsigned int tag = bHashTags ? h : (unsigned int)k->u.i;
+    unsigned int j = h & (nNew-1);
     while( aNew[j] ) j = (j+1) & (nNew-1);
-    aNew[j] = i+1;
+    aNew[j] = ((u64)tag<<32) | (u64)(unsigned int)(i+1);
+  }
+  sqlite3_free(p->aSlot);
+  p->aSlot = aNew;
+  p->nSlot = nNew;
+  p->bHashTags = bHashTags;
+  return SQLITE_OK;
+}
+
+static int segMapGrowSlots(SegMap *p){
+  unsigned int nNew = p->nSlot ? p->nSlot*2 : 1024;
+  u64 *aNew = sqlite3_malloc64(sizeof(u64)*(u64)nNew);
+  unsigned int i;
+  if( aNew==0 ) return SQLITE_NOMEM;
+  memset(aNew, 0, sizeof(u64)*(u64)nNew);
+  for(i=0; i<p->nSlot; i++){
+    u64 v = p->aSlot[i];
+    if( v ){
+      unsigned int j = segMapSlotHash(p, v) & (nNew-1);
+      while( aNew[j] ) j = (j+1) & (nNew-1);
+      aNew[j] = v;
+    }
   }
   sqlite3_free(p->aSlot);
   p->aSlot = aNew;
@@ -730,7 +762,8 @@ int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
   double rVal = 0.0;
   const unsigned char *z = 0;
   int n = 0;
-  unsigned int h, j;
+  unsigned int h, j, tag;
+  int bSmall;
   SegValue probe;
   if( eType==SQLITE_INTEGER ){
     iVal = sqlite3_value_int64(pVal);
@@ -751,15 +784,37 @@ int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
   if( eType==SQLITE_INTEGER ) probe.u.i = iVal;
   else if( eType==SQLITE_FLOAT ) probe.u.r = rVal;
   else probe.u.z = (char*)z;
+  bSmall = eType==SQLITE_INTEGER && iSalt==0
+        && iVal>=-2147483647-1 && iVal<=2147483647;
+  if( !bSmall && !p->bHashTags && p->nKey>0 ){
+    /* The first key that is not a 32-bit integer: tags become hashes */
+    if( segMapRebuild(p, p->nSlot, 1) ) return SQLITE_NOMEM;
+  }
+  if( !bSmall ) p->bHashTags = 1;
+  tag = p->bHashTags ? h : (unsigned int)iVal;
   if( p->nSlot ){
     j = h & (p->nSlot-1);
     while( p->aSlot[j] ){
-      int k = p->aSlot[j]-1;
-      if( p->aHash[k]==h && (p->aSalt ? p->aSalt[k] : 0)==iSalt
-       && segValueCompare(&p->aKey[k], &probe)==0 ){
-        *piIdx = k;
+      u64 v = p->aSlot[j];
+      if( (unsigned int)(v>>32)==tag && !p->bHashTags ){
+        *piIdx = (int)(v & 0xffffffff) - 1;   /* the tag is the key */
         *pbNew = 0;
         return SQLITE_OK;
+      }
+      if( (unsigned int)(v>>32)==tag ){
+        int k = (int)(v & 0xffffffff) - 1;
+        const SegValue *pKey = &p->aKey[k];
+        int bEq;
+        if( eType==SQLITE_INTEGER && pKey->eType==SQLITE_INTEGER ){
+          bEq = pKey->u.i==iVal;          /* the common case, inline */
+        }else{
+          bEq = segValueCompare(pKey, &probe)==0;
+        }
+        if( bEq && (p->aSalt ? p->aSalt[k] : 0)==iSalt ){
+          *piIdx = k;
+          *pbNew = 0;
+          return SQLITE_OK;
+        }
       }
       j = (j+1) & (p->nSlot-1);
     }
@@ -769,7 +824,6 @@ int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
     int nNew = p->nKeyAlloc ? p->nKeyAlloc*2 : 256;
     SegValue *aKey;
     int *aSalt;
-    unsigned int *aHash;
     aKey = sqlite3_realloc64(p->aKey, sizeof(SegValue)*(u64)nNew);
     if( aKey==0 ) return SQLITE_NOMEM;
     p->aKey = aKey;
@@ -778,9 +832,6 @@ int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
       if( aSalt==0 ) return SQLITE_NOMEM;
       p->aSalt = aSalt;
     }
-    aHash = sqlite3_realloc64(p->aHash, sizeof(unsigned int)*(u64)nNew);
-    if( aHash==0 ) return SQLITE_NOMEM;
-    p->aHash = aHash;
     p->nKeyAlloc = nNew;
   }
   if( iSalt!=0 && p->aSalt==0 ){
@@ -801,10 +852,10 @@ int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
   }
   p->aKey[p->nKey] = probe;
   if( p->aSalt ) p->aSalt[p->nKey] = iSalt;
-  p->aHash[p->nKey] = h;
+  if( eType!=SQLITE_INTEGER ) p->nNonInt++;
   j = h & (p->nSlot-1);
   while( p->aSlot[j] ) j = (j+1) & (p->nSlot-1);
-  p->aSlot[j] = p->nKey+1;
+  p->aSlot[j] = ((u64)tag<<32) | (u64)(unsigned int)(p->nKey+1);
   *piIdx = p->nKey;
   *pbNew = 1;
   p->nKey++;
@@ -857,6 +908,45 @@ static int segMapCmp(void *pCtx, int a, int b){
   return segValueCompare(&p->aKey[a], &p->aKey[b]);
 }
 
+/*
+** Stable LSD radix sort of aIdx[0..n-1] by aKey[] (u64, ascending), 16 bits
+** a pass, passes where every key has the same digit skipped.  aKey and aIdx
+** are permuted together.
+*/
+static int segRadixSort(u64 *aKey, int *aIdx, int n){
+  u64 *aKeyTmp;
+  int *aIdxTmp, *aCount;
+  int iShift, i;
+  if( n<2 ) return SQLITE_OK;
+  aKeyTmp = sqlite3_malloc64(sizeof(u64)*(u64)n);
+  aIdxTmp = sqlite3_malloc64(sizeof(int)*(u64)n);
+  aCount = sqlite3_malloc64(sizeof(int)*65536);
+  if( aKeyTmp==0 || aIdxTmp==0 || aCount==0 ){
+    sqlite3_free(aKeyTmp);
+    sqlite3_free(aIdxTmp);
+    sqlite3_free(aCount);
+    return SQLITE_NOMEM;
+  }
+  for(iShift=0; iShift<64; iShift+=16){
+    int nSum = 0;
+    memset(aCount, 0, sizeof(int)*65536);
+    for(i=0; i<n; i++) aCount[(aKey[i]>>iShift) & 0xffff]++;
+    if( aCount[(aKey[0]>>iShift) & 0xffff]==n ) continue;
+    for(i=0; i<65536; i++){ int c = aCount[i]; aCount[i] = nSum; nSum += c; }
+    for(i=0; i<n; i++){
+      int d = (int)((aKey[i]>>iShift) & 0xffff);
+      aKeyTmp[aCount[d]] = aKey[i];
+      aIdxTmp[aCount[d]++] = aIdx[i];
+    }
+    memcpy(aKey, aKeyTmp, sizeof(u64)*(u64)n);
+    memcpy(aIdx, aIdxTmp, sizeof(int)*(u64)n);
+  }
+  sqlite3_free(aKeyTmp);
+  sqlite3_free(aIdxTmp);
+  sqlite3_free(aCount);
+  return SQLITE_OK;
+}
+
 int segMapSorted(const SegMap *p, int **paIdx){
   int *a;
   int i, rc;
@@ -864,6 +954,20 @@ int segMapSorted(const SegMap *p, int **paIdx){
   a = sqlite3_malloc64(sizeof(int)*(u64)(p->nKey+1));
   if( a==0 ) return SQLITE_NOMEM;
   for(i=0; i<p->nKey; i++) a[i] = i;
+  if( p->nNonInt==0 && p->nKey>64 ){
+    /* Every key is an INTEGER (the usual customer id): radix sort on the
+    ** key with its sign bit flipped, which orders as the integers do. */
+    u64 *aKey = sqlite3_malloc64(sizeof(u64)*(u64)p->nKey);
+    if( aKey==0 ){ sqlite3_free(a); return SQLITE_NOMEM; }
+    for(i=0; i<p->nKey; i++){
+      aKey[i] = (u64)p->aKey[i].u.i ^ ((u64)1<<63);
+    }
+    rc = segRadixSort(aKey, a, p->nKey);
+    sqlite3_free(aKey);
+    if( rc ){ sqlite3_free(a); return rc; }
+    *paIdx = a;
+    return SQLITE_OK;
+  }
   rc = segSortIdx(a, p->nKey, segMapCmp, (void*)p);
   if( rc ){ sqlite3_free(a); return rc; }
   *paIdx = a;
