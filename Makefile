@@ -66,7 +66,7 @@ clean:
 readme: $(LIB)
 	LIBSEGMENT=$(CURDIR)/libsegment $(TCLSH) test/readme_update.tcl
 
-# The benchmark (doc/bench.md): make bench [SIZE=10m] [RUNS=3].  Data and
+# The benchmark (README.md, "Benchmark"): make bench [SIZE=10m] [RUNS=3].  Data and
 # the helper programs go to bench/data/ (git-ignored); pandas and DuckDB
 # are installed when they can be (.ci/deps bench, npm) and skipped if not.
 SIZE ?= 1m

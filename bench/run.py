@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""run.py: the benchmark behind `make bench` (see doc/bench.md).
+"""run.py: the benchmark behind `make bench` (see README.md, "Benchmark").
 
     bench/run.py --lib PATH/libsegment.so [--size 1m|10m] [--runs 3]
 
