@@ -300,13 +300,9 @@ static int benCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
     if( rc!=SQLITE_ROW ) break;
     rc = SQLITE_OK;
-    if( r->iCust>=nCustAlloc ){
-      int nNew = nCustAlloc ? nCustAlloc*2 : 1024;
-      BenCust *aNew = sqlite3_realloc64(p->aCust, sizeof(BenCust)*(u64)nNew);
-      if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
-      p->aCust = aNew;
-      nCustAlloc = nNew;
-    }
+    rc = segArrayEnsure((void**)&p->aCust, &nCustAlloc, r->iCust,
+                        sizeof(BenCust));
+    if( rc ) break;
     c = &p->aCust[r->iCust];
     if( r->bNewCust ) memset(c, 0, sizeof(*c));
     if( !r->bOrder ) continue;

@@ -202,6 +202,8 @@ int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
                int *pbNew);
 /* Indexes 0..nKey-1 sorted by key as ORDER BY sorts; sqlite3_malloc'd. */
 int segMapSorted(const SegMap *p, int **paIdx);
+/* Grow an array (doubling) so that index i fits: SQLITE_OK or NOMEM. */
+int segArrayEnsure(void **pa, int *pnAlloc, int i, size_t sz);
 /* Stable merge sort of an index array with a comparison callback. */
 int segSortIdx(int *a, int n, int (*xCmp)(void*, int, int), void *pCtx);
 

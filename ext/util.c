@@ -973,3 +973,21 @@ int segMapSorted(const SegMap *p, int **paIdx){
   *paIdx = a;
   return SQLITE_OK;
 }
+
+/*
+** Make the array *pa of *pnAlloc elements of sz bytes hold index i,
+** doubling (from 1024) as needed.  New elements are not initialized.
+*/
+int segArrayEnsure(void **pa, int *pnAlloc, int i, size_t sz){
+  if( i>=*pnAlloc ){
+    i64 nNew = *pnAlloc ? (i64)*pnAlloc*2 : 1024;
+    void *aNew;
+    while( nNew<=i ) nNew *= 2;
+    if( nNew>0x7fffffff ) return SQLITE_NOMEM;
+    aNew = sqlite3_realloc64(*pa, sz*(u64)nNew);
+    if( aNew==0 ) return SQLITE_NOMEM;
+    *pa = aNew;
+    *pnAlloc = (int)nNew;
+  }
+  return SQLITE_OK;
+}
