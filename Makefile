@@ -24,7 +24,8 @@ LIB     := libsegment.$(SO)
 TCLSH   ?= tclsh
 SQLITE3 ?= sqlite3
 
-.PHONY: all deps deps-test demo test check bench coverage fuzz install clean
+.PHONY: all deps deps-test demo test check bench coverage fuzz install clean \
+        readme xcheck
 
 all: $(LIB)
 
