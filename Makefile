@@ -180,7 +180,7 @@ check-fuzz: check-fuzz-build
 	  n=$$(ls test/fuzz/corpus/$$h | wc -l); \
 	  echo "fuzz_$$h: replaying $$n saved inputs"; \
 	  $(CHECK_ENV) $(CHECK_DIR)/fuzz/fuzz_$$h $(FUZZ_OPTS) \
-	    -runs=0 test/fuzz/corpus/$$h > $(CHECK_DIR)/fuzz/replay-$$h.log 2>&1 \
+	    -runs=0 -artifact_prefix=$(CHECK_DIR)/fuzz/ test/fuzz/corpus/$$h > $(CHECK_DIR)/fuzz/replay-$$h.log 2>&1 \
 	    || { tail -40 $(CHECK_DIR)/fuzz/replay-$$h.log; exit 1; }; \
 	  rm -rf $(CHECK_DIR)/fuzz/new-$$h; mkdir -p $(CHECK_DIR)/fuzz/new-$$h; \
 	  seeds=""; [ $$h = sql ] && seeds=$(CHECK_DIR)/fuzz/seeds; \

@@ -6,7 +6,8 @@
 **   1. segDateFromText() never reads past n bytes (the input is copied to
 **      an exact-size buffer, so AddressSanitizer sees any overread).
 **   2. An accepted date lies in the julian range [0, 5373484.5) days, and
-**      its day formats in at most 10 characters, and, for years 0000 to
+**      its day formats in at most 11 characters (a year before 0000
+**      is written -YYYY, as SQLite's date() does), and, for years 0000 to
 **      9999, as YYYY-MM-DD text that parses back to the same day.
 **   3. The same text given as an SQL TEXT value through segDateFromValue()
 **      gives the same answer; an INTEGER or REAL made of the first 8 bytes
@@ -29,7 +30,7 @@ static int checkMs(i64 iMs){
   if( iMs<0 || iMs>=(i64)5373484*SEG_MS_PER_DAY + SEG_MS_PER_DAY/2 ) abort();
   iDay = segDayOfMs(iMs);
   segFormatDay(iDay, zBuf);
-  if( strlen(zBuf)>=11 ) abort();
+  if( strlen(zBuf)>=12 ) abort();
   if( zBuf[0]>='0' && zBuf[0]<='9' ){    /* years 0000..9999 are text */
     if( segDateFromText(zBuf, (int)strlen(zBuf), &iMs2)!=SEG_DATE_OK ) abort();
     if( segDayOfMs(iMs2)!=iDay ) abort();
