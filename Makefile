@@ -95,6 +95,9 @@ FUZZ_CC      ?= clang
 SANFLAGS     := -fsanitize=address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer
 CHECK_FUZZ_SECONDS ?= 45
+# make check fuzzes from a fixed seed, so that a run can be repeated;
+# make fuzz explores from random seeds.
+CHECK_FUZZ_SEED ?= 1
 FUZZ_SECONDS ?= 600
 FUZZERS      := sql date opts
 FUZZ_OPTS    := -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
@@ -186,7 +189,7 @@ check-fuzz: check-fuzz-build
 	  seeds=""; [ $$h = sql ] && seeds=$(CHECK_DIR)/fuzz/seeds; \
 	  dict=""; [ $$h = sql ] && dict=-dict=$(CHECK_DIR)/fuzz/sql.dict; \
 	  $(CHECK_ENV) $(CHECK_DIR)/fuzz/fuzz_$$h $(FUZZ_OPTS) $$dict \
-	    -artifact_prefix=$(CHECK_DIR)/fuzz/ \
+	    -artifact_prefix=$(CHECK_DIR)/fuzz/ -seed=$(CHECK_FUZZ_SEED) \
 	    -max_total_time=$(CHECK_FUZZ_SECONDS) $(CHECK_DIR)/fuzz/new-$$h \
 	    test/fuzz/corpus/$$h $$seeds > $(CHECK_DIR)/fuzz/run-$$h.log 2>&1 \
 	    || { tail -60 $(CHECK_DIR)/fuzz/run-$$h.log; exit 1; }; \
