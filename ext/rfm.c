@@ -178,6 +178,7 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   if( rc==SQLITE_OK ){
     rc = segSourceOpen(&p->src, db, pOpts, segStdColumns, 3, pzErr);
   }
+  if( rc==SQLITE_OK ) rc = segSourceBatch(&p->src);
 
   /* One pass over the source */
   while( rc==SQLITE_OK ){
@@ -186,10 +187,11 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     rc = segSourceNext(&p->src, pzErr);
     if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
     if( rc!=SQLITE_ROW ) break;
-    rc = SQLITE_OK;
     rc = segArrayEnsure((void**)&p->aCust, &nCustAlloc, r->iCust,
                         sizeof(RfmCust));
     if( rc ) break;
+    i = segSourceAhead(&p->src, SEG_LOOKAHEAD/2);
+    if( i>=0 && i<nCustAlloc ) SEG_PREFETCH(&p->aCust[i]);
     c = &p->aCust[r->iCust];
     if( r->bNewCust ){
       memset(c, 0, sizeof(*c));

@@ -38,38 +38,21 @@
 
 const char *const segMethodNames[] = { "rank", "ntile", "quantile", 0 };
 
-typedef struct ScoreSort ScoreSort;
-struct ScoreSort {
-  const double *aVal;
-  int bDesc;
-};
-
-/* ascending by value (NaN first), then by index */
-static int scoreCmpAsc(void *pCtx, int a, int b){
-  const double *aVal = ((ScoreSort*)pCtx)->aVal;
-  double x = aVal[a], y = aVal[b];
-  int xn = isnan(x), yn = isnan(y);
-  if( xn || yn ){
-    if( xn && !yn ) return -1;
-    if( yn && !xn ) return +1;
-  }else if( x!=y ){
-    return x<y ? -1 : +1;
+/*
+** A key that sorts as the value does: ascending, NaN first, -0.0 = 0.0;
+** with bDesc, descending with NaN last.  The sort is stable, so equal
+** values keep the customer order.
+*/
+static u64 scoreKey(double x, int bDesc){
+  u64 k;
+  if( isnan(x) ){
+    k = 0;
+  }else{
+    if( x==0.0 ) x = 0.0;
+    memcpy(&k, &x, sizeof(k));
+    k = (k>>63) ? ~k : (k | ((u64)1<<63));
   }
-  return a<b ? -1 : (a>b);
-}
-
-/* descending by value (NaN last), then ascending by index */
-static int scoreCmpDesc(void *pCtx, int a, int b){
-  const double *aVal = ((ScoreSort*)pCtx)->aVal;
-  double x = aVal[a], y = aVal[b];
-  int xn = isnan(x), yn = isnan(y);
-  if( xn || yn ){
-    if( xn && !yn ) return +1;
-    if( yn && !xn ) return -1;
-  }else if( x!=y ){
-    return x>y ? -1 : +1;
-  }
-  return a<b ? -1 : (a>b);
+  return bDesc ? ~k : k;
 }
 
 static int scoreSame(double x, double y){
@@ -96,8 +79,8 @@ int segScore(const double *aVal, int n, const int *aTie, int nBin,
              int eMethod, int bLowBetter, const double *aBreak, int nBreak,
              unsigned char *aScore){
   int *aIdx = 0;
-  int i, rc;
-  ScoreSort ctx;
+  u64 *aKey;
+  int i, rc, bDesc;
   (void)aTie;
   if( n==0 ) return SQLITE_OK;
   if( eMethod==SEG_METHOD_BREAKS ){
@@ -111,15 +94,19 @@ int segScore(const double *aVal, int n, const int *aTie, int nBin,
     return SQLITE_OK;
   }
   aIdx = sqlite3_malloc64(sizeof(int)*(u64)n);
-  if( aIdx==0 ) return SQLITE_NOMEM;
-  for(i=0; i<n; i++) aIdx[i] = i;
-  ctx.aVal = aVal;
-  ctx.bDesc = 0;
-  if( eMethod==SEG_METHOD_NTILE && bLowBetter ){
-    rc = segSortIdx(aIdx, n, scoreCmpDesc, &ctx);
-  }else{
-    rc = segSortIdx(aIdx, n, scoreCmpAsc, &ctx);
+  aKey = sqlite3_malloc64(sizeof(u64)*(u64)n);
+  if( aIdx==0 || aKey==0 ){
+    sqlite3_free(aIdx);
+    sqlite3_free(aKey);
+    return SQLITE_NOMEM;
   }
+  bDesc = eMethod==SEG_METHOD_NTILE && bLowBetter;
+  for(i=0; i<n; i++){
+    aIdx[i] = i;
+    aKey[i] = scoreKey(aVal[i], bDesc);
+  }
+  rc = segRadixSort(aKey, aIdx, n);
+  sqlite3_free(aKey);
   if( rc ){ sqlite3_free(aIdx); return rc; }
 
   if( eMethod==SEG_METHOD_RANK ){

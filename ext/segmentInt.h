@@ -34,6 +34,7 @@ SQLITE_EXTENSION_INIT3
 #endif
 
 #include <stddef.h>
+#include <math.h>
 
 #define SEGMENT_VERSION "0.1.0"
 
@@ -200,10 +201,26 @@ void segMapFree(SegMap *p);
 ** is never passed.  Returns SQLITE_OK or SQLITE_NOMEM. */
 int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
                int *pbNew);
+/* The same with the key given: pKey as segValueBorrow() makes it, h its
+** segMapHash().  A text or blob key is copied when inserted. */
+int segMapFindKey(SegMap *p, const SegValue *pKey, unsigned int h, int iSalt,
+                  int *piIdx, int *pbNew);
+unsigned int segMapHash(const SegValue *pKey, int iSalt);
+/* Hint that segMapFindKey() with hash h comes soon (loads its slot). */
+void segMapPrefetch(const SegMap *p, unsigned int h);
+/* Free the hash slots once no more keys are added (keys stay); a later
+** find builds them again. */
+void segMapFreeSlots(SegMap *p);
+/* The key of a non-NULL value; TEXT and BLOB point into pVal.  SQLITE_OK
+** or SQLITE_NOMEM. */
+int segValueBorrow(sqlite3_value *pVal, SegValue *pKey);
 /* Indexes 0..nKey-1 sorted by key as ORDER BY sorts; sqlite3_malloc'd. */
 int segMapSorted(const SegMap *p, int **paIdx);
 /* Grow an array (doubling) so that index i fits: SQLITE_OK or NOMEM. */
 int segArrayEnsure(void **pa, int *pnAlloc, int i, size_t sz);
+/* Stable LSD radix sort of aIdx[0..n-1] by aKey[] ascending (both are
+** permuted).  SQLITE_OK or SQLITE_NOMEM. */
+int segRadixSort(u64 *aKey, int *aIdx, int n);
 /* Stable merge sort of an index array with a comparison callback. */
 int segSortIdx(int *a, int n, int (*xCmp)(void*, int, int), void *pCtx);
 
@@ -290,6 +307,17 @@ struct SegRow {
   int *aMsKnown;
 };
 
+/* A row read ahead (segSourceBatch) */
+typedef struct SegPending SegPending;
+struct SegPending {
+  SegRow row;                     /* its scalar fields */
+  SegValue cust, ord;             /* keys; ord.eType SQLITE_NULL if none */
+  i64 iCustOff, iOrdOff;          /* text keys: offsets in the arena */
+  unsigned int h;                 /* hash of the key being found */
+};
+#define SEG_BATCH 128             /* rows read ahead in batch mode */
+#define SEG_LOOKAHEAD 16          /* resolved rows kept ahead of the caller */
+
 typedef struct SegSource SegSource;
 struct SegSource {
   sqlite3 *db;
@@ -310,6 +338,12 @@ struct SegSource {
   double *aNum; int *aNumKnown; i64 *aMs; int *aMsKnown;
   i64 iPos;
   char *zTable;                   /* "schema"."table" as quoted in SQL */
+  SegPending *aPend;              /* rows read, not yet delivered */
+  int nPend, iPend;               /* aPend[iPend..nPend-1] are pending */
+  int nBatch, nLook;              /* rows read at once; kept ahead */
+  int bEof;                       /* the scan has ended ... */
+  int rcEnd; char *zErrEnd;       /* ... with this code and message */
+  char *aArena; i64 nArena, nArenaAlloc;  /* text keys of a batch */
 };
 /* Open: resolve the table, the columns (options and auto-detection), the
 ** as_of / since / on_error options, and prepare the scan.  aCol[0] must be
@@ -319,6 +353,14 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
 /* Next used row into p->row.  SQLITE_ROW, SQLITE_DONE or an error (with
 ** *pzErr).  Skipped rows are counted in p->st. */
 int segSourceNext(SegSource *p, char **pzErr);
+/* Batch mode, for callers that read only the scalar fields of p->row
+** (never apVal, aNum, aMs): rows are read SEG_BATCH at a time and their
+** map slots loaded ahead, which hides memory latency on large maps.
+** Call after segSourceOpen(), before the first segSourceNext(). */
+int segSourceBatch(SegSource *p);
+/* In batch mode, the customer index of the row nAhead rows after the
+** current one, or -1 when it is not read yet: for prefetching. */
+int segSourceAhead(const SegSource *p, int nAhead);
 /* The as_of day once the scan is done: the as_of= option or the latest
 ** usable day.  Returns 0 when there is none (empty source). */
 int segSourceAsOf(SegSource *p, int *piDay);
@@ -335,8 +377,25 @@ int segAmountFromValue(sqlite3_value *pVal, double *prOut);
 /* Neumaier compensated sum. */
 typedef struct SegSum SegSum;
 struct SegSum { double s, c; };
-void segSumAdd(SegSum *p, double x);
-double segSumValue(const SegSum *p);
+static inline void segSumAdd(SegSum *p, double x){
+  double t = p->s + x;
+  if( fabs(p->s)>=fabs(x) ){
+    p->c += (p->s - t) + x;
+  }else{
+    p->c += (x - t) + p->s;
+  }
+  p->s = t;
+}
+static inline double segSumValue(const SegSum *p){
+  return p->s + p->c;
+}
+
+/* A hint to load the cache line of an address soon to be used. */
+#if defined(__GNUC__) || defined(__clang__)
+# define SEG_PREFETCH(x) __builtin_prefetch(x)
+#else
+# define SEG_PREFETCH(x) ((void)(x))
+#endif
 
 /************************************************************************
 ** Day cells (usage.c): the distinct (group, day) pairs of a source, with

@@ -255,6 +255,9 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
   memset(p->aNumKnown, 0, sizeof(int)*nNum);
   memset(p->aMs, 0, sizeof(i64)*nNum);
   memset(p->aMsKnown, 0, sizeof(int)*nNum);
+  p->aPend = sqlite3_malloc64(sizeof(SegPending));
+  if( p->aPend==0 ){ rc = SQLITE_NOMEM; goto open_done; }
+  p->nBatch = 1;
   p->row.apVal = p->apVal;
   p->row.aNum = p->aNum;
   p->row.aNumKnown = p->aNumKnown;
@@ -276,6 +279,13 @@ void segSourceClose(SegSource *p){
   sqlite3_free(p->aMs);
   sqlite3_free(p->aMsKnown);
   sqlite3_free(p->zTable);
+  sqlite3_free(p->aPend);
+  sqlite3_free(p->aArena);
+  sqlite3_free(p->zErrEnd);
+  p->aPend = 0;
+  p->aArena = 0;
+  p->zErrEnd = 0;
+  p->nPend = p->iPend = 0;
   segMapFree(&p->cust);
   segMapFree(&p->orders);
   p->aiCol = 0;
@@ -288,17 +298,16 @@ void segSourceClose(SegSource *p){
 }
 
 /* "(rowid 12)" or "(row 12)" */
-static char *segRowName(SegSource *p){
-  return sqlite3_mprintf(p->bHasRowid ? "rowid %lld" : "row %lld",
-                         p->row.iRowid);
+static char *segRowName(SegSource *p, i64 iRowid){
+  return sqlite3_mprintf(p->bHasRowid ? "rowid %lld" : "row %lld", iRowid);
 }
 
 /* The error for a bad value in column iCol of the statement. */
-static int segBadValue(SegSource *p, int iStmtCol, const char *zWhat,
-                       char **pzErr){
+static int segBadValue(SegSource *p, i64 iRowid, int iStmtCol,
+                       const char *zWhat, char **pzErr){
   sqlite3_value *pVal = sqlite3_column_value(p->pStmt, iStmtCol);
   const char *zCol = sqlite3_column_name(p->pStmt, iStmtCol);
-  char *zRow = segRowName(p);
+  char *zRow = segRowName(p, iRowid);
   char *zVal;
   int rc;
   if( zRow==0 ) return SQLITE_NOMEM;
@@ -316,8 +325,13 @@ static int segBadValue(SegSource *p, int iStmtCol, const char *zWhat,
   return rc;
 }
 
-int segSourceNext(SegSource *p, char **pzErr){
-  SegRow *pRow = &p->row;
+/*
+** Step to the next used row and classify it into *pP: every field of
+** pP->row but the map indexes (iCust, bNewCust, iOrder, bNewOrder), and the
+** customer and order keys, borrowed from the statement.
+*/
+static int segSourceStep(SegSource *p, SegPending *pP, char **pzErr){
+  SegRow *pRow = &pP->row;
   SegStats *st = &p->st;
   sqlite3_stmt *pStmt = p->pStmt;
   int rc, i;
@@ -342,7 +356,7 @@ int segSourceNext(SegSource *p, char **pzErr){
     if( eDate==SEG_DATE_BAD ){
       if( sqlite3_errcode(p->db)==SQLITE_NOMEM ) return SQLITE_NOMEM;
       if( p->bSkipErrors ){ st->nBadDate++; continue; }
-      return segBadValue(p, 2, "date", pzErr);
+      return segBadValue(p, pRow->iRowid, 2, "date", pzErr);
     }
     iDay = segDayOfMs(iMs);
     if( !st->bAnyDay || iDay>st->iMaxDay ) st->iMaxDay = iDay;
@@ -350,6 +364,7 @@ int segSourceNext(SegSource *p, char **pzErr){
     st->bAnyDay = 1;
     /* Other roles: amounts and dates */
     pRow->eAmount = SEG_AMT_NULL;
+    pRow->rAmount = 0.0;
     for(i=2; i<p->nCol && !bBad; i++){
       sqlite3_value *pV = sqlite3_column_value(pStmt, i+1);
       p->apVal[i] = pV;
@@ -358,7 +373,8 @@ int segSourceNext(SegSource *p, char **pzErr){
         if( e<0 ){
           if( sqlite3_errcode(p->db)==SQLITE_NOMEM ) return SQLITE_NOMEM;
           if( p->bSkipErrors ){ bBad = 1; break; }
-          return segBadValue(p, i+1, i==2 ? "amount" : "number", pzErr);
+          return segBadValue(p, pRow->iRowid, i+1, i==2 ? "amount" : "number",
+                             pzErr);
         }
         p->aNumKnown[i] = (e==SEG_AMT_KNOWN);
         if( i==2 ){
@@ -369,7 +385,7 @@ int segSourceNext(SegSource *p, char **pzErr){
         int e = segDateFromValue(pV, &p->aMs[i]);
         if( e==SEG_DATE_BAD ){
           if( p->bSkipErrors ){ bBad = 1; break; }
-          return segBadValue(p, i+1, "date", pzErr);
+          return segBadValue(p, pRow->iRowid, i+1, "date", pzErr);
         }
         p->aMsKnown[i] = (e==SEG_DATE_OK);
       }
@@ -388,8 +404,8 @@ int segSourceNext(SegSource *p, char **pzErr){
     p->apVal[1] = pDate;
     pRow->iMs = iMs;
     pRow->iDay = iDay;
-    rc = segMapFind(&p->cust, pCust, 0, &pRow->iCust, &pRow->bNewCust);
-    if( rc ) return rc;
+    if( segValueBorrow(pCust, &pP->cust) ) return SQLITE_NOMEM;
+    pP->ord.eType = SQLITE_NULL;
     pRow->bRefund = pRow->eAmount==SEG_AMT_KNOWN && pRow->rAmount<0.0;
     pRow->bOrder = !pRow->bRefund;
     pRow->iOrder = -1;
@@ -403,9 +419,7 @@ int segSourceNext(SegSource *p, char **pzErr){
       if( p->iOrderCol>=0 ){
         sqlite3_value *pOrd = sqlite3_column_value(pStmt, p->nCol+1);
         if( sqlite3_value_type(pOrd)!=SQLITE_NULL ){
-          rc = segMapFind(&p->orders, pOrd, pRow->iCust, &pRow->iOrder,
-                          &pRow->bNewOrder);
-          if( rc ) return rc;
+          if( segValueBorrow(pOrd, &pP->ord) ) return SQLITE_NOMEM;
         }
       }
     }
@@ -415,6 +429,139 @@ int segSourceNext(SegSource *p, char **pzErr){
   if( rc==SQLITE_NOMEM ) return rc;
   *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
   return rc;
+}
+
+/* Copy a borrowed text or blob key into the arena; its offset goes to
+** *piOff (the pointer is set once the batch is complete). */
+static int segArenaKeep(SegSource *p, SegValue *pKey, i64 *piOff){
+  if( pKey->eType!=SQLITE_TEXT && pKey->eType!=SQLITE_BLOB ) return SQLITE_OK;
+  if( p->nArena + pKey->n > p->nArenaAlloc ){
+    i64 nNew = p->nArenaAlloc ? p->nArenaAlloc : 4096;
+    char *aNew;
+    while( nNew < p->nArena + pKey->n ) nNew *= 2;
+    aNew = sqlite3_realloc64(p->aArena, nNew);
+    if( aNew==0 ) return SQLITE_NOMEM;
+    p->aArena = aNew;
+    p->nArenaAlloc = nNew;
+  }
+  if( pKey->n ) memcpy(p->aArena + p->nArena, pKey->u.z, pKey->n);
+  *piOff = p->nArena;
+  p->nArena += pKey->n;
+  return SQLITE_OK;
+}
+
+/*
+** Read rows ahead until nBatch are pending (the ones not yet delivered
+** kept first), then find their customers and orders in the maps, slots
+** loaded ahead of the finds.  The end of the scan or an error met while
+** reading ahead is delivered after the rows before it.
+*/
+static int segSourceFill(SegSource *p, char **pzErr){
+  int nKeep = p->nPend - p->iPend;
+  int n, i, rc = SQLITE_ROW;
+  int bBatch = p->nBatch>1;
+  if( nKeep>0 ){
+    memmove(p->aPend, &p->aPend[p->iPend], sizeof(SegPending)*nKeep);
+  }
+  p->iPend = 0;
+  p->nPend = nKeep;
+  p->nArena = 0;
+  for(n=nKeep; n<p->nBatch && !p->bEof; n++){
+    SegPending *pP = &p->aPend[n];
+    rc = segSourceStep(p, pP, pzErr);
+    if( rc==SQLITE_ROW && bBatch ){
+      rc = segArenaKeep(p, &pP->cust, &pP->iCustOff);
+      if( rc==SQLITE_OK ) rc = segArenaKeep(p, &pP->ord, &pP->iOrdOff);
+      if( rc==SQLITE_OK ) rc = SQLITE_ROW;
+    }
+    if( rc!=SQLITE_ROW ){
+      p->bEof = 1;
+      p->rcEnd = rc;
+      p->zErrEnd = *pzErr;
+      *pzErr = 0;
+      break;
+    }
+  }
+  for(i=nKeep; i<n; i++){
+    SegPending *pP = &p->aPend[i];
+    if( bBatch ){
+      if( pP->cust.eType==SQLITE_TEXT || pP->cust.eType==SQLITE_BLOB ){
+        pP->cust.u.z = p->aArena + pP->iCustOff;
+      }
+      if( pP->ord.eType==SQLITE_TEXT || pP->ord.eType==SQLITE_BLOB ){
+        pP->ord.u.z = p->aArena + pP->iOrdOff;
+      }
+    }
+    pP->h = segMapHash(&pP->cust, 0);
+    segMapPrefetch(&p->cust, pP->h);
+  }
+  for(i=nKeep; i<n; i++){
+    SegPending *pP = &p->aPend[i];
+    rc = segMapFindKey(&p->cust, &pP->cust, pP->h, 0, &pP->row.iCust,
+                       &pP->row.bNewCust);
+    if( rc ) return rc;
+    if( pP->ord.eType!=SQLITE_NULL ){
+      pP->h = segMapHash(&pP->ord, pP->row.iCust);
+      segMapPrefetch(&p->orders, pP->h);
+    }
+  }
+  for(i=nKeep; i<n; i++){
+    SegPending *pP = &p->aPend[i];
+    if( pP->ord.eType!=SQLITE_NULL ){
+      rc = segMapFindKey(&p->orders, &pP->ord, pP->h, pP->row.iCust,
+                         &pP->row.iOrder, &pP->row.bNewOrder);
+      if( rc ) return rc;
+    }
+  }
+  p->nPend = n;
+  return SQLITE_OK;
+}
+
+int segSourceNext(SegSource *p, char **pzErr){
+  if( p->nPend - p->iPend <= p->nLook && !p->bEof ){
+    int rc = segSourceFill(p, pzErr);
+    if( rc ) return rc;
+  }
+  if( p->iPend>=p->nPend ){
+    /* the end of the scan, or the error that ended it */
+    int rc = p->rcEnd;
+    *pzErr = p->zErrEnd;
+    p->zErrEnd = 0;
+    p->rcEnd = SQLITE_DONE;
+    return rc;
+  }
+  {
+    SegPending *pP = &p->aPend[p->iPend++];
+    SegRow *pRow = &p->row;
+    pRow->iRowid = pP->row.iRowid;
+    pRow->iCust = pP->row.iCust;
+    pRow->bNewCust = pP->row.bNewCust;
+    pRow->iMs = pP->row.iMs;
+    pRow->iDay = pP->row.iDay;
+    pRow->eAmount = pP->row.eAmount;
+    pRow->rAmount = pP->row.rAmount;
+    pRow->bRefund = pP->row.bRefund;
+    pRow->bOrder = pP->row.bOrder;
+    pRow->bNewOrder = pP->row.bNewOrder;
+    pRow->iOrder = pP->row.iOrder;
+  }
+  return SQLITE_ROW;
+}
+
+int segSourceBatch(SegSource *p){
+  SegPending *aNew;
+  if( p->nBatch>1 || p->nPend>0 || p->bEof ) return SQLITE_OK;
+  aNew = sqlite3_realloc64(p->aPend, sizeof(SegPending)*SEG_BATCH);
+  if( aNew==0 ) return SQLITE_NOMEM;
+  p->aPend = aNew;
+  p->nBatch = SEG_BATCH;
+  p->nLook = SEG_LOOKAHEAD;
+  return SQLITE_OK;
+}
+
+int segSourceAhead(const SegSource *p, int nAhead){
+  int i = p->iPend - 1 + nAhead;
+  return i<p->nPend ? p->aPend[i].row.iCust : -1;
 }
 
 int segSourceAsOf(SegSource *p, int *piDay){

@@ -250,20 +250,6 @@ int segAmountFromValue(sqlite3_value *pVal, double *prOut){
   }
 }
 
-void segSumAdd(SegSum *p, double x){
-  double t = p->s + x;
-  if( fabs(p->s)>=fabs(x) ){
-    p->c += (p->s - t) + x;
-  }else{
-    p->c += (x - t) + p->s;
-  }
-  p->s = t;
-}
-
-double segSumValue(const SegSum *p){
-  return p->s + p->c;
-}
-
 /**************************************************************************
 ** 2. Options
 */
@@ -755,35 +741,55 @@ static int segMapGrowSlots(SegMap *p){
   return SQLITE_OK;
 }
 
-int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
-               int *pbNew){
+/* The key of a value, borrowing its text or blob (valid while pVal is). */
+int segValueBorrow(sqlite3_value *pVal, SegValue *pKey){
   int eType = sqlite3_value_type(pVal);
-  i64 iVal = 0;
-  double rVal = 0.0;
-  const unsigned char *z = 0;
-  int n = 0;
-  unsigned int h, j, tag;
-  int bSmall;
-  SegValue probe;
+  memset(pKey, 0, sizeof(*pKey));
+  pKey->eType = eType;
   if( eType==SQLITE_INTEGER ){
-    iVal = sqlite3_value_int64(pVal);
+    pKey->u.i = sqlite3_value_int64(pVal);
   }else if( eType==SQLITE_FLOAT ){
-    rVal = sqlite3_value_double(pVal);
+    pKey->u.r = sqlite3_value_double(pVal);
   }else if( eType==SQLITE_TEXT ){
-    z = sqlite3_value_text(pVal);
-    n = sqlite3_value_bytes(pVal);
-    if( z==0 ) return SQLITE_NOMEM;
-  }else{
-    z = sqlite3_value_blob(pVal);
-    n = sqlite3_value_bytes(pVal);
-    if( z==0 && n>0 ) return SQLITE_NOMEM;
+    pKey->u.z = (char*)sqlite3_value_text(pVal);
+    pKey->n = sqlite3_value_bytes(pVal);
+    if( pKey->u.z==0 ) return SQLITE_NOMEM;
+  }else if( eType==SQLITE_BLOB ){
+    pKey->u.z = (char*)sqlite3_value_blob(pVal);
+    pKey->n = sqlite3_value_bytes(pVal);
+    if( pKey->u.z==0 && pKey->n>0 ) return SQLITE_NOMEM;
   }
-  h = segValueHash(eType, iVal, rVal, z, n, iSalt);
-  probe.eType = eType;
-  probe.n = n;
-  if( eType==SQLITE_INTEGER ) probe.u.i = iVal;
-  else if( eType==SQLITE_FLOAT ) probe.u.r = rVal;
-  else probe.u.z = (char*)z;
+  return SQLITE_OK;
+}
+
+unsigned int segMapHash(const SegValue *pKey, int iSalt){
+  return segValueHash(pKey->eType, pKey->u.i, pKey->u.r,
+                      (const unsigned char*)pKey->u.z, pKey->n, iSalt);
+}
+
+void segMapPrefetch(const SegMap *p, unsigned int h){
+  if( p->nSlot ) SEG_PREFETCH(&p->aSlot[h & (p->nSlot-1)]);
+}
+
+void segMapFreeSlots(SegMap *p){
+  sqlite3_free(p->aSlot);
+  p->aSlot = 0;
+  p->nSlot = 0;
+}
+
+int segMapFindKey(SegMap *p, const SegValue *pKey, unsigned int h, int iSalt,
+                  int *piIdx, int *pbNew){
+  int eType = pKey->eType;
+  i64 iVal = eType==SQLITE_INTEGER ? pKey->u.i : 0;
+  unsigned int j, tag;
+  int bSmall;
+  SegValue probe = *pKey;
+  if( p->nSlot==0 && p->nKey>0 ){
+    /* the slots were freed by segMapFreeSlots(): build them again */
+    unsigned int nNew = 1024;
+    while( (u64)(p->nKey+1)*2 > nNew ) nNew *= 2;
+    if( segMapRebuild(p, nNew, p->bHashTags) ) return SQLITE_NOMEM;
+  }
   bSmall = eType==SQLITE_INTEGER && iSalt==0
         && iVal>=-2147483647-1 && iVal<=2147483647;
   if( !bSmall && !p->bHashTags && p->nKey>0 ){
@@ -803,12 +809,12 @@ int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
       }
       if( (unsigned int)(v>>32)==tag ){
         int k = (int)(v & 0xffffffff) - 1;
-        const SegValue *pKey = &p->aKey[k];
+        const SegValue *pOld = &p->aKey[k];
         int bEq;
-        if( eType==SQLITE_INTEGER && pKey->eType==SQLITE_INTEGER ){
-          bEq = pKey->u.i==iVal;          /* the common case, inline */
+        if( eType==SQLITE_INTEGER && pOld->eType==SQLITE_INTEGER ){
+          bEq = pOld->u.i==iVal;          /* the common case, inline */
         }else{
-          bEq = segValueCompare(pKey, &probe)==0;
+          bEq = segValueCompare(pOld, &probe)==0;
         }
         if( bEq && (p->aSalt ? p->aSalt[k] : 0)==iSalt ){
           *piIdx = k;
@@ -844,10 +850,10 @@ int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
     if( segMapGrowSlots(p) ) return SQLITE_NOMEM;
   }
   if( eType==SQLITE_TEXT || eType==SQLITE_BLOB ){
-    char *zCopy = sqlite3_malloc64(n+1);
+    char *zCopy = sqlite3_malloc64(probe.n+1);
     if( zCopy==0 ) return SQLITE_NOMEM;
-    if( n ) memcpy(zCopy, z, n);
-    zCopy[n] = 0;
+    if( probe.n ) memcpy(zCopy, pKey->u.z, probe.n);
+    zCopy[probe.n] = 0;
     probe.u.z = zCopy;
   }
   p->aKey[p->nKey] = probe;
@@ -860,6 +866,13 @@ int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
   *pbNew = 1;
   p->nKey++;
   return SQLITE_OK;
+}
+
+int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
+               int *pbNew){
+  SegValue key;
+  if( segValueBorrow(pVal, &key) ) return SQLITE_NOMEM;
+  return segMapFindKey(p, &key, segMapHash(&key, iSalt), iSalt, piIdx, pbNew);
 }
 
 /*
@@ -913,7 +926,7 @@ static int segMapCmp(void *pCtx, int a, int b){
 ** a pass, passes where every key has the same digit skipped.  aKey and aIdx
 ** are permuted together.
 */
-static int segRadixSort(u64 *aKey, int *aIdx, int n){
+int segRadixSort(u64 *aKey, int *aIdx, int n){
   u64 *aKeyTmp;
   int *aIdxTmp, *aCount;
   int iShift, i;
