@@ -48,6 +48,7 @@ typedef struct RfmResult RfmResult;
 struct RfmResult {
   SegSource src;                  /* keeps the customer map alive */
   RfmCust *aCust;
+  int nCustAlloc;                 /* allocated entries of aCust */
   int *aOut;                      /* output rows: customer indexes */
   unsigned char *aR, *aF, *aM;    /* scores of each output row */
   int nOut;
@@ -107,6 +108,12 @@ static int rfmColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
   return SQLITE_OK;
 }
 
+/* Load a customer's state ahead of its row (segSourceBatch). */
+static void rfmPrefetch(void *pCtx, int iCust){
+  RfmResult *p = (RfmResult*)pCtx;
+  if( iCust<p->nCustAlloc ) SEG_PREFETCH(&p->aCust[iCust]);
+}
+
 /* Read the bins/method/breaks options. */
 static int rfmScoringOptions(const SegOpts *pOpts, int *pnBin, int *peMethod,
                              double **apBreak, int *anBreak, char **pzErr){
@@ -156,7 +163,6 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   int anBreak[3] = {0, 0, 0};
   unsigned char *aKnownOrder = 0;  /* with order=: order has a known amount */
   int nKnownOrder = 0;
-  int nCustAlloc = 0;
   int eMethod, rc, i, n;
   int *aSorted = 0;
   double *aVal = 0;
@@ -178,7 +184,7 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   if( rc==SQLITE_OK ){
     rc = segSourceOpen(&p->src, db, pOpts, segStdColumns, 3, pzErr);
   }
-  if( rc==SQLITE_OK ) rc = segSourceBatch(&p->src);
+  if( rc==SQLITE_OK ) rc = segSourceBatch(&p->src, rfmPrefetch, p);
 
   /* One pass over the source */
   while( rc==SQLITE_OK ){
@@ -187,11 +193,9 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     rc = segSourceNext(&p->src, pzErr);
     if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
     if( rc!=SQLITE_ROW ) break;
-    rc = segArrayEnsure((void**)&p->aCust, &nCustAlloc, r->iCust,
+    rc = segArrayEnsure((void**)&p->aCust, &p->nCustAlloc, r->iCust,
                         sizeof(RfmCust));
     if( rc ) break;
-    i = segSourceAhead(&p->src, SEG_LOOKAHEAD/2);
-    if( i>=0 && i<nCustAlloc ) SEG_PREFETCH(&p->aCust[i]);
     c = &p->aCust[r->iCust];
     if( r->bNewCust ){
       memset(c, 0, sizeof(*c));
@@ -233,6 +237,8 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   segSourceAsOf(&p->src, &p->iAsOf);
   rc = segMapSorted(&p->src.cust, &aSorted);
   if( rc ) goto rfm_error;
+  segMapFreeSlots(&p->src.cust);    /* no more finds: the keys suffice */
+  segMapFreeSlots(&p->src.orders);
   n = 0;
   for(i=0; i<p->src.cust.nKey; i++){
     RfmCust *c = &p->aCust[aSorted[i]];

@@ -194,6 +194,12 @@ struct SegMap {
                                   ** is the key itself (no key to compare);
                                   ** 1: the tag is the key's hash */
   unsigned int nSlot;             /* power of two */
+  int *aDirect;                   /* direct mode (while every key is a
+                                  ** 32-bit INTEGER with salt 0 and their
+                                  ** range is compact): aDirect[key - iBase]
+                                  ** = index+1, 0 = absent; no slots */
+  i64 iBase;
+  unsigned int nDirect;
 };
 void segMapInit(SegMap *p);
 void segMapFree(SegMap *p);
@@ -207,7 +213,7 @@ int segMapFindKey(SegMap *p, const SegValue *pKey, unsigned int h, int iSalt,
                   int *piIdx, int *pbNew);
 unsigned int segMapHash(const SegValue *pKey, int iSalt);
 /* Hint that segMapFindKey() with hash h comes soon (loads its slot). */
-void segMapPrefetch(const SegMap *p, unsigned int h);
+void segMapPrefetch(const SegMap *p, const SegValue *pKey, unsigned int h);
 /* Free the hash slots once no more keys are added (keys stay); a later
 ** find builds them again. */
 void segMapFreeSlots(SegMap *p);
@@ -316,7 +322,7 @@ struct SegPending {
   unsigned int h;                 /* hash of the key being found */
 };
 #define SEG_BATCH 128             /* rows read ahead in batch mode */
-#define SEG_LOOKAHEAD 16          /* resolved rows kept ahead of the caller */
+#define SEG_LOOKAHEAD 64          /* rows kept ahead of the caller */
 
 typedef struct SegSource SegSource;
 struct SegSource {
@@ -344,6 +350,8 @@ struct SegSource {
   int bEof;                       /* the scan has ended ... */
   int rcEnd; char *zErrEnd;       /* ... with this code and message */
   char *aArena; i64 nArena, nArenaAlloc;  /* text keys of a batch */
+  void (*xPrefetch)(void*, int);  /* see segSourceBatch() */
+  void *pPrefetchCtx;
 };
 /* Open: resolve the table, the columns (options and auto-detection), the
 ** as_of / since / on_error options, and prepare the scan.  aCol[0] must be
@@ -356,11 +364,11 @@ int segSourceNext(SegSource *p, char **pzErr);
 /* Batch mode, for callers that read only the scalar fields of p->row
 ** (never apVal, aNum, aMs): rows are read SEG_BATCH at a time and their
 ** map slots loaded ahead, which hides memory latency on large maps.
-** Call after segSourceOpen(), before the first segSourceNext(). */
-int segSourceBatch(SegSource *p);
-/* In batch mode, the customer index of the row nAhead rows after the
-** current one, or -1 when it is not read yet: for prefetching. */
-int segSourceAhead(const SegSource *p, int nAhead);
+** xPrefetch, when not NULL, is called with each row's customer index as
+** soon as it is known, well before the row is delivered: the caller loads
+** its per-customer state there (SEG_PREFETCH).  Call after segSourceOpen(),
+** before the first segSourceNext(). */
+int segSourceBatch(SegSource *p, void (*xPrefetch)(void*, int), void *pCtx);
 /* The as_of day once the scan is done: the as_of= option or the latest
 ** usable day.  Returns 0 when there is none (empty source). */
 int segSourceAsOf(SegSource *p, int *piDay);

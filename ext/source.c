@@ -469,6 +469,11 @@ static int segSourceFill(SegSource *p, char **pzErr){
   for(n=nKeep; n<p->nBatch && !p->bEof; n++){
     SegPending *pP = &p->aPend[n];
     rc = segSourceStep(p, pP, pzErr);
+    if( rc==SQLITE_ROW ){
+      /* load the slot while the next rows are read */
+      pP->h = segMapHash(&pP->cust, 0);
+      segMapPrefetch(&p->cust, &pP->cust, pP->h);
+    }
     if( rc==SQLITE_ROW && bBatch ){
       rc = segArenaKeep(p, &pP->cust, &pP->iCustOff);
       if( rc==SQLITE_OK ) rc = segArenaKeep(p, &pP->ord, &pP->iOrdOff);
@@ -492,17 +497,16 @@ static int segSourceFill(SegSource *p, char **pzErr){
         pP->ord.u.z = p->aArena + pP->iOrdOff;
       }
     }
-    pP->h = segMapHash(&pP->cust, 0);
-    segMapPrefetch(&p->cust, pP->h);
   }
   for(i=nKeep; i<n; i++){
     SegPending *pP = &p->aPend[i];
     rc = segMapFindKey(&p->cust, &pP->cust, pP->h, 0, &pP->row.iCust,
                        &pP->row.bNewCust);
     if( rc ) return rc;
+    if( p->xPrefetch ) p->xPrefetch(p->pPrefetchCtx, pP->row.iCust);
     if( pP->ord.eType!=SQLITE_NULL ){
       pP->h = segMapHash(&pP->ord, pP->row.iCust);
-      segMapPrefetch(&p->orders, pP->h);
+      segMapPrefetch(&p->orders, &pP->ord, pP->h);
     }
   }
   for(i=nKeep; i<n; i++){
@@ -548,7 +552,7 @@ int segSourceNext(SegSource *p, char **pzErr){
   return SQLITE_ROW;
 }
 
-int segSourceBatch(SegSource *p){
+int segSourceBatch(SegSource *p, void (*xPrefetch)(void*, int), void *pCtx){
   SegPending *aNew;
   if( p->nBatch>1 || p->nPend>0 || p->bEof ) return SQLITE_OK;
   aNew = sqlite3_realloc64(p->aPend, sizeof(SegPending)*SEG_BATCH);
@@ -556,12 +560,9 @@ int segSourceBatch(SegSource *p){
   p->aPend = aNew;
   p->nBatch = SEG_BATCH;
   p->nLook = SEG_LOOKAHEAD;
+  p->xPrefetch = xPrefetch;
+  p->pPrefetchCtx = pCtx;
   return SQLITE_OK;
-}
-
-int segSourceAhead(const SegSource *p, int nAhead){
-  int i = p->iPend - 1 + nAhead;
-  return i<p->nPend ? p->aPend[i].row.iCust : -1;
 }
 
 int segSourceAsOf(SegSource *p, int *piDay){
@@ -630,6 +631,7 @@ static int statsCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   memcpy(aCol, segStdColumns, sizeof(aCol));
   aCol[2].bRequired = 0;          /* amounts are optional here */
   rc = segSourceOpen(&src, db, pOpts, aCol, 3, pzErr);
+  if( rc==SQLITE_OK ) rc = segSourceBatch(&src, 0, 0);
   while( rc==SQLITE_OK ){
     rc = segSourceNext(&src, pzErr);
     if( rc==SQLITE_ROW ){

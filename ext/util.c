@@ -654,6 +654,7 @@ void segMapFree(SegMap *p){
   sqlite3_free(p->aKey);
   sqlite3_free(p->aSalt);
   sqlite3_free(p->aSlot);
+  sqlite3_free(p->aDirect);
   memset(p, 0, sizeof(*p));
 }
 
@@ -767,14 +768,73 @@ unsigned int segMapHash(const SegValue *pKey, int iSalt){
                       (const unsigned char*)pKey->u.z, pKey->n, iSalt);
 }
 
-void segMapPrefetch(const SegMap *p, unsigned int h){
-  if( p->nSlot ) SEG_PREFETCH(&p->aSlot[h & (p->nSlot-1)]);
+void segMapPrefetch(const SegMap *p, const SegValue *pKey, unsigned int h){
+  if( p->aDirect ){
+    if( pKey->eType==SQLITE_INTEGER ){
+      u64 v = (u64)pKey->u.i - (u64)p->iBase;
+      if( v<p->nDirect ) SEG_PREFETCH(&p->aDirect[v]);
+    }
+  }else if( p->nSlot ){
+    SEG_PREFETCH(&p->aSlot[h & (p->nSlot-1)]);
+  }
 }
 
 void segMapFreeSlots(SegMap *p){
   sqlite3_free(p->aSlot);
+  sqlite3_free(p->aDirect);
   p->aSlot = 0;
   p->nSlot = 0;
+  p->aDirect = 0;
+  p->nDirect = 0;
+}
+
+/* Leave direct mode: the keys go to hash slots (tags = the keys). */
+static int segMapLeaveDirect(SegMap *p){
+  unsigned int nNew = 1024;
+  while( (u64)(p->nKey+1)*2 > nNew ) nNew *= 2;
+  if( segMapRebuild(p, nNew, 0) ) return SQLITE_NOMEM;
+  sqlite3_free(p->aDirect);
+  p->aDirect = 0;
+  p->nDirect = 0;
+  return SQLITE_OK;
+}
+
+/*
+** Direct mode: make aDirect cover the 32-bit integer iVal, at least
+** doubling it, or leave direct mode when the range would pass
+** 4 entries per key (plus 65,536): then hashing uses less memory.
+*/
+static int segMapDirectCover(SegMap *p, i64 iVal){
+  i64 iLo = p->iBase, iHi = p->iBase + p->nDirect;    /* [iLo, iHi) */
+  i64 nNew, nMax = 4*(i64)(p->nKey+1) + 65536;
+  int *aNew;
+  if( p->nDirect==0 ){
+    iLo = iVal - 512;
+    iHi = iVal + 512;
+  }else if( iVal<iLo ){
+    nNew = iHi - iVal;
+    if( nNew<2*(i64)p->nDirect ) nNew = 2*(i64)p->nDirect;
+    iLo = iHi - nNew;
+  }else{
+    nNew = iVal + 1 - iLo;
+    if( nNew<2*(i64)p->nDirect ) nNew = 2*(i64)p->nDirect;
+    iHi = iLo + nNew;
+  }
+  if( iHi-iLo>nMax ){
+    /* not compact enough (or too wide): the slots take over */
+    return segMapLeaveDirect(p);
+  }
+  aNew = sqlite3_malloc64(sizeof(int)*(u64)(iHi-iLo));
+  if( aNew==0 ) return SQLITE_NOMEM;
+  memset(aNew, 0, sizeof(int)*(u64)(iHi-iLo));
+  if( p->nDirect ){
+    memcpy(&aNew[p->iBase - iLo], p->aDirect, sizeof(int)*(u64)p->nDirect);
+  }
+  sqlite3_free(p->aDirect);
+  p->aDirect = aNew;
+  p->iBase = iLo;
+  p->nDirect = (unsigned int)(iHi-iLo);
+  return SQLITE_OK;
 }
 
 int segMapFindKey(SegMap *p, const SegValue *pKey, unsigned int h, int iSalt,
@@ -784,21 +844,38 @@ int segMapFindKey(SegMap *p, const SegValue *pKey, unsigned int h, int iSalt,
   unsigned int j, tag;
   int bSmall;
   SegValue probe = *pKey;
-  if( p->nSlot==0 && p->nKey>0 ){
+  bSmall = eType==SQLITE_INTEGER && iSalt==0
+        && iVal>=-2147483647-1 && iVal<=2147483647;
+  if( p->nKey==0 && p->nSlot==0 && p->aDirect==0 && bSmall ){
+    /* the first key: start in direct mode */
+    if( segMapDirectCover(p, iVal) ) return SQLITE_NOMEM;
+  }
+  if( p->aDirect ){
+    if( bSmall ){
+      u64 v = (u64)iVal - (u64)p->iBase;
+      if( v<p->nDirect && p->aDirect[v] ){
+        *piIdx = p->aDirect[v] - 1;
+        *pbNew = 0;
+        return SQLITE_OK;
+      }
+      if( v>=p->nDirect && segMapDirectCover(p, iVal) ) return SQLITE_NOMEM;
+    }else{
+      if( segMapLeaveDirect(p) ) return SQLITE_NOMEM;
+    }
+  }
+  if( p->aDirect==0 && p->nSlot==0 && p->nKey>0 ){
     /* the slots were freed by segMapFreeSlots(): build them again */
     unsigned int nNew = 1024;
     while( (u64)(p->nKey+1)*2 > nNew ) nNew *= 2;
     if( segMapRebuild(p, nNew, p->bHashTags) ) return SQLITE_NOMEM;
   }
-  bSmall = eType==SQLITE_INTEGER && iSalt==0
-        && iVal>=-2147483647-1 && iVal<=2147483647;
   if( !bSmall && !p->bHashTags && p->nKey>0 ){
     /* The first key that is not a 32-bit integer: tags become hashes */
     if( segMapRebuild(p, p->nSlot, 1) ) return SQLITE_NOMEM;
   }
   if( !bSmall ) p->bHashTags = 1;
   tag = p->bHashTags ? h : (unsigned int)iVal;
-  if( p->nSlot ){
+  if( p->nSlot && p->aDirect==0 ){
     j = h & (p->nSlot-1);
     while( p->aSlot[j] ){
       u64 v = p->aSlot[j];
@@ -846,7 +923,7 @@ int segMapFindKey(SegMap *p, const SegValue *pKey, unsigned int h, int iSalt,
     if( p->aSalt==0 ) return SQLITE_NOMEM;
     memset(p->aSalt, 0, sizeof(int)*(u64)p->nKeyAlloc);
   }
-  if( (u64)(p->nKey+1)*2 > p->nSlot ){
+  if( p->aDirect==0 && (u64)(p->nKey+1)*2 > p->nSlot ){
     if( segMapGrowSlots(p) ) return SQLITE_NOMEM;
   }
   if( eType==SQLITE_TEXT || eType==SQLITE_BLOB ){
@@ -859,9 +936,13 @@ int segMapFindKey(SegMap *p, const SegValue *pKey, unsigned int h, int iSalt,
   p->aKey[p->nKey] = probe;
   if( p->aSalt ) p->aSalt[p->nKey] = iSalt;
   if( eType!=SQLITE_INTEGER ) p->nNonInt++;
-  j = h & (p->nSlot-1);
-  while( p->aSlot[j] ) j = (j+1) & (p->nSlot-1);
-  p->aSlot[j] = ((u64)tag<<32) | (u64)(unsigned int)(p->nKey+1);
+  if( p->aDirect ){
+    p->aDirect[iVal - p->iBase] = p->nKey+1;
+  }else{
+    j = h & (p->nSlot-1);
+    while( p->aSlot[j] ) j = (j+1) & (p->nSlot-1);
+    p->aSlot[j] = ((u64)tag<<32) | (u64)(unsigned int)(p->nKey+1);
+  }
   *piIdx = p->nKey;
   *pbNew = 1;
   p->nKey++;
@@ -966,6 +1047,16 @@ int segMapSorted(const SegMap *p, int **paIdx){
   *paIdx = 0;
   a = sqlite3_malloc64(sizeof(int)*(u64)(p->nKey+1));
   if( a==0 ) return SQLITE_NOMEM;
+  if( p->aDirect ){
+    /* Direct mode: the table is in key order already */
+    unsigned int v;
+    int n = 0;
+    for(v=0; v<p->nDirect; v++){
+      if( p->aDirect[v] ) a[n++] = p->aDirect[v] - 1;
+    }
+    *paIdx = a;
+    return SQLITE_OK;
+  }
   for(i=0; i<p->nKey; i++) a[i] = i;
   if( p->nNonInt==0 && p->nKey>64 ){
     /* Every key is an INTEGER (the usual customer id): radix sort on the
