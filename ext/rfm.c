@@ -111,7 +111,11 @@ static int rfmColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
 /* Load a customer's state ahead of its row (segSourceBatch). */
 static void rfmPrefetch(void *pCtx, int iCust){
   RfmResult *p = (RfmResult*)pCtx;
-  if( iCust<p->nCustAlloc ) SEG_PREFETCH(&p->aCust[iCust]);
+  if( iCust<p->nCustAlloc ){
+    /* both ends: a 32-byte state may straddle two cache lines */
+    SEG_PREFETCH(&p->aCust[iCust]);
+    SEG_PREFETCH(&p->aCust[iCust].sum.c);
+  }
 }
 
 /* Read the bins/method/breaks options. */

@@ -95,6 +95,15 @@ const char *segOrdinal(int i);
 #define SEG_DATE_BAD   2     /* not a date in any accepted form */
 
 int segDateFromValue(sqlite3_value *pVal, i64 *piMs);
+/* The same, remembering the last day read in *pMemo (zeroed at first):
+** faster on rows in date order, same results. */
+typedef struct SegDateMemo SegDateMemo;
+struct SegDateMemo {
+  char zDay[10];                  /* the YYYY-MM-DD text ... */
+  int bValid;
+  i64 iDayMs;                     /* ... and its midnight */
+};
+int segDateFromValueMemo(sqlite3_value *pVal, i64 *piMs, SegDateMemo *pMemo);
 int segDateFromText(const char *z, int n, i64 *piMs);
 int segDayOfMs(i64 iMs);                     /* UTC calendar day */
 int segDayFromYmd(int y, int m, int d);      /* proleptic Gregorian */
@@ -194,10 +203,12 @@ struct SegMap {
                                   ** is the key itself (no key to compare);
                                   ** 1: the tag is the key's hash */
   unsigned int nSlot;             /* power of two */
+  i64 iMin, iMax;                 /* key range while !bHashTags */
   int *aDirect;                   /* direct mode (while every key is a
                                   ** 32-bit INTEGER with salt 0 and their
-                                  ** range is compact): aDirect[key - iBase]
-                                  ** = index+1, 0 = absent; no slots */
+                                  ** range is at most 4 per key): entered
+                                  ** when the slots grow, aDirect[key -
+                                  ** iBase] = index+1, 0 = absent; no slots */
   i64 iBase;
   unsigned int nDirect;
 };
@@ -295,7 +306,6 @@ struct SegStats {
 
 typedef struct SegRow SegRow;
 struct SegRow {
-  i64 iRowid;                     /* rowid, or 1-based position in scan */
   int iCust;                      /* customer index in the reader's map */
   int bNewCust;                   /* first used row of this customer */
   i64 iMs;                        /* the moment (ms since julian epoch) */
@@ -350,6 +360,7 @@ struct SegSource {
   int bEof;                       /* the scan has ended ... */
   int rcEnd; char *zErrEnd;       /* ... with this code and message */
   char *aArena; i64 nArena, nArenaAlloc;  /* text keys of a batch */
+  SegDateMemo dateMemo;           /* the date column's last day */
   void (*xPrefetch)(void*, int);  /* see segSourceBatch() */
   void *pPrefetchCtx;
 };

@@ -303,8 +303,10 @@ static char *segRowName(SegSource *p, i64 iRowid){
 }
 
 /* The error for a bad value in column iCol of the statement. */
-static int segBadValue(SegSource *p, i64 iRowid, int iStmtCol,
-                       const char *zWhat, char **pzErr){
+static int segBadValue(SegSource *p, int iStmtCol, const char *zWhat,
+                       char **pzErr){
+  /* the statement is still on the row: its rowid is read only now */
+  i64 iRowid = p->bHasRowid ? sqlite3_column_int64(p->pStmt, 0) : p->iPos;
   sqlite3_value *pVal = sqlite3_column_value(p->pStmt, iStmtCol);
   const char *zCol = sqlite3_column_name(p->pStmt, iStmtCol);
   char *zRow = segRowName(p, iRowid);
@@ -341,14 +343,13 @@ static int segSourceStep(SegSource *p, SegPending *pP, char **pzErr){
     i64 iMs;
     st->nRows++;
     p->iPos++;
-    pRow->iRowid = p->bHasRowid ? sqlite3_column_int64(pStmt, 0) : p->iPos;
     pCust = sqlite3_column_value(pStmt, 1);
     if( sqlite3_value_type(pCust)==SQLITE_NULL ){
       st->nNullCustomer++;
       continue;
     }
     pDate = sqlite3_column_value(pStmt, 2);
-    eDate = segDateFromValue(pDate, &iMs);
+    eDate = segDateFromValueMemo(pDate, &iMs, &p->dateMemo);
     if( eDate==SEG_DATE_NULL ){
       st->nNullDate++;
       continue;
@@ -356,7 +357,7 @@ static int segSourceStep(SegSource *p, SegPending *pP, char **pzErr){
     if( eDate==SEG_DATE_BAD ){
       if( sqlite3_errcode(p->db)==SQLITE_NOMEM ) return SQLITE_NOMEM;
       if( p->bSkipErrors ){ st->nBadDate++; continue; }
-      return segBadValue(p, pRow->iRowid, 2, "date", pzErr);
+      return segBadValue(p, 2, "date", pzErr);
     }
     iDay = segDayOfMs(iMs);
     if( !st->bAnyDay || iDay>st->iMaxDay ) st->iMaxDay = iDay;
@@ -373,7 +374,7 @@ static int segSourceStep(SegSource *p, SegPending *pP, char **pzErr){
         if( e<0 ){
           if( sqlite3_errcode(p->db)==SQLITE_NOMEM ) return SQLITE_NOMEM;
           if( p->bSkipErrors ){ bBad = 1; break; }
-          return segBadValue(p, pRow->iRowid, i+1, i==2 ? "amount" : "number",
+          return segBadValue(p, i+1, i==2 ? "amount" : "number",
                              pzErr);
         }
         p->aNumKnown[i] = (e==SEG_AMT_KNOWN);
@@ -385,7 +386,7 @@ static int segSourceStep(SegSource *p, SegPending *pP, char **pzErr){
         int e = segDateFromValue(pV, &p->aMs[i]);
         if( e==SEG_DATE_BAD ){
           if( p->bSkipErrors ){ bBad = 1; break; }
-          return segBadValue(p, pRow->iRowid, i+1, "date", pzErr);
+          return segBadValue(p, i+1, "date", pzErr);
         }
         p->aMsKnown[i] = (e==SEG_DATE_OK);
       }
@@ -537,7 +538,6 @@ int segSourceNext(SegSource *p, char **pzErr){
   {
     SegPending *pP = &p->aPend[p->iPend++];
     SegRow *pRow = &p->row;
-    pRow->iRowid = pP->row.iRowid;
     pRow->iCust = pP->row.iCust;
     pRow->bNewCust = pP->row.bNewCust;
     pRow->iMs = pP->row.iMs;

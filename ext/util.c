@@ -96,17 +96,32 @@ static int segDigits(const char *z, int n){
   return v;
 }
 
-int segDateFromText(const char *z, int n, i64 *piMs){
+/*
+** The text parser.  pMemo, when not NULL, remembers the last valid
+** YYYY-MM-DD part: rows in date order repeat it, and then only the time
+** part is parsed.
+*/
+static int segDateParse(const char *z, int n, i64 *piMs, SegDateMemo *pMemo){
   int y, mo, d, h = 0, mi = 0, s = 0, ms = 0, i;
   i64 iMs;
-  if( n<10 || z[4]!='-' || z[7]!='-' ) return SEG_DATE_BAD;
-  y = segDigits(z, 4);
-  mo = segDigits(z+5, 2);
-  d = segDigits(z+8, 2);
-  if( y<0 || mo<1 || mo>12 || d<1 ) return SEG_DATE_BAD;
-  if( d>segDaysInMonth(y, mo) ) return SEG_DATE_BAD;
+  if( n<10 ) return SEG_DATE_BAD;
+  if( pMemo && pMemo->bValid && memcmp(z, pMemo->zDay, 10)==0 ){
+    iMs = pMemo->iDayMs;
+  }else{
+    if( z[4]!='-' || z[7]!='-' ) return SEG_DATE_BAD;
+    y = segDigits(z, 4);
+    mo = segDigits(z+5, 2);
+    d = segDigits(z+8, 2);
+    if( y<0 || mo<1 || mo>12 || d<1 ) return SEG_DATE_BAD;
+    if( d>segDaysInMonth(y, mo) ) return SEG_DATE_BAD;
+    iMs = ((i64)segDayFromYmd(y, mo, d))*SEG_MS_PER_DAY - SEG_MS_PER_DAY/2;
+    if( pMemo ){
+      memcpy(pMemo->zDay, z, 10);
+      pMemo->iDayMs = iMs;
+      pMemo->bValid = 1;
+    }
+  }
   i = 10;
-  iMs = ((i64)segDayFromYmd(y, mo, d))*SEG_MS_PER_DAY - SEG_MS_PER_DAY/2;
   if( i<n ){
     if( z[i]!='T' && z[i]!=' ' ) return SEG_DATE_BAD;
     i++;
@@ -156,7 +171,15 @@ int segDateFromText(const char *z, int n, i64 *piMs){
   return SEG_DATE_OK;
 }
 
+int segDateFromText(const char *z, int n, i64 *piMs){
+  return segDateParse(z, n, piMs, 0);
+}
+
 int segDateFromValue(sqlite3_value *pVal, i64 *piMs){
+  return segDateFromValueMemo(pVal, piMs, 0);
+}
+
+int segDateFromValueMemo(sqlite3_value *pVal, i64 *piMs, SegDateMemo *pMemo){
   switch( sqlite3_value_type(pVal) ){
     case SQLITE_NULL:
       return SEG_DATE_NULL;
@@ -178,7 +201,7 @@ int segDateFromValue(sqlite3_value *pVal, i64 *piMs){
     case SQLITE_TEXT: {
       const char *z = (const char*)sqlite3_value_text(pVal);
       if( z==0 ) return SEG_DATE_BAD;   /* OOM: reported by caller as bad */
-      return segDateFromText(z, sqlite3_value_bytes(pVal), piMs);
+      return segDateParse(z, sqlite3_value_bytes(pVal), piMs, pMemo);
     }
     default:
       return SEG_DATE_BAD;
@@ -799,19 +822,42 @@ static int segMapLeaveDirect(SegMap *p){
   return SQLITE_OK;
 }
 
+/* The widest range direct mode may cover for n keys. */
+#define SEG_DIRECT_MAX(n) (4*(i64)(n) + 65536)
+
 /*
-** Direct mode: make aDirect cover the 32-bit integer iVal, at least
-** doubling it, or leave direct mode when the range would pass
-** 4 entries per key (plus 65,536): then hashing uses less memory.
+** Make aDirect cover [iLo, iHi) (a superset of what it covers), and fill
+** it from the keys when it is new.  Leaves direct mode (or never enters
+** it) when the range is wider than SEG_DIRECT_MAX(keys + 1).
 */
-static int segMapDirectCover(SegMap *p, i64 iVal){
-  i64 iLo = p->iBase, iHi = p->iBase + p->nDirect;    /* [iLo, iHi) */
-  i64 nNew, nMax = 4*(i64)(p->nKey+1) + 65536;
+static int segMapDirectRange(SegMap *p, i64 iLo, i64 iHi){
   int *aNew;
-  if( p->nDirect==0 ){
-    iLo = iVal - 512;
-    iHi = iVal + 512;
-  }else if( iVal<iLo ){
+  if( iHi-iLo > SEG_DIRECT_MAX(p->nKey+1) ){
+    return p->aDirect ? segMapLeaveDirect(p) : SQLITE_OK;
+  }
+  aNew = sqlite3_malloc64(sizeof(int)*(u64)(iHi-iLo));
+  if( aNew==0 ) return SQLITE_NOMEM;
+  memset(aNew, 0, sizeof(int)*(u64)(iHi-iLo));
+  if( p->aDirect ){
+    memcpy(&aNew[p->iBase - iLo], p->aDirect, sizeof(int)*(u64)p->nDirect);
+    sqlite3_free(p->aDirect);
+  }else{
+    int i;
+    for(i=0; i<p->nKey; i++) aNew[p->aKey[i].u.i - iLo] = i+1;
+    sqlite3_free(p->aSlot);
+    p->aSlot = 0;
+    p->nSlot = 0;
+  }
+  p->aDirect = aNew;
+  p->iBase = iLo;
+  p->nDirect = (unsigned int)(iHi-iLo);
+  return SQLITE_OK;
+}
+
+/* Direct mode: cover the 32-bit integer iVal, at least doubling. */
+static int segMapDirectCover(SegMap *p, i64 iVal){
+  i64 iLo = p->iBase, iHi = p->iBase + p->nDirect, nNew;
+  if( iVal<iLo ){
     nNew = iHi - iVal;
     if( nNew<2*(i64)p->nDirect ) nNew = 2*(i64)p->nDirect;
     iLo = iHi - nNew;
@@ -820,21 +866,7 @@ static int segMapDirectCover(SegMap *p, i64 iVal){
     if( nNew<2*(i64)p->nDirect ) nNew = 2*(i64)p->nDirect;
     iHi = iLo + nNew;
   }
-  if( iHi-iLo>nMax ){
-    /* not compact enough (or too wide): the slots take over */
-    return segMapLeaveDirect(p);
-  }
-  aNew = sqlite3_malloc64(sizeof(int)*(u64)(iHi-iLo));
-  if( aNew==0 ) return SQLITE_NOMEM;
-  memset(aNew, 0, sizeof(int)*(u64)(iHi-iLo));
-  if( p->nDirect ){
-    memcpy(&aNew[p->iBase - iLo], p->aDirect, sizeof(int)*(u64)p->nDirect);
-  }
-  sqlite3_free(p->aDirect);
-  p->aDirect = aNew;
-  p->iBase = iLo;
-  p->nDirect = (unsigned int)(iHi-iLo);
-  return SQLITE_OK;
+  return segMapDirectRange(p, iLo, iHi);
 }
 
 int segMapFindKey(SegMap *p, const SegValue *pKey, unsigned int h, int iSalt,
@@ -846,10 +878,6 @@ int segMapFindKey(SegMap *p, const SegValue *pKey, unsigned int h, int iSalt,
   SegValue probe = *pKey;
   bSmall = eType==SQLITE_INTEGER && iSalt==0
         && iVal>=-2147483647-1 && iVal<=2147483647;
-  if( p->nKey==0 && p->nSlot==0 && p->aDirect==0 && bSmall ){
-    /* the first key: start in direct mode */
-    if( segMapDirectCover(p, iVal) ) return SQLITE_NOMEM;
-  }
   if( p->aDirect ){
     if( bSmall ){
       u64 v = (u64)iVal - (u64)p->iBase;
@@ -925,6 +953,16 @@ int segMapFindKey(SegMap *p, const SegValue *pKey, unsigned int h, int iSalt,
   }
   if( p->aDirect==0 && (u64)(p->nKey+1)*2 > p->nSlot ){
     if( segMapGrowSlots(p) ) return SQLITE_NOMEM;
+    if( !p->bHashTags && p->nKey>=512 ){
+      /* 32-bit integer keys only: when dense, a direct table serves */
+      i64 iLo = bSmall && iVal<p->iMin ? iVal : p->iMin;
+      i64 iHi = (bSmall && iVal>p->iMax ? iVal : p->iMax) + 1;
+      if( segMapDirectRange(p, iLo, iHi) ) return SQLITE_NOMEM;
+    }
+  }
+  if( !p->bHashTags ){
+    if( p->nKey==0 || iVal<p->iMin ) p->iMin = iVal;
+    if( p->nKey==0 || iVal>p->iMax ) p->iMax = iVal;
   }
   if( eType==SQLITE_TEXT || eType==SQLITE_BLOB ){
     char *zCopy = sqlite3_malloc64(probe.n+1);
@@ -937,7 +975,7 @@ int segMapFindKey(SegMap *p, const SegValue *pKey, unsigned int h, int iSalt,
   if( p->aSalt ) p->aSalt[p->nKey] = iSalt;
   if( eType!=SQLITE_INTEGER ) p->nNonInt++;
   if( p->aDirect ){
-    p->aDirect[iVal - p->iBase] = p->nKey+1;
+    p->aDirect[iVal - p->iBase] = p->nKey+1;   /* covered above */
   }else{
     j = h & (p->nSlot-1);
     while( p->aSlot[j] ) j = (j+1) & (p->nSlot-1);

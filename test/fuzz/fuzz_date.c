@@ -12,6 +12,9 @@
 **   3. The same text given as an SQL TEXT value through segDateFromValue()
 **      gives the same answer; an INTEGER or REAL made of the first 8 bytes
 **      is either accepted inside the range or refused, never a crash.
+**   4. segDateFromValueMemo() gives the same answer as segDateFromValue()
+**      whatever day its memo holds: primed by the previous input, and by
+**      this input's own first 10 bytes (which take its day from the memo).
 */
 #include "segmentInt.h"
 #include <stdint.h>
@@ -22,6 +25,7 @@ int sqlite3_segment_init(sqlite3*, char**, const sqlite3_api_routines*);
 
 static sqlite3 *db = 0;
 static sqlite3_stmt *pText = 0, *pInt = 0, *pReal = 0;
+static SegDateMemo memo;          /* kept from one input to the next */
 
 static int checkMs(i64 iMs){
   char zBuf[16];
@@ -64,7 +68,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *aData, size_t nData){
   if( sqlite3_step(pText)==SQLITE_ROW ){
     rc2 = segDateFromValue(sqlite3_column_value(pText, 0), &iMs2);
     if( memchr(z, 0, nData)==0 ){
+      int k;
       if( rc2!=rc || (rc==SEG_DATE_OK && iMs2!=iMs) ) abort();
+      for(k=0; k<2; k++){
+        /* first with the previous input's memo, then with this one's */
+        rc2 = segDateFromValueMemo(sqlite3_column_value(pText, 0), &iMs2,
+                                   &memo);
+        if( rc2!=rc || (rc==SEG_DATE_OK && iMs2!=iMs) ) abort();
+      }
     }
   }
   sqlite3_reset(pText);
