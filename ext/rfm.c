@@ -44,12 +44,21 @@ struct RfmCust {
   SegSum sum;                     /* net amount */
 };
 
+/* An output row, in output order (read in sequence, not by customer) */
+typedef struct RfmRow RfmRow;
+struct RfmRow {
+  int iCust;                      /* customer index: its key */
+  int iFirst, iLast;
+  unsigned int nOrder, nKnown;
+  double rMonetary;               /* the net sum */
+};
+
 typedef struct RfmResult RfmResult;
 struct RfmResult {
   SegSource src;                  /* keeps the customer map alive */
-  RfmCust *aCust;
+  RfmCust *aCust;                 /* during the scan, by customer index */
   int nCustAlloc;                 /* allocated entries of aCust */
-  int *aOut;                      /* output rows: customer indexes */
+  RfmRow *aRow;                   /* output rows */
   unsigned char *aR, *aF, *aM;    /* scores of each output row */
   int nOut;
   int iAsOf;
@@ -63,7 +72,7 @@ static void rfmFree(void *pData){
   if( p==0 ) return;
   segSourceClose(&p->src);
   sqlite3_free(p->aCust);
-  sqlite3_free(p->aOut);
+  sqlite3_free(p->aRow);
   sqlite3_free(p->aR);
   if( p->pScheme ) segSchemeFree(p->pScheme);
   sqlite3_free(p);
@@ -71,11 +80,10 @@ static void rfmFree(void *pData){
 
 static int rfmColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
   RfmResult *p = (RfmResult*)pData;
-  int iCust = p->aOut[iRow];
-  RfmCust *c = &p->aCust[iCust];
+  const RfmRow *c = &p->aRow[iRow];
   char zDay[16];
   switch( iCol ){
-    case 0: segValueResult(ctx, &p->src.cust.aKey[iCust]); break;
+    case 0: segValueResult(ctx, &p->src.cust.aKey[c->iCust]); break;
     case 1:
       segFormatDay(c->iFirst, zDay);
       sqlite3_result_text(ctx, zDay, -1, SQLITE_TRANSIENT);
@@ -86,10 +94,10 @@ static int rfmColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
       break;
     case 3: sqlite3_result_int(ctx, p->iAsOf - c->iLast); break;
     case 4: sqlite3_result_int64(ctx, (i64)c->nOrder); break;
-    case 5: sqlite3_result_double(ctx, segSumValue(&c->sum)); break;
+    case 5: sqlite3_result_double(ctx, c->rMonetary); break;
     case 6:
       if( c->nKnown ){
-        sqlite3_result_double(ctx, segSumValue(&c->sum)/(double)c->nKnown);
+        sqlite3_result_double(ctx, c->rMonetary/(double)c->nKnown);
       }
       break;
     case 7: sqlite3_result_int(ctx, p->aR[iRow]); break;
@@ -243,11 +251,15 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   if( rc ) goto rfm_error;
   segMapFreeSlots(&p->src.cust);    /* no more finds: the keys suffice */
   segMapFreeSlots(&p->src.orders);
+  p->aRow = sqlite3_malloc64(sizeof(RfmRow)*(u64)(p->src.cust.nKey+1));
+  if( p->aRow==0 ){ rc = SQLITE_NOMEM; goto rfm_error; }
   n = 0;
   for(i=0; i<p->src.cust.nKey; i++){
     RfmCust *c = &p->aCust[aSorted[i]];
+    RfmRow *pRow = &p->aRow[n];
     if( c->nOrder==0 ) continue;
-    if( isinf(segSumValue(&c->sum)) || isnan(segSumValue(&c->sum)) ){
+    pRow->rMonetary = segSumValue(&c->sum);
+    if( isinf(pRow->rMonetary) || isnan(pRow->rMonetary) ){
       sqlite3_str *pStr = sqlite3_str_new(0);
       char *zCust;
       SegValue *k = &p->src.cust.aKey[aSorted[i]];
@@ -262,10 +274,17 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
       rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
       goto rfm_error;
     }
-    aSorted[n++] = aSorted[i];
+    pRow->iCust = aSorted[i];
+    pRow->iFirst = c->iFirst;
+    pRow->iLast = c->iLast;
+    pRow->nOrder = c->nOrder;
+    pRow->nKnown = c->nKnown;
+    n++;
   }
-  p->aOut = aSorted;
+  sqlite3_free(aSorted);
   aSorted = 0;
+  sqlite3_free(p->aCust);           /* from here on, rows in output order */
+  p->aCust = 0;
   p->nOut = n;
 
   /* Scores */
@@ -274,20 +293,20 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   if( p->aR==0 || aVal==0 ){ rc = SQLITE_NOMEM; goto rfm_error; }
   p->aF = p->aR + n;
   p->aM = p->aF + n;
-  for(i=0; i<n; i++) aVal[i] = (double)(p->iAsOf - p->aCust[p->aOut[i]].iLast);
+  for(i=0; i<n; i++) aVal[i] = (double)(p->iAsOf - p->aRow[i].iLast);
   rc = segScore(aVal, n, 0, p->nBin, apBreak[0] ? SEG_METHOD_BREAKS : eMethod,
                 1, apBreak[0], anBreak[0], p->aR);
   if( rc ) goto rfm_error;
-  for(i=0; i<n; i++) aVal[i] = (double)p->aCust[p->aOut[i]].nOrder;
+  for(i=0; i<n; i++) aVal[i] = (double)p->aRow[i].nOrder;
   rc = segScore(aVal, n, 0, p->nBin, apBreak[1] ? SEG_METHOD_BREAKS : eMethod,
                 0, apBreak[1], anBreak[1], p->aF);
   if( rc ) goto rfm_error;
   for(i=0; i<n; i++){
-    RfmCust *c = &p->aCust[p->aOut[i]];
+    const RfmRow *c = &p->aRow[i];
     if( !p->bAverage ){
-      aVal[i] = segSumValue(&c->sum);
+      aVal[i] = c->rMonetary;
     }else{
-      aVal[i] = c->nKnown ? segSumValue(&c->sum)/(double)c->nKnown : NAN;
+      aVal[i] = c->nKnown ? c->rMonetary/(double)c->nKnown : NAN;
     }
   }
   rc = segScore(aVal, n, 0, p->nBin, apBreak[2] ? SEG_METHOD_BREAKS : eMethod,
