@@ -129,6 +129,7 @@ static int cohortCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   rc = segOptsEnum(pOpts, "period", azPeriod, COHORT_MONTH, &ePeriod, pzErr);
   if( rc ) return rc;
   rc = segSourceOpen(&src, db, pOpts, aCol, 3, pzErr);
+  if( rc==SQLITE_OK ) rc = segSourceBatch(&src, 0, 0);
   while( rc==SQLITE_OK ){
     int iPer;
     rc = segSourceNext(&src, pzErr);

@@ -339,6 +339,7 @@ static int lcCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   memcpy(aCol, segStdColumns, sizeof(aCol));
   aCol[2].bRequired = 0;
   rc = segSourceOpen(&p->src, db, pOpts, aCol, 3, pzErr);
+  if( rc==SQLITE_OK ) rc = segSourceBatch(&p->src, 0, 0);
 
   /* One pass: orders per customer, a day cell per order day */
   while( rc==SQLITE_OK ){

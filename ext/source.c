@@ -27,6 +27,13 @@
 **      customer, valid date).
 **   7. Interrupts and progress handlers stop the scan: the inner
 **      statement runs on the caller's connection.
+**   8. Batch mode (segSourceBatch), for callers that read only the scalar
+**      fields of a row: rows are read SEG_BATCH at a time, keys copied,
+**      map slots loaded while the following rows are read, customers found
+**      in one tight loop and the caller's state prefetched, with
+**      SEG_LOOKAHEAD found rows kept ahead of the caller.  Rows, counts,
+**      indexes and errors are exactly those of one-row mode; an error met
+**      while reading ahead is delivered after the rows before it.
 **
 ** source_stats(source, options...) returns one row describing what the
 ** reader read and skipped: rows, used, null_customer, null_date, bad_date,

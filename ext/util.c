@@ -23,7 +23,12 @@
 ** 3. Values.  SegValue and SegMap group and order values exactly as
 **    SQLite's GROUP BY and ORDER BY do under BINARY collation (detail 5):
 **    1 and 1.0 are one key, 1 and '1' are two; NULL < numbers < text <
-**    blob; integers and reals compared exactly.
+**    blob; integers and reals compared exactly.  The map has three modes,
+**    invisible to callers: hash slots whose tag is the key itself while
+**    every key is a 32-bit integer; a direct table indexed by key - base
+**    once such keys prove dense (range at most 4 per key, checked when the
+**    slots grow; it gives way to slots again when a key falls too far
+**    out); hash slots tagged by a hash for any other key.
 **
 ** 4. Amounts (detail 4) and compensated sums.
 */
