@@ -49,17 +49,23 @@
 **       Fader-Hardie form (case split on alpha >= beta, so 0 <= z < 1)
 **       with 2F1(a,b;a+1;z) rewritten by Euler's transformation as
 **       2F1(1,b';c;z), evaluated by its series for z <= 0.5 and by Gauss's
-**       continued fraction beyond; points with 1-z < 1e-4 are infeasible.
-**       Identical rows are weighted; per-evaluation work is done once per
-**       distinct time, (x, time) pair and x.
+**       continued fraction beyond; where alpha and beta are far apart
+**       (|alpha-beta| >= 4 max(r+x or s+1, 1) (min(alpha,beta)+T): the
+**       way to the no-churn boundary) its integral from t_x to T by a
+**       binomial series instead (clvParetoLogJ).  Points where the
+**       continued fraction would be needed with 1-z < 1e-4 are
+**       infeasible.  Identical rows are weighted; per-evaluation work is
+**       done once per distinct time, (x, time) pair and x.
 **   F3. Optimisation over log-parameters: Nelder-Mead from a fixed start,
-**       restarted from its best point until a restart gains less than
-**       1e-7 in log-likelihood (at most 20 runs), then Newton steps with
-**       a finite-difference Hessian.  Deterministic.  Above 40,000
-**       customers this runs on a systematic subsample of 20,000, then
-**       quasi-Newton steps on all rows (the subsample's Hessian scaled)
-**       and the F4 test with the full Hessian; a subsample without an
-**       optimum gives its best point, not converged.
+**       then Newton steps with a finite-difference Hessian; when these do
+**       not converge (F4), Nelder-Mead restarted from the best point
+**       until a restart gains no more than its own tolerance, 1e-7
+**       (|LL|+1) (at most 20 runs), then Newton again.  Deterministic.
+**       Above 40,000 customers this runs on a systematic subsample of
+**       20,000, then quasi-Newton steps on all rows (the subsample's
+**       Hessian scaled) and the F4 test with the full Hessian; a
+**       subsample without an optimum gives its best point, not
+**       converged.
 **   F4. Convergence test: the Hessian of -LL in log-parameters is positive
 **       definite and the Newton decrement g'H^-1 g / 2 (the log-likelihood
 **       still to gain in the quadratic model) is below 1e-6.  iterations
@@ -185,6 +191,8 @@ struct ClvData {
   int nPair;                      /* Pareto/NBD: distinct (x, time) pairs */
   double *aPairX;                 /* x of each pair, ascending */
   int *aPairTime;                 /* time index of each pair */
+  int *aPairTMax;                 /* greatest T index of the rows (t_x < T)
+                                  ** using it, or -1 */
   int *aiPx, *aiPT;               /* per row: pair of (x, t_x), (x, T) */
   double *aScratch;               /* 2*nTime + nPair doubles */
   double *aLogM;                  /* Gamma-Gamma: log m per row */
@@ -228,14 +236,41 @@ static double clvBgnbdNll(const ClvData *d, const double *aTheta){
 ** steps, which the fits treat as outside the feasible region. */
 #define CLV_MAX_TERMS 5000
 #define CLV_MIN_1MZ 1e-4
-static double clvHyp2f1One(double b, double c, double z){
-  double s = 1.0, t = 1.0;
+
+/* The coefficients of clvHyp2f1One for one b and c, kept from call to
+** call (the Pareto/NBD's pairs of one x share them): the series'
+** (b+j)/(c+j) and the continued fraction's k_j, the first CLV_HYP_KEEP
+** of each, computed when first needed. */
+#define CLV_HYP_KEEP 128
+typedef struct ClvHyp ClvHyp;
+struct ClvHyp {
+  double b, c;
+  int nSer, nCf;                  /* coefficients kept so far */
+  double aSer[CLV_HYP_KEEP];
+  double aCf[CLV_HYP_KEEP];
+};
+
+static void clvHypInit(ClvHyp *p, double b, double c){
+  p->b = b;
+  p->c = c;
+  p->nSer = p->nCf = 0;
+}
+
+static double clvHyp2f1One(ClvHyp *p, double z){
+  double b = p->b, c = p->c, s = 1.0, t = 1.0;
   int j;
   if( z==0.0 ) return 1.0;
   if( !(1.0-z>=CLV_MIN_1MZ) ) return NAN;
   if( z<=0.5 ){
     for(j=0; j<200; j++){
-      t *= (b+j)/(c+j)*z;
+      double g;
+      if( j<p->nSer ){
+        g = p->aSer[j];
+      }else{
+        g = (b+j)/(c+j);
+        if( j<CLV_HYP_KEEP ){ p->aSer[j] = g; p->nSer = j+1; }
+      }
+      t *= g*z;
       s += t;
       if( t<=1e-17*s ) return s;
     }
@@ -243,11 +278,17 @@ static double clvHyp2f1One(double b, double c, double z){
   }else{
     double cp = c-1.0, f = 1.0, C = 1.0, D = 0.0;
     for(j=1; j<CLV_MAX_TERMS; j++){
-      double m = (double)(j/2), k, an, dl;
-      if( j&1 ){
-        k = (b+m)*(cp+m)/((cp+2*m)*(cp+2*m+1.0));
+      double k, an, dl;
+      if( j-1<p->nCf ){
+        k = p->aCf[j-1];
       }else{
-        k = m*(cp-b+m)/((cp+2*m-1.0)*(cp+2*m));
+        double m = (double)(j/2);
+        if( j&1 ){
+          k = (b+m)*(cp+m)/((cp+2*m)*(cp+2*m+1.0));
+        }else{
+          k = m*(cp-b+m)/((cp+2*m-1.0)*(cp+2*m));
+        }
+        if( j-1<CLV_HYP_KEEP ){ p->aCf[j-1] = k; p->nCf = j; }
       }
       an = -k*z;
       D = 1.0 + an*D;
@@ -279,6 +320,7 @@ static double clvParetoLogF(double r, double al, double s, double be,
   double l1z = log(mn+t) - lm;              /* log(1-z) */
   double z = (m-mn)/(m+t);
   double bEuler, pw, h;
+  ClvHyp hyp;
   if( al>=be ){
     bEuler = r+x;                 /* A+1-B with B = s+1 */
     pw = -s;                      /* 1-B */
@@ -286,8 +328,68 @@ static double clvParetoLogF(double r, double al, double s, double be,
     bEuler = s+1.0;               /* B = r+x */
     pw = 1.0-(r+x);
   }
-  h = clvHyp2f1One(bEuler, rsx+1.0, z);
+  clvHypInit(&hyp, bEuler, rsx+1.0);
+  h = clvHyp2f1One(&hyp, z);
   return pw*l1z + log(h) - rsx*lm;
+}
+
+/* The Pareto/NBD's other evaluation, for parameters far from each other
+** (one of the two scales much above the other and T; the no-churn
+** boundary, beta -> infinity, is such a place), where 1-z is small and the
+** continued fraction slow.  With v = min(alpha, beta) + u, the integral
+** from t_x to T of (alpha+u)^-(r+x) (beta+u)^-(s+1) du is
+**   J = integral from a1 to a2 of v^-k (v+d)^-q dv,
+**   d = |alpha-beta|, a1 = min + t_x, a2 = min + T,
+**   (k, q) = (r+x, s+1) when alpha < beta, (s+1, r+x) otherwise,
+** and the binomial series of (v+d)^-q in v/d, integrated term by term,
+** gives
+**   J = d^-q a1^(1-k) sum_j (-1)^j (q)_j/j! (a1/d)^j expm1(p_j L)/p_j,
+**   p_j = j+1-k, L = log(a2/a1).
+** The j-th term is at most (q)_j/j! (a2/d)^j times the first, a bound
+** that falls by (q+j)/(j+1) a2/d a term.  The series is used where
+** a2 max(q, 1) <= d/4 (CLV_SERIES_RHO): that is at most 1/4 there, and
+** the sum of the terms' absolute values is within a factor 2 of the sum,
+** so that the alternating sum keeps its relative precision.  It stops
+** when the bound of the next term is below 1e-17 of the sum.  The j-th
+** term is (q)_j/j! times, without overflow: (a1/d)^j (1-e^(p_j L))/(-p_j)
+** for p_j < 0, (a2/d)^j (a2/a1)^(1-k) (1-e^(-p_j L))/p_j for p_j > 0,
+** and as above, by expm1, where |p_j| L < 1/2.  Returns log J. */
+#define CLV_SERIES_RHO 0.25
+#define CLV_SERIES_TERMS 64
+static int clvParetoSeriesOk(double q, double a2, double dd){
+  return a2*(q>1.0 ? q : 1.0) <= CLV_SERIES_RHO*dd;
+}
+static double clvParetoLogJ(double k, double q, double a1, double a2,
+                            double dd, double lA1, double lA2, double lD){
+  double L = lA2 - lA1, rLow = a1/dd, rHigh = a2/dd;
+  double S = 0.0, t0 = 0.0;
+  double c = 1.0;                 /* (q)_j/j! (a1/d)^j */
+  double env = 1.0;               /* (q)_j/j! (a2/d)^j */
+  double e = 0.0;                 /* e^(p_j L), while p_j < 0 */
+  double P = 0.0, f = 0.0;        /* c e^(p_j L) and e^(-p_j L), p_j > 0 */
+  int j, bP = 0;
+  for(j=0; j<CLV_SERIES_TERMS; j++){
+    double p = j + 1.0 - k, t, g;
+    if( fabs(p)*L<0.5 ){
+      t = c*(p==0.0 ? L : expm1(p*L)/p);
+    }else if( p<0.0 ){
+      if( e<1e-300 ) e = exp(p*L);
+      t = c*(1.0-e)/(-p);
+    }else{
+      if( !bP ){ P = c*exp(p*L); f = exp(-p*L); bP = 1; }
+      t = P*(1.0-f)/p;
+    }
+    if( j==0 ) t0 = t;
+    S += (j&1) ? -t : t;
+    g = (q+j)/(j+1.0);
+    c *= g*rLow;
+    env *= g*rHigh;
+    e *= a2/a1;
+    P *= g*rHigh;
+    f *= a1/a2;
+    if( env*t0<1e-17*S ) break;
+  }
+  return -q*lD + (1.0-k)*lA1 + log(S);
 }
 
 /* log L of one Pareto/NBD customer (without the constant part). */
@@ -296,11 +398,19 @@ static double clvParetoLogL(double r, double al, double s, double be,
   double l1 = -(r+x)*log(al+T) - s*log(be+T);
   double l = l1;
   if( T>tx ){
-    double lf1 = clvParetoLogF(r, al, s, be, x, tx);
-    double lf2 = clvParetoLogF(r, al, s, be, x, T);
-    if( lf1>lf2 ){
-      double lA0 = lf1 + log(-expm1(lf2-lf1));
-      l = clvLogAdd(l1, log(s/(r+s+x)) + lA0);
+    double mn = al>=be ? be : al, dd = fabs(al-be);
+    double q = al>=be ? r+x : s+1.0;
+    if( clvParetoSeriesOk(q, mn+T, dd) ){
+      double lJ = clvParetoLogJ(al>=be ? s+1.0 : r+x, q, mn+tx, mn+T, dd,
+                                log(mn+tx), log(mn+T), log(dd));
+      l = clvLogAdd(l1, log(s) + lJ);
+    }else{
+      double lf1 = clvParetoLogF(r, al, s, be, x, tx);
+      double lf2 = clvParetoLogF(r, al, s, be, x, T);
+      if( lf1>lf2 ){
+        double lA0 = lf1 + log(-expm1(lf2-lf1));
+        l = clvLogAdd(l1, log(s/(r+s+x)) + lA0);
+      }
     }
   }
   if( pL1 ) *pL1 = l1;
@@ -309,49 +419,69 @@ static double clvParetoLogL(double r, double al, double s, double be,
 
 /* -LL of the Pareto/NBD.  Per row, with L1 = (alpha+T)^-(r+x)
 ** (beta+T)^-s and A0 = F(t_x) - F(T) (clvParetoLogF), the likelihood
-** without its constant part is L1 + s/(r+s+x) A0, summed in logs;
-** A0 = F(t_x) (1 - F(T)/F(t_x)) keeps its relative precision. */
+** without its constant part is L1 + s/(r+s+x) A0 = L1 + s J, summed in
+** logs.  J by clvParetoLogJ where its series applies (rows of an x with T
+** below a bound); otherwise from the F of the row's two (x, time) pairs,
+** as A0 = F(t_x) (1 - F(T)/F(t_x)), which keeps its relative precision.
+** F is computed once per pair, for the pairs that such a row uses (those
+** whose greatest T is beyond the bound).  A pair whose F cannot be
+** evaluated (1-z below CLV_MIN_1MZ) makes the point infeasible. */
 static double clvParetoNll(const ClvData *d, const double *aTheta){
   double r = exp(aTheta[0]), al = exp(aTheta[1]);
   double s = exp(aTheta[2]), be = exp(aTheta[3]);
-  double ll = 0.0, lgR = clvLgamma(r);
+  double ll = 0.0, lgR = clvLgamma(r), lgS = aTheta[2];
   double lConst = r*aTheta[1] + s*aTheta[3];
-  double m = al>=be ? al : be, dd = fabs(al-be);
+  int bAlpha = al>=be;
+  double m = bAlpha ? al : be, mn = bAlpha ? be : al, dd = fabs(al-be);
+  double lD = dd>0.0 ? log(dd) : -INFINITY;
   double *lAt = d->aScratch, *lBt = lAt + d->nTime, *lF = lBt + d->nTime;
-  double xPrev = -1.0, A = 0.0, lS = 0.0, bE = 0.0, pw = 0.0, rsx = 0.0;
-  int i, k;
-  for(k=0; k<d->nTime; k++){
-    lAt[k] = log(al + d->aTime[k]);
-    lBt[k] = log(be + d->aTime[k]);
+  const double *lMn = bAlpha ? lBt : lAt, *lM = bAlpha ? lAt : lBt;
+  double xPrev = -1.0, A = 0.0, lS = 0.0, k = 0.0, q = 0.0;
+  double pw = 0.0, rsx = 0.0;
+  ClvHyp hyp;
+  int i, j;
+  for(j=0; j<d->nTime; j++){
+    lAt[j] = log(al + d->aTime[j]);
+    lBt[j] = log(be + d->aTime[j]);
   }
   for(i=0; i<d->nPair; i++){
-    double x = d->aPairX[i], lm, lmn, h;
-    k = d->aPairTime[i];
+    double x = d->aPairX[i], h;
     if( x!=xPrev ){
       rsx = r+s+x;
-      if( al>=be ){ bE = r+x; pw = -s; }
-      else{ bE = s+1.0; pw = 1.0-(r+x); }
+      clvHypInit(&hyp, bAlpha ? r+x : s+1.0, rsx+1.0);
+      pw = bAlpha ? -s : 1.0-(r+x);
+      q = bAlpha ? r+x : s+1.0;
       xPrev = x;
     }
-    if( al>=be ){ lm = lAt[k]; lmn = lBt[k]; }
-    else{ lm = lBt[k]; lmn = lAt[k]; }
-    h = clvHyp2f1One(bE, rsx+1.0, dd/(m + d->aTime[k]));
-    lF[i] = pw*(lmn-lm) - rsx*lm + log(h);
+    j = d->aPairTMax[i];
+    if( j<0 || clvParetoSeriesOk(q, mn + d->aTime[j], dd) ) continue;
+    j = d->aPairTime[i];
+    h = clvHyp2f1One(&hyp, dd/(m + d->aTime[j]));
+    lF[i] = pw*(lMn[j]-lM[j]) - rsx*lM[j] + log(h);
+    if( isnan(lF[i]) ) return INFINITY;
   }
   xPrev = -1.0;
   for(i=0; i<d->n; i++){
-    double x = d->aX[i], l, dl;
-    k = d->aiT[i];
+    double x = d->aX[i], l;
+    int iT = d->aiT[i], iTx = d->aiTx[i];
     if( x!=xPrev ){
       A = clvLgamma(r+x) - lgR + lConst;
       lS = log(s/(r+s+x));
+      k = bAlpha ? s+1.0 : r+x;
+      q = bAlpha ? r+x : s+1.0;
       xPrev = x;
     }
-    l = -(r+x)*lAt[k] - s*lBt[k];
-    if( d->aiTx[i]!=k ){
-      double lf1 = lF[d->aiPx[i]];
-      dl = lF[d->aiPT[i]] - lf1;
-      if( dl<0.0 ) l = clvLogAdd(l, lS + lf1 + log(-expm1(dl)));
+    l = -(r+x)*lAt[iT] - s*lBt[iT];
+    if( iTx!=iT ){
+      if( clvParetoSeriesOk(q, mn + d->aTime[iT], dd) ){
+        double lJ = clvParetoLogJ(k, q, mn + d->aTime[iTx],
+                                  mn + d->aTime[iT], dd, lMn[iTx], lMn[iT],
+                                  lD);
+        l = clvLogAdd(l, lgS + lJ);
+      }else{
+        double lf1 = lF[d->aiPx[i]], dl = lF[d->aiPT[i]] - lf1;
+        if( dl<0.0 ) l = clvLogAdd(l, lS + lf1 + log(-expm1(dl)));
+      }
     }
     ll += d->aW[i]*(A + l);
   }
@@ -425,7 +555,7 @@ static int clvNelderMead(int eModel, const ClvData *d, int n, double *aTheta,
     for(i=0; i<=n; i++){
       if( i!=iHi && aF[i]>=aF[iNext] ) iNext = i;
     }
-    if( aF[iHi]-aF[iLo] <= 1e-7*(fabs(aF[iLo])+1.0) ) break;
+    if( !(aF[iHi]-aF[iLo] > 1e-7*(fabs(aF[iLo])+1.0)) ) break;
     for(j=0; j<n; j++){
       aC[j] = 0.0;
       for(i=0; i<=n; i++) if( i!=iHi ) aC[j] += aS[i][j];
@@ -467,7 +597,10 @@ static int clvNelderMead(int eModel, const ClvData *d, int n, double *aTheta,
   return it;
 }
 
-/* Gradient and Hessian of -LL at aTheta by central differences. */
+/* Gradient and Hessian of -LL at aTheta by central differences: with
+** f(+i) = f(theta + h e_i) etc., the mixed terms as
+**   (f(+i+j) - f(+i) - f(+j) + 2 f0 - f(-i) - f(-j) + f(-i-j)) / (2 h^2),
+** which reuses the 2n points of the gradient: 2n + n(n-1) evaluations. */
 static void clvDerivs(int eModel, const ClvData *d, int n,
                       const double *aTheta, double f0, double *aG,
                       double aH[4][4]){
@@ -483,13 +616,12 @@ static void clvDerivs(int eModel, const ClvData *d, int n,
   }
   for(i=0; i<n; i++){
     for(j=i+1; j<n; j++){
-      double fpp, fpm, fmp, fmm;
+      double fpp, fmm;
       memcpy(aP, aTheta, sizeof(double)*n);
       aP[i] = aTheta[i]+h; aP[j] = aTheta[j]+h; fpp = clvNll(eModel, d, aP);
-      aP[j] = aTheta[j]-h; fpm = clvNll(eModel, d, aP);
-      aP[i] = aTheta[i]-h; fmm = clvNll(eModel, d, aP);
-      aP[j] = aTheta[j]+h; fmp = clvNll(eModel, d, aP);
-      aH[i][j] = aH[j][i] = (fpp - fpm - fmp + fmm)/(4*h*h);
+      aP[i] = aTheta[i]-h; aP[j] = aTheta[j]-h; fmm = clvNll(eModel, d, aP);
+      aH[i][j] = aH[j][i] = (fpp - fp[i] - fp[j] + 2*f0 - fm[i] - fm[j]
+                             + fmm)/(2*h*h);
     }
   }
 }
@@ -535,6 +667,8 @@ static void clvNewton(ClvFit *p, const ClvData *d, double f, int nMax){
   int n = p->nParam, i, k;
   double aG[4], aL[4][4], aStep[4], aTry[4];
   int bPd = 0, bFresh = 0;
+  p->bConverged = 0;
+  for(i=0; i<4; i++) p->aSe[i] = NAN;
   for(k=0; k<nMax && isfinite(f); k++){
     double rDec = 0.0, t = 1.0;
     clvDerivs(p->eModel, d, n, p->aTheta, f, aG, p->aH);
@@ -587,23 +721,25 @@ static void clvNewton(ClvFit *p, const ClvData *d, double f, int nMax){
   }
 }
 
-/* The whole search (requirement F3): Nelder-Mead restarted from its best
-** point, then Newton. */
+/* The whole search (requirement F3): Nelder-Mead, then Newton; when that
+** does not converge, Nelder-Mead restarted from the best point until a
+** restart gains no more than its own tolerance, then Newton again. */
 static void clvOptimize(ClvFit *p, const ClvData *d){
   int n = p->nParam, i, run;
   double f;
-  p->nIter = 0;
-  p->bConverged = 0;
-  for(i=0; i<4; i++) p->aSe[i] = NAN;
-  f = clvNll(p->eModel, d, p->aTheta);
-  for(run=0; run<20; run++){
-    double fNew;
-    p->nIter += clvNelderMead(p->eModel, d, n, p->aTheta, &fNew,
-                              run==0 ? 1.0 : 0.25, 2000);
-    if( run>0 && f-fNew<1e-7 ){ f = fNew; break; }
-    f = fNew;
-  }
+  p->nIter = clvNelderMead(p->eModel, d, n, p->aTheta, &f, 1.0, 2000);
   clvNewton(p, d, f, 30);
+  if( !p->bConverged ){
+    f = p->rNll;
+    for(run=1; run<20; run++){
+      double fNew;
+      p->nIter += clvNelderMead(p->eModel, d, n, p->aTheta, &fNew, 0.25,
+                                2000);
+      if( !(f-fNew > 1e-7*(fabs(fNew)+1.0)) ){ f = fNew; break; }
+      f = fNew;
+    }
+    clvNewton(p, d, f, 30);
+  }
   for(i=0; i<n; i++){
     if( !isfinite(exp(p->aTheta[i])) || exp(p->aTheta[i])==0.0 ){
       p->bConverged = 0;
@@ -763,34 +899,44 @@ static void clvFitStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     p->a = aNew;
     p->nAlloc = nNew;
   }
+  for(i=0; i<3; i++) v[i] += 0.0;  /* -0.0 becomes 0.0 (clvKey) */
   memcpy(&p->a[3*p->n], v, sizeof(v));
   p->n++;
 }
 
-static int clvRowCmp(const void *pA, const void *pB){
-  const double *a = (const double*)pA, *b = (const double*)pB;
+/* The bits of a double >= 0 (not -0.0), which order as the values do. */
+static u64 clvKey(double v){
+  u64 u;
+  memcpy(&u, &v, sizeof(u));
+  return u;
+}
+
+/* Sort aIdx[0..n-1] by aKey[] ascending, stably (both are permuted):
+** segRadixSort, or for few keys, where its 65,536 counters would cost
+** more than the sort, qsort on (key, index). */
+typedef struct ClvKeyIdx ClvKeyIdx;
+struct ClvKeyIdx { u64 iKey; int iIdx; int iPos; };
+static int clvKeyIdxCmp(const void *pA, const void *pB){
+  const ClvKeyIdx *a = (const ClvKeyIdx*)pA, *b = (const ClvKeyIdx*)pB;
+  if( a->iKey!=b->iKey ) return a->iKey<b->iKey ? -1 : 1;
+  return (a->iPos>b->iPos) - (a->iPos<b->iPos);
+}
+#define CLV_RADIX_MIN 20000
+static int clvSortKeys(u64 *aKey, int *aIdx, int n){
+  ClvKeyIdx *a;
   int i;
-  for(i=0; i<3; i++){
-    if( a[i]<b[i] ) return -1;
-    if( a[i]>b[i] ) return 1;
+  if( n>=CLV_RADIX_MIN ) return segRadixSort(aKey, aIdx, n);
+  a = sqlite3_malloc64(sizeof(ClvKeyIdx)*(u64)(n+1));
+  if( a==0 ) return SQLITE_NOMEM;
+  for(i=0; i<n; i++){
+    a[i].iKey = aKey[i];
+    a[i].iIdx = aIdx[i];
+    a[i].iPos = i;
   }
-  return 0;
-}
-
-static int clvDoubleCmp(const void *pA, const void *pB){
-  double a = *(const double*)pA, b = *(const double*)pB;
-  return a<b ? -1 : a>b;
-}
-
-/* (x, time index, row, which) for building the Pareto/NBD pairs */
-typedef struct ClvPairKey ClvPairKey;
-struct ClvPairKey { double x; int iTime; int iRow; };
-
-static int clvPairCmp(const void *pA, const void *pB){
-  const ClvPairKey *a = (const ClvPairKey*)pA, *b = (const ClvPairKey*)pB;
-  if( a->x!=b->x ) return a->x<b->x ? -1 : 1;
-  if( a->iTime!=b->iTime ) return a->iTime<b->iTime ? -1 : 1;
-  return a->iRow<b->iRow ? -1 : a->iRow>b->iRow;
+  qsort(a, (size_t)n, sizeof(ClvKeyIdx), clvKeyIdxCmp);
+  for(i=0; i<n; i++){ aKey[i] = a[i].iKey; aIdx[i] = a[i].iIdx; }
+  sqlite3_free(a);
+  return SQLITE_OK;
 }
 
 static void clvDataFree(ClvData *d){
@@ -815,11 +961,15 @@ static int clvDataAlloc(ClvData *d, i64 n){
   return SQLITE_OK;
 }
 
-/* Index the unique rows d->aX.. for eModel: the distinct times, the
-** Pareto/NBD pairs, the logs of m.  Frees d on OOM. */
+/* Index the unique rows d->aX.. (in (x, t_x, T) order) for eModel: the
+** distinct times, the Pareto/NBD pairs, the logs of m.  The first two by
+** sorting (clvSortKeys) the 2n times t_x and T, then the 2n keys (rank of
+** x, time index), the rank of x being the number of the run of rows with
+** that x.  Frees d on OOM. */
 static int clvDataIndex(ClvData *d, int eModel){
   int i, k, n = d->n;
-  ClvPairKey *aKey = 0;
+  u64 *aKey = 0;
+  int *aIdx = 0;
   d->nTotal = 0.0;
   for(i=0; i<n; i++) d->nTotal += d->aW[i];
   if( eModel==CLV_GG ){
@@ -828,53 +978,62 @@ static int clvDataIndex(ClvData *d, int eModel){
     for(i=0; i<n; i++) d->aLogM[i] = log(d->aTx[i]);
     return SQLITE_OK;
   }
+  aKey = sqlite3_malloc64(sizeof(u64)*2*(u64)(n+1));
+  aIdx = sqlite3_malloc64(sizeof(int)*2*(u64)(n+1));
   d->aTime = sqlite3_malloc64(sizeof(double)*2*(u64)(n+1));
   d->aiTx = sqlite3_malloc64(sizeof(int)*4*(u64)(n+1));
-  if( d->aTime==0 || d->aiTx==0 ) goto index_nomem;
+  if( aKey==0 || aIdx==0 || d->aTime==0 || d->aiTx==0 ) goto index_nomem;
   d->aiT = d->aiTx + n;
   d->aiPx = d->aiT + n;
   d->aiPT = d->aiPx + n;
-  memcpy(d->aTime, d->aTx, sizeof(double)*n);
-  memcpy(d->aTime+n, d->aT, sizeof(double)*n);
-  qsort(d->aTime, (size_t)2*n, sizeof(double), clvDoubleCmp);
+  for(i=0; i<2*n; i++){
+    aKey[i] = clvKey(i<n ? d->aTx[i] : d->aT[i-n]);
+    aIdx[i] = i;
+  }
+  if( clvSortKeys(aKey, aIdx, 2*n) ) goto index_nomem;
   for(i=0, k=0; i<2*n; i++){
-    if( k==0 || d->aTime[i]!=d->aTime[k-1] ) d->aTime[k++] = d->aTime[i];
+    if( i==0 || aKey[i]!=aKey[i-1] ){
+      d->aTime[k++] = aIdx[i]<n ? d->aTx[aIdx[i]] : d->aT[aIdx[i]-n];
+    }
+    d->aiTx[aIdx[i]] = k-1;         /* aiT follows aiTx */
   }
   d->nTime = k;
-  for(i=0; i<2*n; i++){
-    double v = i<n ? d->aTx[i] : d->aT[i-n];
-    int lo = 0, hi = d->nTime-1;
-    while( lo<hi ){
-      int mid = (lo+hi)/2;
-      if( d->aTime[mid]<v ) lo = mid+1; else hi = mid;
-    }
-    d->aiTx[i] = lo;              /* aiT follows aiTx */
-  }
   if( eModel==CLV_PARETO ){
-    aKey = sqlite3_malloc64(sizeof(ClvPairKey)*2*(u64)(n+1));
-    if( aKey==0 ) goto index_nomem;
-    for(i=0; i<2*n; i++){
-      aKey[i].x = d->aX[i<n ? i : i-n];
-      aKey[i].iTime = d->aiTx[i];
-      aKey[i].iRow = i;
+    u64 iRank = 0;
+    for(i=0; i<n; i++){
+      if( i>0 && d->aX[i]!=d->aX[i-1] ) iRank++;
+      aKey[i] = iRank<<32 | (u64)d->aiTx[i];
+      aKey[i+n] = iRank<<32 | (u64)d->aiT[i];
+      aIdx[i] = i;
+      aIdx[i+n] = i+n;
     }
-    qsort(aKey, (size_t)2*n, sizeof(ClvPairKey), clvPairCmp);
+    if( clvSortKeys(aKey, aIdx, 2*n) ) goto index_nomem;
     d->aPairX = sqlite3_malloc64(sizeof(double)*2*(u64)(n+1));
-    d->aPairTime = sqlite3_malloc64(sizeof(int)*2*(u64)(n+1));
+    d->aPairTime = sqlite3_malloc64(sizeof(int)*4*(u64)(n+1));
     if( d->aPairX==0 || d->aPairTime==0 ) goto index_nomem;
+    d->aPairTMax = d->aPairTime + 2*(n+1);
     for(i=0, k=0; i<2*n; i++){
-      if( k==0 || aKey[i].x!=d->aPairX[k-1]
-       || aKey[i].iTime!=d->aPairTime[k-1] ){
-        d->aPairX[k] = aKey[i].x;
-        d->aPairTime[k] = aKey[i].iTime;
+      if( i==0 || aKey[i]!=aKey[i-1] ){
+        d->aPairX[k] = d->aX[aIdx[i]<n ? aIdx[i] : aIdx[i]-n];
+        d->aPairTime[k] = (int)(aKey[i] & 0xffffffff);
         k++;
       }
-      d->aiPx[aKey[i].iRow] = k-1;    /* aiPT follows aiPx */
+      d->aiPx[aIdx[i]] = k-1;       /* aiPT follows aiPx */
     }
     d->nPair = k;
-    sqlite3_free(aKey);
-    aKey = 0;
+    for(k=0; k<d->nPair; k++) d->aPairTMax[k] = -1;
+    for(i=0; i<n; i++){
+      int *pMax = &d->aPairTMax[d->aiPx[i]];
+      if( d->aiTx[i]==d->aiT[i] ) continue;     /* no A0 term */
+      if( *pMax<d->aiT[i] ) *pMax = d->aiT[i];
+      pMax = &d->aPairTMax[d->aiPT[i]];
+      if( *pMax<d->aiT[i] ) *pMax = d->aiT[i];
+    }
   }
+  sqlite3_free(aKey);
+  sqlite3_free(aIdx);
+  aKey = 0;
+  aIdx = 0;
   d->aScratch = sqlite3_malloc64(sizeof(double)*(2*(u64)d->nTime
                                                  + (u64)d->nPair + 1));
   if( d->aScratch==0 ) goto index_nomem;
@@ -882,29 +1041,74 @@ static int clvDataIndex(ClvData *d, int eModel){
 
 index_nomem:
   sqlite3_free(aKey);
+  sqlite3_free(aIdx);
   clvDataFree(d);
   return SQLITE_NOMEM;
 }
 
-/* Build ClvData for eModel from n rows of 3 doubles (sorted in place). */
+static int clvRowCmp(const void *pA, const void *pB){
+  const double *a = (const double*)pA, *b = (const double*)pB;
+  int i;
+  for(i=0; i<3; i++){
+    if( a[i]<b[i] ) return -1;
+    if( a[i]>b[i] ) return 1;
+  }
+  return 0;
+}
+
+/* Build ClvData for eModel from n rows of 3 doubles, each >= 0 (and not
+** -0.0), which it may reorder: the unique rows in (x, t_x, T) order,
+** weighted by their counts.  Many rows are ordered by three stable radix
+** sorts of an index (by T, then t_x, then x), few by qsort. */
 static int clvDataInit(ClvData *d, double *a, i64 n, int eModel){
-  i64 i;
-  int k = -1;
-  qsort(a, (size_t)n, 3*sizeof(double), clvRowCmp);
-  if( clvDataAlloc(d, n) ) return SQLITE_NOMEM;
+  u64 *aKey = 0;
+  int *aIdx;
+  int i, j, k = -1;
+  memset(d, 0, sizeof(*d));
+  if( n>0x3fffffff ) return SQLITE_NOMEM;
+  aIdx = sqlite3_malloc64(sizeof(int)*(u64)(n+1));
+  if( aIdx==0 ) goto init_nomem;
+  for(i=0; i<n; i++) aIdx[i] = i;
+  if( n<CLV_RADIX_MIN ){
+    qsort(a, (size_t)n, 3*sizeof(double), clvRowCmp);
+  }else{
+    aKey = sqlite3_malloc64(sizeof(u64)*(u64)(n+1));
+    if( aKey==0 ) goto init_nomem;
+    for(j=2; j>=0; j--){
+      for(i=0; i<n; i++) aKey[i] = clvKey(a[3*(i64)aIdx[i]+j]);
+      if( segRadixSort(aKey, aIdx, (int)n) ) goto init_nomem;
+    }
+  }
+  /* count the unique rows, then copy them */
   for(i=0; i<n; i++){
-    if( k>=0 && clvRowCmp(&a[3*i], &a[3*(i-1)])==0 ){
-      d->aW[k] += 1.0;
-    }else{
+    const double *pRow = &a[3*(i64)aIdx[i]];
+    const double *pPrev = i ? &a[3*(i64)aIdx[i-1]] : 0;
+    if( pPrev==0 || memcmp(pRow, pPrev, 3*sizeof(double)) ) k++;
+  }
+  if( clvDataAlloc(d, k+1) ) goto init_nomem;
+  for(i=0, k=-1; i<n; i++){
+    const double *pRow = &a[3*(i64)aIdx[i]];
+    const double *pPrev = i ? &a[3*(i64)aIdx[i-1]] : 0;
+    if( pPrev==0 || memcmp(pRow, pPrev, 3*sizeof(double)) ){
       k++;
-      d->aX[k] = a[3*i];
-      d->aTx[k] = a[3*i+1];
-      d->aT[k] = a[3*i+2];
+      d->aX[k] = pRow[0];
+      d->aTx[k] = pRow[1];
+      d->aT[k] = pRow[2];
       d->aW[k] = 1.0;
+    }else{
+      d->aW[k] += 1.0;
     }
   }
   d->n = k+1;
+  sqlite3_free(aKey);
+  sqlite3_free(aIdx);
   return clvDataIndex(d, eModel);
+
+init_nomem:
+  sqlite3_free(aKey);
+  sqlite3_free(aIdx);
+  clvDataFree(d);
+  return SQLITE_NOMEM;
 }
 
 /* A systematic subsample of about nWant customers of d: walking the
@@ -1374,10 +1578,9 @@ static void clvValueFunc(sqlite3_context *ctx, int argc,
 */
 typedef struct ClvTxn ClvTxn;
 struct ClvTxn {
-  int iCust;
+  double r;                       /* amount; NaN = NULL; < 0 a refund */
+  int iCust;                      /* index in the reader's customer map */
   int iDay;
-  double r;                       /* amount; NaN = NULL */
-  int bRefund;
 };
 
 typedef struct ClvCust ClvCust;
@@ -1386,15 +1589,20 @@ struct ClvCust {
   int x;
   double tx, T;                   /* in the unit */
   double m;                       /* NaN = NULL */
-  double pAlive, eY, eSpend, clv; /* clv table only */
+};
+
+/* The clv table's predictions of a customer (NaN = NULL) */
+typedef struct ClvPred ClvPred;
+struct ClvPred {
+  double pAlive, eY, eSpend, clv;
 };
 
 typedef struct ClvResult ClvResult;
 struct ClvResult {
   SegSource src;
   ClvCust *aCust;
+  ClvPred *aPred;                 /* the clv table only */
   int nCust;
-  int bFull;                      /* the clv table */
 };
 
 static void clvResultFree(void *pData){
@@ -1402,6 +1610,7 @@ static void clvResultFree(void *pData){
   if( p==0 ) return;
   segSourceClose(&p->src);
   sqlite3_free(p->aCust);
+  sqlite3_free(p->aPred);
   sqlite3_free(p);
 }
 
@@ -1418,45 +1627,88 @@ static int clvColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
     case 2: sqlite3_result_double(ctx, c->tx); break;
     case 3: sqlite3_result_double(ctx, c->T); break;
     case 4: clvDoubleOrNull(ctx, c->m); break;
-    case 5: clvDoubleOrNull(ctx, c->pAlive); break;
-    case 6: clvDoubleOrNull(ctx, c->eY); break;
-    case 7: clvDoubleOrNull(ctx, c->eSpend); break;
-    case 8: clvDoubleOrNull(ctx, c->clv); break;
+    case 5: clvDoubleOrNull(ctx, p->aPred[iRow].pAlive); break;
+    case 6: clvDoubleOrNull(ctx, p->aPred[iRow].eY); break;
+    case 7: clvDoubleOrNull(ctx, p->aPred[iRow].eSpend); break;
+    case 8: clvDoubleOrNull(ctx, p->aPred[iRow].clv); break;
   }
   return SQLITE_OK;
 }
 
-static int clvTxnCmp(const void *pA, const void *pB){
-  const ClvTxn *a = (const ClvTxn*)pA, *b = (const ClvTxn*)pB;
-  if( a->iCust!=b->iCust ) return a->iCust<b->iCust ? -1 : 1;
+/* Order of a customer's rows: day, orders before refunds, then amount
+** (NULL first).  It fixes the order in which a day's amounts are summed.
+** (A refund is an amount < 0, so r < 0 is the refund flag.) */
+static int clvTxnOrder(const ClvTxn *a, const ClvTxn *b){
+  int bRefundA = a->r<0.0, bRefundB = b->r<0.0;
   if( a->iDay!=b->iDay ) return a->iDay<b->iDay ? -1 : 1;
-  if( a->bRefund!=b->bRefund ) return a->bRefund<b->bRefund ? -1 : 1;
+  if( bRefundA!=bRefundB ) return bRefundA<bRefundB ? -1 : 1;
   if( isnan(a->r) || isnan(b->r) ){
     return isnan(a->r) ? (isnan(b->r) ? 0 : -1) : 1;
   }
   if( a->r!=b->r ) return a->r<b->r ? -1 : 1;
   return 0;
 }
+static int clvTxnCmp(const void *pA, const void *pB){
+  return clvTxnOrder((const ClvTxn*)pA, (const ClvTxn*)pB);
+}
 
-/* Read the source and fill p->aCust in customer order. */
+/* Sort one customer's rows: nothing to do when they are in order (sources
+** are usually stored by date); insertion sort when they are few, else
+** qsort. */
+static void clvTxnSort(ClvTxn *a, i64 n){
+  i64 i, j;
+  for(i=1; i<n && clvTxnOrder(&a[i-1], &a[i])<=0; i++){}
+  if( i>=n ) return;
+  if( n>32 ){
+    qsort(a, (size_t)n, sizeof(ClvTxn), clvTxnCmp);
+    return;
+  }
+  for(i=1; i<n; i++){
+    ClvTxn t = a[i];
+    for(j=i; j>0 && clvTxnOrder(&a[j-1], &t)>0; j--) a[j] = a[j-1];
+    a[j] = t;
+  }
+}
+
+/* Rows per customer index, counted while the source is read. */
+typedef struct ClvCount ClvCount;
+struct ClvCount {
+  i64 *aPos;                      /* rows of each customer, then places */
+  int nAlloc;
+};
+
+/* Load a customer's count ahead of its row (segSourceBatch). */
+static void clvPrefetch(void *pCtx, int iCust){
+  ClvCount *p = (ClvCount*)pCtx;
+  if( iCust<p->nAlloc ) SEG_PREFETCH(&p->aPos[iCust]);
+}
+
+/* Read the source and fill p->aCust in customer order.  The rows are
+** kept as (customer, day, amount) and counted per customer; then grouped
+** by customer, in key order, by one scatter (a counting sort: linear in
+** the rows), and each customer's rows sorted by clvTxnOrder. */
 static int clvSummarize(sqlite3 *db, const SegOpts *pOpts, ClvResult *p,
                         char **pzErr){
-  ClvTxn *aTxn = 0;
-  i64 nTxn = 0, nAlloc = 0, i, j;
-  int *aSorted = 0, *aFirst = 0;
-  int eUnit, iAsOf = 0, k, rc;
+  ClvTxn *aTxn = 0, *aOut = 0;
+  ClvCount cnt = {0, 0};
+  i64 nTxn = 0, nAlloc = 0, i, j, iEnd;
+  int *aSorted = 0;
+  int eUnit, iAsOf = 0, nKey, k, rc;
   double rUnit;
 
   rc = segOptsEnum(pOpts, "unit", azClvUnit, 1, &eUnit, pzErr);
   if( rc ) return rc;
   rUnit = aClvUnitDays[eUnit];
   rc = segSourceOpen(&p->src, db, pOpts, segStdColumns, 3, pzErr);
+  if( rc==SQLITE_OK ) rc = segSourceBatch(&p->src, clvPrefetch, &cnt);
   while( rc==SQLITE_OK ){
     SegRow *r = &p->src.row;
     rc = segSourceNext(&p->src, pzErr);
     if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
     if( rc!=SQLITE_ROW ) break;
-    rc = SQLITE_OK;
+    rc = segArrayEnsure((void**)&cnt.aPos, &cnt.nAlloc, r->iCust,
+                        sizeof(i64));
+    if( rc ) break;
     if( nTxn>=nAlloc ){
       i64 nNew = nAlloc ? nAlloc*2 : 1024;
       ClvTxn *aNew = sqlite3_realloc64(aTxn, sizeof(ClvTxn)*(u64)nNew);
@@ -1464,42 +1716,55 @@ static int clvSummarize(sqlite3 *db, const SegOpts *pOpts, ClvResult *p,
       aTxn = aNew;
       nAlloc = nNew;
     }
+    aTxn[nTxn].r = r->eAmount==SEG_AMT_KNOWN ? r->rAmount : NAN;
     aTxn[nTxn].iCust = r->iCust;
     aTxn[nTxn].iDay = r->iDay;
-    aTxn[nTxn].r = r->eAmount==SEG_AMT_KNOWN ? r->rAmount : NAN;
-    aTxn[nTxn].bRefund = r->bRefund;
     nTxn++;
+    if( r->bNewCust ) cnt.aPos[r->iCust] = 0;
+    cnt.aPos[r->iCust]++;
   }
   if( rc ) goto summary_done;
   segSourceAsOf(&p->src, &iAsOf);
-  if( nTxn ) qsort(aTxn, (size_t)nTxn, sizeof(ClvTxn), clvTxnCmp);
+  nKey = p->src.cust.nKey;
 
-  /* aFirst[c]: index of customer c's first row in aTxn, or -1 */
-  aFirst = sqlite3_malloc64(sizeof(int)*(u64)(p->src.cust.nKey+1));
-  p->aCust = sqlite3_malloc64(sizeof(ClvCust)*(u64)(p->src.cust.nKey+1));
-  if( aFirst==0 || p->aCust==0 ){ rc = SQLITE_NOMEM; goto summary_done; }
-  for(k=0; k<p->src.cust.nKey; k++) aFirst[k] = -1;
-  for(i=0; i<nTxn; i++){
-    if( i==0 || aTxn[i].iCust!=aTxn[i-1].iCust ) aFirst[aTxn[i].iCust] = (int)i;
-  }
+  /* The customer of rank k in key order is aSorted[k]; its rows go to
+  ** aOut[aPos[aSorted[k-1]] .. aPos[aSorted[k]]-1] (aPos ends as the end
+  ** of each customer's rows). */
   rc = segMapSorted(&p->src.cust, &aSorted);
   if( rc ) goto summary_done;
+  aOut = sqlite3_malloc64(sizeof(ClvTxn)*(u64)(nTxn+1));
+  if( aOut==0 ){ rc = SQLITE_NOMEM; goto summary_done; }
+  for(k=0, i=0; k<nKey; k++){
+    i64 n = cnt.aPos[aSorted[k]];
+    cnt.aPos[aSorted[k]] = i;
+    i += n;
+  }
+  for(i=0; i<nTxn; i++) aOut[cnt.aPos[aTxn[i].iCust]++] = aTxn[i];
+  /* The rows as read are no longer needed: their memory, already mapped
+  ** and usually larger than the summary, is reused for it. */
+  p->aCust = sqlite3_realloc64(aTxn, sizeof(ClvCust)*(u64)(nKey+1));
+  if( p->aCust==0 ){ rc = SQLITE_NOMEM; goto summary_done; }
+  aTxn = aOut;
+  aOut = 0;
+
   p->nCust = 0;
-  for(k=0; k<p->src.cust.nKey; k++){
-    int iCust = aSorted[k];
+  for(k=0, iEnd=0; k<nKey; k++){
+    i64 iBegin = iEnd;
     int iFirstDay = -1, iLastDay = 0, nDay = 0, nKnown = 0;
     SegSum spend = {0.0, 0.0};
     ClvCust *c;
-    if( aFirst[iCust]<0 ) continue;
-    for(i=aFirst[iCust]; i<nTxn && aTxn[i].iCust==iCust; i++){
-      if( !aTxn[i].bRefund ){ iFirstDay = aTxn[i].iDay; break; }
+    iEnd = cnt.aPos[aSorted[k]];
+    if( iBegin==iEnd ) continue;
+    clvTxnSort(&aTxn[iBegin], iEnd-iBegin);
+    for(i=iBegin; i<iEnd; i++){
+      if( !(aTxn[i].r<0.0) ){ iFirstDay = aTxn[i].iDay; break; }
     }
     if( iFirstDay<0 ) continue;               /* refunds only */
-    for(i=aFirst[iCust]; i<nTxn && aTxn[i].iCust==iCust; i=j){
+    for(i=iBegin; i<iEnd; i=j){
       int iDay = aTxn[i].iDay, bOrder = 0, bKnown = 0;
       SegSum day = {0.0, 0.0};
-      for(j=i; j<nTxn && aTxn[j].iCust==iCust && aTxn[j].iDay==iDay; j++){
-        if( !aTxn[j].bRefund ){
+      for(j=i; j<iEnd && aTxn[j].iDay==iDay; j++){
+        if( !(aTxn[j].r<0.0) ){
           bOrder = 1;
           if( !isnan(aTxn[j].r) ) bKnown = 1;
         }
@@ -1513,20 +1778,20 @@ static int clvSummarize(sqlite3 *db, const SegOpts *pOpts, ClvResult *p,
     }
     c = &p->aCust[p->nCust++];
     memset(c, 0, sizeof(*c));
-    c->iCust = iCust;
+    c->iCust = aSorted[k];
     c->x = nDay-1;
     c->tx = (iLastDay - iFirstDay)/rUnit;
     c->T = (iAsOf - iFirstDay)/rUnit;
     if( c->x==0 ) c->m = 0.0;
     else if( nKnown==0 ) c->m = NAN;
     else c->m = segSumValue(&spend)/nKnown;
-    c->pAlive = c->eY = c->eSpend = c->clv = NAN;
   }
 
 summary_done:
   sqlite3_free(aTxn);
+  sqlite3_free(aOut);
   sqlite3_free(aSorted);
-  sqlite3_free(aFirst);
+  sqlite3_free(cnt.aPos);
   return rc;
 }
 
@@ -1573,13 +1838,13 @@ static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
   p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ) return SQLITE_NOMEM;
   memset(p, 0, sizeof(*p));
-  p->bFull = 1;
   rc = clvSummarize(db, pOpts, p, pzErr);
   if( rc ) goto table_error;
   memset(&d, 0, sizeof(d));
   if( p->nCust>0 ){
     aRow = sqlite3_malloc64(sizeof(double)*3*(u64)p->nCust);
-    if( aRow==0 ){ rc = SQLITE_NOMEM; goto table_error; }
+    p->aPred = sqlite3_malloc64(sizeof(ClvPred)*(u64)p->nCust);
+    if( aRow==0 || p->aPred==0 ){ rc = SQLITE_NOMEM; goto table_error; }
     for(i=0; i<p->nCust; i++){
       aRow[3*i] = p->aCust[i].x;
       aRow[3*i+1] = p->aCust[i].tx;
@@ -1623,12 +1888,14 @@ static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
     }
     for(i=0; i<p->nCust; i++){
       ClvCust *c = &p->aCust[i];
+      ClvPred *e = &p->aPred[i];
       double rMonth = 30.0/aClvUnitDays[eUnit];
-      c->pAlive = clvPAlive(&m, c->x, c->tx, c->T);
-      c->eY = clvCondExpected(&m, rMonth*nHorizon, c->x, c->tx, c->T);
+      e->pAlive = clvPAlive(&m, c->x, c->tx, c->T);
+      e->eY = clvCondExpected(&m, rMonth*nHorizon, c->x, c->tx, c->T);
+      e->eSpend = e->clv = NAN;
       if( bSpend && !isnan(c->m) ){
-        c->eSpend = clvSpend(&g, c->x, c->m);
-        c->clv = clvValue(&m, c->eSpend, c->x, c->tx, c->T, nHorizon, rDisc);
+        e->eSpend = clvSpend(&g, c->x, c->m);
+        e->clv = clvValue(&m, e->eSpend, c->x, c->tx, c->T, nHorizon, rDisc);
       }
     }
   }
