@@ -859,16 +859,17 @@ static int segMapDirectRange(SegMap *p, i64 iLo, i64 iHi){
   return SQLITE_OK;
 }
 
-/* Direct mode: cover the 32-bit integer iVal, at least doubling. */
+/* Direct mode: cover the 32-bit integer iVal, growing by half (up to
+** SEG_DIRECT_MAX; a key that needs more leaves direct mode). */
 static int segMapDirectCover(SegMap *p, i64 iVal){
-  i64 iLo = p->iBase, iHi = p->iBase + p->nDirect, nNew;
+  i64 iLo = p->iBase, iHi = p->iBase + p->nDirect;
+  i64 nNeed = iVal<iLo ? iHi - iVal : iVal + 1 - iLo;
+  i64 nNew = (i64)p->nDirect + p->nDirect/2;
+  if( nNew>SEG_DIRECT_MAX(p->nKey+1) ) nNew = SEG_DIRECT_MAX(p->nKey+1);
+  if( nNew<nNeed ) nNew = nNeed;
   if( iVal<iLo ){
-    nNew = iHi - iVal;
-    if( nNew<2*(i64)p->nDirect ) nNew = 2*(i64)p->nDirect;
     iLo = iHi - nNew;
   }else{
-    nNew = iVal + 1 - iLo;
-    if( nNew<2*(i64)p->nDirect ) nNew = 2*(i64)p->nDirect;
     iHi = iLo + nNew;
   }
   return segMapDirectRange(p, iLo, iHi);
