@@ -381,8 +381,7 @@ static int segSourceStep(SegSource *p, SegPending *pP, char **pzErr){
         if( e<0 ){
           if( sqlite3_errcode(p->db)==SQLITE_NOMEM ) return SQLITE_NOMEM;
           if( p->bSkipErrors ){ bBad = 1; break; }
-          return segBadValue(p, i+1, i==2 ? "amount" : "number",
-                             pzErr);
+          return segBadValue(p, i+1, i==2 ? "amount" : "number", pzErr);
         }
         p->aNumKnown[i] = (e==SEG_AMT_KNOWN);
         if( i==2 ){

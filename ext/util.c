@@ -837,7 +837,7 @@ static int segMapLeaveDirect(SegMap *p){
 */
 static int segMapDirectRange(SegMap *p, i64 iLo, i64 iHi){
   int *aNew;
-  if( iHi-iLo > SEG_DIRECT_MAX(p->nKey+1) ){
+  if( iHi-iLo > SEG_DIRECT_MAX(p->nKey+1) || iHi-iLo > 0x7fffffff ){
     return p->aDirect ? segMapLeaveDirect(p) : SQLITE_OK;
   }
   aNew = sqlite3_malloc64(sizeof(int)*(u64)(iHi-iLo));
