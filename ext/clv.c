@@ -899,44 +899,9 @@ static void clvFitStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     p->a = aNew;
     p->nAlloc = nNew;
   }
-  for(i=0; i<3; i++) v[i] += 0.0;  /* -0.0 becomes 0.0 (clvKey) */
+  for(i=0; i<3; i++) v[i] += 0.0;  /* -0.0 becomes 0.0: rows compare bytewise */
   memcpy(&p->a[3*p->n], v, sizeof(v));
   p->n++;
-}
-
-/* The bits of a double >= 0 (not -0.0), which order as the values do. */
-static u64 clvKey(double v){
-  u64 u;
-  memcpy(&u, &v, sizeof(u));
-  return u;
-}
-
-/* Sort aIdx[0..n-1] by aKey[] ascending, stably (both are permuted):
-** segRadixSort, or for few keys, where its 65,536 counters would cost
-** more than the sort, qsort on (key, index). */
-typedef struct ClvKeyIdx ClvKeyIdx;
-struct ClvKeyIdx { u64 iKey; int iIdx; int iPos; };
-static int clvKeyIdxCmp(const void *pA, const void *pB){
-  const ClvKeyIdx *a = (const ClvKeyIdx*)pA, *b = (const ClvKeyIdx*)pB;
-  if( a->iKey!=b->iKey ) return a->iKey<b->iKey ? -1 : 1;
-  return (a->iPos>b->iPos) - (a->iPos<b->iPos);
-}
-#define CLV_RADIX_MIN 20000
-static int clvSortKeys(u64 *aKey, int *aIdx, int n){
-  ClvKeyIdx *a;
-  int i;
-  if( n>=CLV_RADIX_MIN ) return segRadixSort(aKey, aIdx, n);
-  a = sqlite3_malloc64(sizeof(ClvKeyIdx)*(u64)(n+1));
-  if( a==0 ) return SQLITE_NOMEM;
-  for(i=0; i<n; i++){
-    a[i].iKey = aKey[i];
-    a[i].iIdx = aIdx[i];
-    a[i].iPos = i;
-  }
-  qsort(a, (size_t)n, sizeof(ClvKeyIdx), clvKeyIdxCmp);
-  for(i=0; i<n; i++){ aKey[i] = a[i].iKey; aIdx[i] = a[i].iIdx; }
-  sqlite3_free(a);
-  return SQLITE_OK;
 }
 
 static void clvDataFree(ClvData *d){
@@ -963,7 +928,7 @@ static int clvDataAlloc(ClvData *d, i64 n){
 
 /* Index the unique rows d->aX.. (in (x, t_x, T) order) for eModel: the
 ** distinct times, the Pareto/NBD pairs, the logs of m.  The first two by
-** sorting (clvSortKeys) the 2n times t_x and T, then the 2n keys (rank of
+** sorting (segRadixSort) the 2n times t_x and T, then the 2n keys (rank of
 ** x, time index), the rank of x being the number of the run of rows with
 ** that x.  Frees d on OOM. */
 static int clvDataIndex(ClvData *d, int eModel){
@@ -987,10 +952,10 @@ static int clvDataIndex(ClvData *d, int eModel){
   d->aiPx = d->aiT + n;
   d->aiPT = d->aiPx + n;
   for(i=0; i<2*n; i++){
-    aKey[i] = clvKey(i<n ? d->aTx[i] : d->aT[i-n]);
+    aKey[i] = segDoubleKey(i<n ? d->aTx[i] : d->aT[i-n]);
     aIdx[i] = i;
   }
-  if( clvSortKeys(aKey, aIdx, 2*n) ) goto index_nomem;
+  if( segRadixSort(aKey, aIdx, 2*n) ) goto index_nomem;
   for(i=0, k=0; i<2*n; i++){
     if( i==0 || aKey[i]!=aKey[i-1] ){
       d->aTime[k++] = aIdx[i]<n ? d->aTx[aIdx[i]] : d->aT[aIdx[i]-n];
@@ -1007,7 +972,7 @@ static int clvDataIndex(ClvData *d, int eModel){
       aIdx[i] = i;
       aIdx[i+n] = i+n;
     }
-    if( clvSortKeys(aKey, aIdx, 2*n) ) goto index_nomem;
+    if( segRadixSort(aKey, aIdx, 2*n) ) goto index_nomem;
     d->aPairX = sqlite3_malloc64(sizeof(double)*2*(u64)(n+1));
     d->aPairTime = sqlite3_malloc64(sizeof(int)*4*(u64)(n+1));
     if( d->aPairX==0 || d->aPairTime==0 ) goto index_nomem;
@@ -1046,20 +1011,10 @@ index_nomem:
   return SQLITE_NOMEM;
 }
 
-static int clvRowCmp(const void *pA, const void *pB){
-  const double *a = (const double*)pA, *b = (const double*)pB;
-  int i;
-  for(i=0; i<3; i++){
-    if( a[i]<b[i] ) return -1;
-    if( a[i]>b[i] ) return 1;
-  }
-  return 0;
-}
-
 /* Build ClvData for eModel from n rows of 3 doubles, each >= 0 (and not
-** -0.0), which it may reorder: the unique rows in (x, t_x, T) order,
-** weighted by their counts.  Many rows are ordered by three stable radix
-** sorts of an index (by T, then t_x, then x), few by qsort. */
+** -0.0): the unique rows in (x, t_x, T) order, weighted by their counts,
+** ordered by three stable radix sorts of an index (by T, then t_x, then
+** x). */
 static int clvDataInit(ClvData *d, double *a, i64 n, int eModel){
   u64 *aKey = 0;
   int *aIdx;
@@ -1069,15 +1024,11 @@ static int clvDataInit(ClvData *d, double *a, i64 n, int eModel){
   aIdx = sqlite3_malloc64(sizeof(int)*(u64)(n+1));
   if( aIdx==0 ) goto init_nomem;
   for(i=0; i<n; i++) aIdx[i] = i;
-  if( n<CLV_RADIX_MIN ){
-    qsort(a, (size_t)n, 3*sizeof(double), clvRowCmp);
-  }else{
-    aKey = sqlite3_malloc64(sizeof(u64)*(u64)(n+1));
-    if( aKey==0 ) goto init_nomem;
-    for(j=2; j>=0; j--){
-      for(i=0; i<n; i++) aKey[i] = clvKey(a[3*(i64)aIdx[i]+j]);
-      if( segRadixSort(aKey, aIdx, (int)n) ) goto init_nomem;
-    }
+  aKey = sqlite3_malloc64(sizeof(u64)*(u64)(n+1));
+  if( aKey==0 ) goto init_nomem;
+  for(j=2; j>=0; j--){
+    for(i=0; i<n; i++) aKey[i] = segDoubleKey(a[3*(i64)aIdx[i]+j]);
+    if( segRadixSort(aKey, aIdx, (int)n) ) goto init_nomem;
   }
   /* count the unique rows, then copy them */
   for(i=0; i<n; i++){

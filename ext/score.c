@@ -38,23 +38,6 @@
 
 const char *const segMethodNames[] = { "rank", "ntile", "quantile", 0 };
 
-/*
-** A key that sorts as the value does: ascending, NaN first, -0.0 = 0.0;
-** with bDesc, descending with NaN last.  The sort is stable, so equal
-** values keep the customer order.
-*/
-static u64 scoreKey(double x, int bDesc){
-  u64 k;
-  if( isnan(x) ){
-    k = 0;
-  }else{
-    if( x==0.0 ) x = 0.0;
-    memcpy(&k, &x, sizeof(k));
-    k = (k>>63) ? ~k : (k | ((u64)1<<63));
-  }
-  return bDesc ? ~k : k;
-}
-
 static int scoreSame(double x, double y){
   return (isnan(x) && isnan(y)) || x==y;
 }
@@ -162,10 +145,12 @@ int segScore(const double *aVal, int n, const int *aTie, int nBin,
     sqlite3_free(aKey);
     return SQLITE_NOMEM;
   }
+  /* ascending, NaN first; ntile of recency descending, NaN last; the
+  ** sort is stable, so equal values keep the customer order */
   bDesc = eMethod==SEG_METHOD_NTILE && bLowBetter;
   for(i=0; i<n; i++){
     aIdx[i] = i;
-    aKey[i] = scoreKey(aVal[i], bDesc);
+    aKey[i] = bDesc ? ~segDoubleKey(aVal[i]) : segDoubleKey(aVal[i]);
   }
   rc = segRadixSort(aKey, aIdx, n);
   sqlite3_free(aKey);

@@ -238,6 +238,9 @@ int segArrayEnsure(void **pa, int *pnAlloc, int i, size_t sz);
 /* Stable LSD radix sort of aIdx[0..n-1] by aKey[] ascending (both are
 ** permuted).  SQLITE_OK or SQLITE_NOMEM. */
 int segRadixSort(u64 *aKey, int *aIdx, int n);
+/* The key under which segRadixSort() orders doubles as < does, NaN
+** lowest and -0.0 equal to 0.0. */
+u64 segDoubleKey(double x);
 /* Stable merge sort of an index array with a comparison callback. */
 int segSortIdx(int *a, int n, int (*xCmp)(void*, int, int), void *pCtx);
 

@@ -497,6 +497,7 @@ static int segSourceFill(SegSource *p, char **pzErr){
   for(i=nKeep; i<n; i++){
     SegPending *pP = &p->aPend[i];
     if( bBatch ){
+      /* the arena has stopped moving: text keys point into it */
       if( pP->cust.eType==SQLITE_TEXT || pP->cust.eType==SQLITE_BLOB ){
         pP->cust.u.z = p->aArena + pP->iCustOff;
       }
@@ -504,9 +505,6 @@ static int segSourceFill(SegSource *p, char **pzErr){
         pP->ord.u.z = p->aArena + pP->iOrdOff;
       }
     }
-  }
-  for(i=nKeep; i<n; i++){
-    SegPending *pP = &p->aPend[i];
     rc = segMapFindKey(&p->cust, &pP->cust, pP->h, 0, &pP->row.iCust,
                        &pP->row.bNewCust);
     if( rc ) return rc;

@@ -1047,32 +1047,35 @@ static int segMapCmp(void *pCtx, int a, int b){
 }
 
 /*
-** Stable LSD radix sort of aIdx[0..n-1] by aKey[] (u64, ascending), 16 bits
-** a pass, passes where every key has the same digit skipped.  aKey and aIdx
-** are permuted together.
+** Stable LSD radix sort of aIdx[0..n-1] by aKey[] (u64, ascending), 8 bits
+** a pass below 65,536 keys and 16 above (so the counters never outweigh
+** the keys), passes where every key has the same digit skipped.  aKey and
+** aIdx are permuted together.
 */
 int segRadixSort(u64 *aKey, int *aIdx, int n){
   u64 *aKeyTmp;
   int *aIdxTmp, *aCount;
+  int nBit = n<65536 ? 8 : 16;
+  int nDigit = 1<<nBit, mask = nDigit-1;
   int iShift, i;
   if( n<2 ) return SQLITE_OK;
   aKeyTmp = sqlite3_malloc64(sizeof(u64)*(u64)n);
   aIdxTmp = sqlite3_malloc64(sizeof(int)*(u64)n);
-  aCount = sqlite3_malloc64(sizeof(int)*65536);
+  aCount = sqlite3_malloc64(sizeof(int)*(u64)nDigit);
   if( aKeyTmp==0 || aIdxTmp==0 || aCount==0 ){
     sqlite3_free(aKeyTmp);
     sqlite3_free(aIdxTmp);
     sqlite3_free(aCount);
     return SQLITE_NOMEM;
   }
-  for(iShift=0; iShift<64; iShift+=16){
+  for(iShift=0; iShift<64; iShift+=nBit){
     int nSum = 0;
-    memset(aCount, 0, sizeof(int)*65536);
-    for(i=0; i<n; i++) aCount[(aKey[i]>>iShift) & 0xffff]++;
-    if( aCount[(aKey[0]>>iShift) & 0xffff]==n ) continue;
-    for(i=0; i<65536; i++){ int c = aCount[i]; aCount[i] = nSum; nSum += c; }
+    memset(aCount, 0, sizeof(int)*(u64)nDigit);
+    for(i=0; i<n; i++) aCount[(aKey[i]>>iShift) & mask]++;
+    if( aCount[(aKey[0]>>iShift) & mask]==n ) continue;
+    for(i=0; i<nDigit; i++){ int c = aCount[i]; aCount[i] = nSum; nSum += c; }
     for(i=0; i<n; i++){
-      int d = (int)((aKey[i]>>iShift) & 0xffff);
+      int d = (int)((aKey[i]>>iShift) & mask);
       aKeyTmp[aCount[d]] = aKey[i];
       aIdxTmp[aCount[d]++] = aIdx[i];
     }
@@ -1083,6 +1086,15 @@ int segRadixSort(u64 *aKey, int *aIdx, int n){
   sqlite3_free(aIdxTmp);
   sqlite3_free(aCount);
   return SQLITE_OK;
+}
+
+/* A radix key that orders as the double does: NaN lowest, -0.0 = 0.0. */
+u64 segDoubleKey(double x){
+  u64 k;
+  if( isnan(x) ) return 0;
+  if( x==0.0 ) x = 0.0;
+  memcpy(&k, &x, sizeof(k));
+  return (k>>63) ? ~k : (k | ((u64)1<<63));
 }
 
 int segMapSorted(const SegMap *p, int **paIdx){
