@@ -38,7 +38,7 @@ deps-test:
 $(LIB): $(SRC) $(HDR)
 	@bash .ci/deps build
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -fPIC $(SHARED) -o $@ $(SRC) -lm
+	$(CC) $(CFLAGS) $(WARN) -fPIC $(SHARED) -o $@ $(SRC) -lm -pthread
 
 examples.db: sql/examples.tcl sql/schema.sql
 	@bash .ci/deps test
@@ -128,7 +128,7 @@ check-deps:
 #    tclsh (and the sqlite3 shells the suite starts).
 $(CHECK_DIR)/asan/libsegment.$(SO): $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
-	$(SAN_CC) -O1 -g $(SANFLAGS) $(WARN) -fPIC $(SHARED) -o $@ $(SRC) -lm
+	$(SAN_CC) -O1 -g $(SANFLAGS) $(WARN) -fPIC $(SHARED) -o $@ $(SRC) -lm -pthread
 
 check-asan: check-deps $(CHECK_DIR)/asan/libsegment.$(SO)
 	$(CHECK_ENV) LD_PRELOAD=$(ASAN_RT) \
@@ -138,7 +138,7 @@ check-asan: check-deps $(CHECK_DIR)/asan/libsegment.$(SO)
 #    valgrind calls "possibly lost", are not ours and not counted).
 $(CHECK_DIR)/vg/libsegment.$(SO): $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g $(WARN) -fPIC $(SHARED) -o $@ $(SRC) -lm
+	$(CC) -O1 -g $(WARN) -fPIC $(SHARED) -o $@ $(SRC) -lm -pthread
 
 check-valgrind: check-deps $(CHECK_DIR)/vg/libsegment.$(SO)
 	LIBSEGMENT_SLOW=1 LIBSEGMENT=$(CURDIR)/$(CHECK_DIR)/vg/libsegment \

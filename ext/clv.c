@@ -1634,6 +1634,44 @@ static void clvPrefetch(void *pCtx, int iCust){
   if( iCust<p->nAlloc ) SEG_PREFETCH(&p->aPos[iCust]);
 }
 
+/* The scan of clv_summary(): the rows kept, counted per customer (run by
+** segSourceScan). */
+typedef struct ClvScan ClvScan;
+struct ClvScan {
+  SegSource *pSrc;
+  ClvCount cnt;
+  ClvTxn *aTxn;
+  i64 nTxn, nAlloc;
+};
+
+static int clvScan(void *pCtx, char **pzErr){
+  ClvScan *q = (ClvScan*)pCtx;
+  SegRow *r = &q->pSrc->row;
+  int rc = SQLITE_OK;
+  while( rc==SQLITE_OK ){
+    rc = segSourceNext(q->pSrc, pzErr);
+    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
+    if( rc!=SQLITE_ROW ) break;
+    rc = segArrayEnsure((void**)&q->cnt.aPos, &q->cnt.nAlloc, r->iCust,
+                        sizeof(i64));
+    if( rc ) break;
+    if( q->nTxn>=q->nAlloc ){
+      i64 nNew = q->nAlloc ? q->nAlloc*2 : 1024;
+      ClvTxn *aNew = sqlite3_realloc64(q->aTxn, sizeof(ClvTxn)*(u64)nNew);
+      if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
+      q->aTxn = aNew;
+      q->nAlloc = nNew;
+    }
+    q->aTxn[q->nTxn].r = r->eAmount==SEG_AMT_KNOWN ? r->rAmount : NAN;
+    q->aTxn[q->nTxn].iCust = r->iCust;
+    q->aTxn[q->nTxn].iDay = r->iDay;
+    q->nTxn++;
+    if( r->bNewCust ) q->cnt.aPos[r->iCust] = 0;
+    q->cnt.aPos[r->iCust]++;
+  }
+  return rc;
+}
+
 /* Read the source and fill p->aCust in customer order.  The rows are
 ** kept as (customer, day, amount) and counted per customer; then grouped
 ** by customer, in key order, by one scatter (a counting sort: linear in
@@ -1642,7 +1680,8 @@ static int clvSummarize(sqlite3 *db, const SegOpts *pOpts, ClvResult *p,
                         char **pzErr){
   ClvTxn *aTxn = 0, *aOut = 0;
   ClvCount cnt = {0, 0};
-  i64 nTxn = 0, nAlloc = 0, i, j, iEnd;
+  ClvScan q;
+  i64 nTxn = 0, i, j, iEnd;
   int *aSorted = 0;
   int eUnit, iAsOf = 0, nKey, k, rc;
   double rUnit;
@@ -1650,30 +1689,14 @@ static int clvSummarize(sqlite3 *db, const SegOpts *pOpts, ClvResult *p,
   rc = segOptsEnum(pOpts, "unit", azClvUnit, 1, &eUnit, pzErr);
   if( rc ) return rc;
   rUnit = aClvUnitDays[eUnit];
+  memset(&q, 0, sizeof(q));
+  q.pSrc = &p->src;
   rc = segSourceOpen(&p->src, db, pOpts, segStdColumns, 3, pzErr);
-  if( rc==SQLITE_OK ) rc = segSourceBatch(&p->src, clvPrefetch, &cnt);
-  while( rc==SQLITE_OK ){
-    SegRow *r = &p->src.row;
-    rc = segSourceNext(&p->src, pzErr);
-    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
-    if( rc!=SQLITE_ROW ) break;
-    rc = segArrayEnsure((void**)&cnt.aPos, &cnt.nAlloc, r->iCust,
-                        sizeof(i64));
-    if( rc ) break;
-    if( nTxn>=nAlloc ){
-      i64 nNew = nAlloc ? nAlloc*2 : 1024;
-      ClvTxn *aNew = sqlite3_realloc64(aTxn, sizeof(ClvTxn)*(u64)nNew);
-      if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
-      aTxn = aNew;
-      nAlloc = nNew;
-    }
-    aTxn[nTxn].r = r->eAmount==SEG_AMT_KNOWN ? r->rAmount : NAN;
-    aTxn[nTxn].iCust = r->iCust;
-    aTxn[nTxn].iDay = r->iDay;
-    nTxn++;
-    if( r->bNewCust ) cnt.aPos[r->iCust] = 0;
-    cnt.aPos[r->iCust]++;
-  }
+  if( rc==SQLITE_OK ) rc = segSourceBatch(&p->src, clvPrefetch, &q.cnt);
+  if( rc==SQLITE_OK ) rc = segSourceScan(&p->src, clvScan, &q, pzErr);
+  cnt = q.cnt;
+  aTxn = q.aTxn;
+  nTxn = q.nTxn;
   if( rc ) goto summary_done;
   segSourceAsOf(&p->src, &iAsOf);
   nKey = p->src.cust.nKey;

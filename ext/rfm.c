@@ -58,6 +58,8 @@ struct RfmResult {
   SegSource src;                  /* keeps the customer map alive */
   RfmCust *aCust;                 /* during the scan, by customer index */
   int nCustAlloc;                 /* allocated entries of aCust */
+  unsigned char *aKnownOrder;     /* with order=: order has a known amount */
+  int nKnownOrder;
   RfmRow *aRow;                   /* output rows */
   unsigned char *aR, *aF, *aM;    /* scores of each output row */
   int nOut;
@@ -72,6 +74,7 @@ static void rfmFree(void *pData){
   if( p==0 ) return;
   segSourceClose(&p->src);
   sqlite3_free(p->aCust);
+  sqlite3_free(p->aKnownOrder);
   sqlite3_free(p->aRow);
   sqlite3_free(p->aR);
   if( p->pScheme ) segSchemeFree(p->pScheme);
@@ -167,38 +170,11 @@ static int rfmScoringOptions(const SegOpts *pOpts, int *pnBin, int *peMethod,
   return SQLITE_OK;
 }
 
-static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
-                      char **pzErr){
-  static const char *const azMonetary[] = { "total", "average", 0 };
-  RfmResult *p;
-  double *apBreak[3] = {0, 0, 0};
-  int anBreak[3] = {0, 0, 0};
-  unsigned char *aKnownOrder = 0;  /* with order=: order has a known amount */
-  int nKnownOrder = 0;
-  int eMethod, rc, i, n;
-  int *aSorted = 0;
-  double *aVal = 0;
-  const char *zScheme;
-
-  p = sqlite3_malloc64(sizeof(*p));
-  if( p==0 ) return SQLITE_NOMEM;
-  memset(p, 0, sizeof(*p));
-
-  rc = rfmScoringOptions(pOpts, &p->nBin, &eMethod, apBreak, anBreak, pzErr);
-  if( rc==SQLITE_OK ){
-    rc = segOptsEnum(pOpts, "monetary", azMonetary, 0, &p->bAverage, pzErr);
-  }
-  if( rc==SQLITE_OK ){
-    zScheme = segOptsGet(pOpts, "scheme");
-    rc = segSchemeLoad(db, zScheme ? zScheme : "standard", pOpts->zFunc,
-                       &p->pScheme, pzErr);
-  }
-  if( rc==SQLITE_OK ){
-    rc = segSourceOpen(&p->src, db, pOpts, segStdColumns, 3, pzErr);
-  }
-  if( rc==SQLITE_OK ) rc = segSourceBatch(&p->src, rfmPrefetch, p);
-
-  /* One pass over the source */
+/* The pass over the source: per-customer state in p->aCust (run by
+** segSourceScan, perhaps on a worker thread). */
+static int rfmScan(void *pCtx, char **pzErr){
+  RfmResult *p = (RfmResult*)pCtx;
+  int rc = SQLITE_OK;
   while( rc==SQLITE_OK ){
     SegRow *r = &p->src.row;
     RfmCust *c;
@@ -225,24 +201,59 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
       if( r->iOrder<0 ){
         c->nKnown++;
       }else{
-        if( r->iOrder>=nKnownOrder ){
-          int nNew = nKnownOrder ? nKnownOrder*2 : 1024;
+        if( r->iOrder>=p->nKnownOrder ){
+          int nNew = p->nKnownOrder ? p->nKnownOrder*2 : 1024;
           unsigned char *aNew;
           while( nNew<=r->iOrder ) nNew *= 2;
-          aNew = sqlite3_realloc64(aKnownOrder, nNew);
+          aNew = sqlite3_realloc64(p->aKnownOrder, nNew);
           if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
-          memset(aNew+nKnownOrder, 0, nNew-nKnownOrder);
-          aKnownOrder = aNew;
-          nKnownOrder = nNew;
+          memset(aNew+p->nKnownOrder, 0, nNew-p->nKnownOrder);
+          p->aKnownOrder = aNew;
+          p->nKnownOrder = nNew;
         }
-        if( !aKnownOrder[r->iOrder] ){
-          aKnownOrder[r->iOrder] = 1;
+        if( !p->aKnownOrder[r->iOrder] ){
+          p->aKnownOrder[r->iOrder] = 1;
           c->nKnown++;
         }
       }
     }
   }
-  sqlite3_free(aKnownOrder);
+  return rc;
+}
+
+static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
+                      char **pzErr){
+  static const char *const azMonetary[] = { "total", "average", 0 };
+  RfmResult *p;
+  double *apBreak[3] = {0, 0, 0};
+  int anBreak[3] = {0, 0, 0};
+  int eMethod, rc, i, n;
+  int *aSorted = 0;
+  double *aVal = 0;
+  const char *zScheme;
+
+  p = sqlite3_malloc64(sizeof(*p));
+  if( p==0 ) return SQLITE_NOMEM;
+  memset(p, 0, sizeof(*p));
+
+  rc = rfmScoringOptions(pOpts, &p->nBin, &eMethod, apBreak, anBreak, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = segOptsEnum(pOpts, "monetary", azMonetary, 0, &p->bAverage, pzErr);
+  }
+  if( rc==SQLITE_OK ){
+    zScheme = segOptsGet(pOpts, "scheme");
+    rc = segSchemeLoad(db, zScheme ? zScheme : "standard", pOpts->zFunc,
+                       &p->pScheme, pzErr);
+  }
+  if( rc==SQLITE_OK ){
+    rc = segSourceOpen(&p->src, db, pOpts, segStdColumns, 3, pzErr);
+  }
+  if( rc==SQLITE_OK ) rc = segSourceBatch(&p->src, rfmPrefetch, p);
+
+  /* One pass over the source */
+  if( rc==SQLITE_OK ) rc = segSourceScan(&p->src, rfmScan, p, pzErr);
+  sqlite3_free(p->aKnownOrder);
+  p->aKnownOrder = 0;
   if( rc ) goto rfm_error;
 
   /* Output customers (those with an order), in customer order */

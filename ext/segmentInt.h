@@ -326,16 +326,33 @@ struct SegRow {
   int *aMsKnown;
 };
 
-/* A row read ahead (segSourceBatch) */
+/* A row read ahead (segSourceBatch): what the reader read, kept small
+** (32 bytes) because it may pass from one thread to another.  The amount
+** is NaN when NULL (a known amount is never NaN: SQLite stores none).  A
+** text or blob key copied to the batch's arena holds its offset there in
+** u.i until the batch is complete and the pointer is set.  With order=,
+** the order keys are kept beside the rows (SQLITE_NULL if none). */
 typedef struct SegPending SegPending;
 struct SegPending {
-  SegRow row;                     /* its scalar fields */
-  SegValue cust, ord;             /* keys; ord.eType SQLITE_NULL if none */
-  i64 iCustOff, iOrdOff;          /* text keys: offsets in the arena */
+  SegValue cust;                  /* the customer key */
+  i64 iMs;                        /* the moment */
+  double rAmount;                 /* the amount; NaN when NULL */
+};
+/* ... and what finding its keys in the maps gave */
+typedef struct SegFound SegFound;
+struct SegFound {
+  int iCust, iOrder;              /* iOrder -1 without an order id */
   unsigned int h;                 /* hash of the key being found */
+  unsigned char bNewCust, bNewOrder;
 };
 #define SEG_BATCH 128             /* rows read ahead in batch mode */
 #define SEG_LOOKAHEAD 64          /* rows kept ahead of the caller */
+
+/* Text and blob keys of a batch, copied out of the statement */
+typedef struct SegArena SegArena;
+struct SegArena { char *a; i64 n, nAlloc; };
+
+typedef struct SegRing SegRing;   /* source.c: the reader thread's buffers */
 
 typedef struct SegSource SegSource;
 struct SegSource {
@@ -358,11 +375,14 @@ struct SegSource {
   i64 iPos;
   char *zTable;                   /* "schema"."table" as quoted in SQL */
   SegPending *aPend;              /* rows read, not yet delivered */
+  SegValue *aOrd;                 /* their order keys, with order= */
+  SegFound *aFound;               /* their keys found */
   int nPend, iPend;               /* aPend[iPend..nPend-1] are pending */
   int nBatch, nLook;              /* rows read at once; kept ahead */
   int bEof;                       /* the scan has ended ... */
   int rcEnd; char *zErrEnd;       /* ... with this code and message */
-  char *aArena; i64 nArena, nArenaAlloc;  /* text keys of a batch */
+  SegArena arena;                 /* text keys of a batch */
+  SegRing *pRing;                 /* segSourceScan() with a worker thread */
   SegDateMemo dateMemo;           /* the date column's last day */
   void (*xPrefetch)(void*, int);  /* see segSourceBatch() */
   void *pPrefetchCtx;
@@ -383,6 +403,18 @@ int segSourceNext(SegSource *p, char **pzErr);
 ** its per-customer state there (SEG_PREFETCH).  Call after segSourceOpen(),
 ** before the first segSourceNext(). */
 int segSourceBatch(SegSource *p, void (*xPrefetch)(void*, int), void *pCtx);
+/* Run xScan(pCtx, pzErr), the caller's loop of segSourceNext() calls, in
+** batch mode (call segSourceBatch() first), and return what it returns.
+** When the connection allows a worker thread (PRAGMA threads of 1 or
+** more, a serialized connection, a build with threads) and the source has
+** more than one buffer of rows, xScan runs on a worker thread while this
+** thread reads the statement into buffers, so reading and the caller's
+** work overlap.  xScan must then touch nothing but p->row, p->cust,
+** p->orders and its own memory (sqlite3_malloc is safe: the connection is
+** serialized); p->st is complete when segSourceScan returns.  Rows, their
+** order, counts and errors are exactly those of a scan on one thread. */
+int segSourceScan(SegSource *p, int (*xScan)(void*, char**), void *pCtx,
+                  char **pzErr);
 /* The as_of day once the scan is done: the as_of= option or the latest
 ** usable day.  Returns 0 when there is none (empty source). */
 int segSourceAsOf(SegSource *p, int *piDay);

@@ -43,6 +43,20 @@
 #include "segmentInt.h"
 #include <string.h>
 
+#ifndef SEG_THREADS
+# if defined(_WIN32)
+#  define SEG_THREADS 0
+# else
+#  define SEG_THREADS 1
+# endif
+#endif
+#if SEG_THREADS
+# include <pthread.h>
+# if defined(__SSE2__)
+#  include <emmintrin.h>
+# endif
+#endif
+
 static const char *const azAutoCustomer[] = { "customer_id", "customer", 0 };
 static const char *const azAutoDate[] = {
   "ordered_at", "order_date", "date", "created_at", 0
@@ -263,7 +277,12 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
   memset(p->aMs, 0, sizeof(i64)*nNum);
   memset(p->aMsKnown, 0, sizeof(int)*nNum);
   p->aPend = sqlite3_malloc64(sizeof(SegPending));
-  if( p->aPend==0 ){ rc = SQLITE_NOMEM; goto open_done; }
+  p->aFound = sqlite3_malloc64(sizeof(SegFound));
+  if( p->aPend==0 || p->aFound==0 ){ rc = SQLITE_NOMEM; goto open_done; }
+  if( p->iOrderCol>=0 ){
+    p->aOrd = sqlite3_malloc64(sizeof(SegValue));
+    if( p->aOrd==0 ){ rc = SQLITE_NOMEM; goto open_done; }
+  }
   p->nBatch = 1;
   p->row.apVal = p->apVal;
   p->row.aNum = p->aNum;
@@ -287,10 +306,14 @@ void segSourceClose(SegSource *p){
   sqlite3_free(p->aMsKnown);
   sqlite3_free(p->zTable);
   sqlite3_free(p->aPend);
-  sqlite3_free(p->aArena);
+  sqlite3_free(p->aFound);
+  sqlite3_free(p->aOrd);
+  sqlite3_free(p->arena.a);
   sqlite3_free(p->zErrEnd);
   p->aPend = 0;
-  p->aArena = 0;
+  p->aFound = 0;
+  p->aOrd = 0;
+  p->arena.a = 0;
   p->zErrEnd = 0;
   p->nPend = p->iPend = 0;
   segMapFree(&p->cust);
@@ -335,18 +358,19 @@ static int segBadValue(SegSource *p, int iStmtCol, const char *zWhat,
 }
 
 /*
-** Step to the next used row and classify it into *pP: every field of
-** pP->row but the map indexes (iCust, bNewCust, iOrder, bNewOrder), and the
-** customer and order keys, borrowed from the statement.
+** Step to the next used row and classify it into *pP, and its order key
+** into *pOrd (with order=; NULL otherwise), keys borrowed from the
+** statement.
 */
-static int segSourceStep(SegSource *p, SegPending *pP, char **pzErr){
-  SegRow *pRow = &pP->row;
+static int segSourceStep(SegSource *p, SegPending *pP, SegValue *pOrd,
+                         char **pzErr){
   SegStats *st = &p->st;
   sqlite3_stmt *pStmt = p->pStmt;
   int rc, i;
   while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
     sqlite3_value *pCust, *pDate;
-    int eDate, iDay, bBad = 0;
+    int eDate, iDay, bBad = 0, eAmount = SEG_AMT_NULL;
+    double rAmount = 0.0;
     i64 iMs;
     st->nRows++;
     p->iPos++;
@@ -371,8 +395,6 @@ static int segSourceStep(SegSource *p, SegPending *pP, char **pzErr){
     if( !st->bAnyDay || iDay<st->iMinDay ) st->iMinDay = iDay;
     st->bAnyDay = 1;
     /* Other roles: amounts and dates */
-    pRow->eAmount = SEG_AMT_NULL;
-    pRow->rAmount = 0.0;
     for(i=2; i<p->nCol && !bBad; i++){
       sqlite3_value *pV = sqlite3_column_value(pStmt, i+1);
       p->apVal[i] = pV;
@@ -385,8 +407,8 @@ static int segSourceStep(SegSource *p, SegPending *pP, char **pzErr){
         }
         p->aNumKnown[i] = (e==SEG_AMT_KNOWN);
         if( i==2 ){
-          pRow->eAmount = e;
-          pRow->rAmount = e==SEG_AMT_KNOWN ? p->aNum[i] : 0.0;
+          eAmount = e;
+          if( e==SEG_AMT_KNOWN ) rAmount = p->aNum[i];
         }
       }else if( p->aCol[i].eKind==SEG_COL_DATE ){
         int e = segDateFromValue(pV, &p->aMs[i]);
@@ -409,24 +431,20 @@ static int segSourceStep(SegSource *p, SegPending *pP, char **pzErr){
     st->nUsed++;
     p->apVal[0] = pCust;
     p->apVal[1] = pDate;
-    pRow->iMs = iMs;
-    pRow->iDay = iDay;
+    pP->iMs = iMs;
+    pP->rAmount = eAmount==SEG_AMT_KNOWN ? rAmount : NAN;
     if( segValueBorrow(pCust, &pP->cust) ) return SQLITE_NOMEM;
-    pP->ord.eType = SQLITE_NULL;
-    pRow->bRefund = pRow->eAmount==SEG_AMT_KNOWN && pRow->rAmount<0.0;
-    pRow->bOrder = !pRow->bRefund;
-    pRow->iOrder = -1;
-    pRow->bNewOrder = pRow->bOrder;
-    if( pRow->bRefund ){
+    if( pOrd ) pOrd->eType = SQLITE_NULL;
+    if( eAmount==SEG_AMT_KNOWN && rAmount<0.0 ){
       st->nRefunds++;
     }else{
       if( st->nOrderRows==0 || iDay<st->iFirstOrderDay ) st->iFirstOrderDay = iDay;
       if( st->nOrderRows==0 || iDay>st->iLastOrderDay ) st->iLastOrderDay = iDay;
       st->nOrderRows++;
-      if( p->iOrderCol>=0 ){
-        sqlite3_value *pOrd = sqlite3_column_value(pStmt, p->nCol+1);
-        if( sqlite3_value_type(pOrd)!=SQLITE_NULL ){
-          if( segValueBorrow(pOrd, &pP->ord) ) return SQLITE_NOMEM;
+      if( pOrd ){
+        sqlite3_value *pV = sqlite3_column_value(pStmt, p->nCol+1);
+        if( sqlite3_value_type(pV)!=SQLITE_NULL ){
+          if( segValueBorrow(pV, pOrd) ) return SQLITE_NOMEM;
         }
       }
     }
@@ -439,22 +457,76 @@ static int segSourceStep(SegSource *p, SegPending *pP, char **pzErr){
 }
 
 /* Copy a borrowed text or blob key into the arena; its offset goes to
-** *piOff (the pointer is set once the batch is complete). */
-static int segArenaKeep(SegSource *p, SegValue *pKey, i64 *piOff){
+** pKey->u.i (the pointer is set once the batch is complete). */
+static int segArenaKeep(SegArena *pA, SegValue *pKey){
   if( pKey->eType!=SQLITE_TEXT && pKey->eType!=SQLITE_BLOB ) return SQLITE_OK;
-  if( p->nArena + pKey->n > p->nArenaAlloc ){
-    i64 nNew = p->nArenaAlloc ? p->nArenaAlloc : 4096;
+  if( pA->n + pKey->n > pA->nAlloc ){
+    i64 nNew = pA->nAlloc ? pA->nAlloc : 4096;
     char *aNew;
-    while( nNew < p->nArena + pKey->n ) nNew *= 2;
-    aNew = sqlite3_realloc64(p->aArena, nNew);
+    while( nNew < pA->n + pKey->n ) nNew *= 2;
+    aNew = sqlite3_realloc64(pA->a, nNew);
     if( aNew==0 ) return SQLITE_NOMEM;
-    p->aArena = aNew;
-    p->nArenaAlloc = nNew;
+    pA->a = aNew;
+    pA->nAlloc = nNew;
   }
-  if( pKey->n ) memcpy(p->aArena + p->nArena, pKey->u.z, pKey->n);
-  *piOff = p->nArena;
-  p->nArena += pKey->n;
+  if( pKey->n ) memcpy(pA->a + pA->n, pKey->u.z, pKey->n);
+  pKey->u.i = pA->n;
+  pA->n += pKey->n;
   return SQLITE_OK;
+}
+
+/* Point a text key of a complete batch into its arena. */
+static void segArenaResolve(SegValue *pKey, const SegArena *pA){
+  if( pKey->eType==SQLITE_TEXT || pKey->eType==SQLITE_BLOB ){
+    pKey->u.z = pA->a + pKey->u.i;
+  }
+}
+
+/* Find the customers, then the orders (aOrd, with order=), of rows
+** a[i0..n-1] into f[i0..n-1], whose hashes f[].h were taken and slots
+** loaded ahead; the caller's state is loaded as each customer is known. */
+static int segSourceFind(SegSource *p, const SegPending *a,
+                         const SegValue *aOrd, SegFound *f, int i0, int n){
+  int i, rc, bNew;
+  for(i=i0; i<n; i++){
+    rc = segMapFindKey(&p->cust, &a[i].cust, f[i].h, 0, &f[i].iCust, &bNew);
+    if( rc ) return rc;
+    f[i].bNewCust = (unsigned char)bNew;
+    if( p->xPrefetch ) p->xPrefetch(p->pPrefetchCtx, f[i].iCust);
+    if( aOrd && aOrd[i].eType!=SQLITE_NULL ){
+      f[i].h = segMapHash(&aOrd[i], f[i].iCust);
+      segMapPrefetch(&p->orders, &aOrd[i], f[i].h);
+    }
+  }
+  for(i=i0; i<n; i++){
+    if( aOrd && aOrd[i].eType!=SQLITE_NULL ){
+      rc = segMapFindKey(&p->orders, &aOrd[i], f[i].h, f[i].iCust,
+                         &f[i].iOrder, &bNew);
+      if( rc ) return rc;
+      f[i].bNewOrder = (unsigned char)bNew;
+    }else{
+      f[i].iOrder = -1;
+      f[i].bNewOrder = 1;           /* a row of its own (refunds: unused) */
+    }
+  }
+  return SQLITE_OK;
+}
+
+/* Hand a found row to the caller in p->row. */
+static void segSourceDeliver(SegSource *p, const SegPending *pP,
+                             const SegFound *pF){
+  SegRow *pRow = &p->row;
+  int bKnown = !isnan(pP->rAmount);
+  pRow->iCust = pF->iCust;
+  pRow->bNewCust = pF->bNewCust;
+  pRow->iMs = pP->iMs;
+  pRow->iDay = segDayOfMs(pP->iMs);
+  pRow->eAmount = bKnown ? SEG_AMT_KNOWN : SEG_AMT_NULL;
+  pRow->rAmount = bKnown ? pP->rAmount : 0.0;
+  pRow->bRefund = bKnown && pP->rAmount<0.0;
+  pRow->bOrder = !pRow->bRefund;
+  pRow->bNewOrder = pRow->bOrder && pF->bNewOrder;
+  pRow->iOrder = pRow->bOrder ? pF->iOrder : -1;
 }
 
 /*
@@ -469,21 +541,26 @@ static int segSourceFill(SegSource *p, char **pzErr){
   int bBatch = p->nBatch>1;
   if( nKeep>0 ){
     memmove(p->aPend, &p->aPend[p->iPend], sizeof(SegPending)*nKeep);
+    memmove(p->aFound, &p->aFound[p->iPend], sizeof(SegFound)*nKeep);
+    if( p->aOrd ){
+      memmove(p->aOrd, &p->aOrd[p->iPend], sizeof(SegValue)*nKeep);
+    }
   }
   p->iPend = 0;
   p->nPend = nKeep;
-  p->nArena = 0;
+  p->arena.n = 0;
   for(n=nKeep; n<p->nBatch && !p->bEof; n++){
     SegPending *pP = &p->aPend[n];
-    rc = segSourceStep(p, pP, pzErr);
+    SegValue *pOrd = p->aOrd ? &p->aOrd[n] : 0;
+    rc = segSourceStep(p, pP, pOrd, pzErr);
     if( rc==SQLITE_ROW ){
       /* load the slot while the next rows are read */
-      pP->h = segMapHash(&pP->cust, 0);
-      segMapPrefetch(&p->cust, &pP->cust, pP->h);
+      p->aFound[n].h = segMapHash(&pP->cust, 0);
+      segMapPrefetch(&p->cust, &pP->cust, p->aFound[n].h);
     }
     if( rc==SQLITE_ROW && bBatch ){
-      rc = segArenaKeep(p, &pP->cust, &pP->iCustOff);
-      if( rc==SQLITE_OK ) rc = segArenaKeep(p, &pP->ord, &pP->iOrdOff);
+      rc = segArenaKeep(&p->arena, &pP->cust);
+      if( rc==SQLITE_OK && pOrd ) rc = segArenaKeep(&p->arena, pOrd);
       if( rc==SQLITE_OK ) rc = SQLITE_ROW;
     }
     if( rc!=SQLITE_ROW ){
@@ -494,39 +571,27 @@ static int segSourceFill(SegSource *p, char **pzErr){
       break;
     }
   }
-  for(i=nKeep; i<n; i++){
-    SegPending *pP = &p->aPend[i];
-    if( bBatch ){
-      /* the arena has stopped moving: text keys point into it */
-      if( pP->cust.eType==SQLITE_TEXT || pP->cust.eType==SQLITE_BLOB ){
-        pP->cust.u.z = p->aArena + pP->iCustOff;
-      }
-      if( pP->ord.eType==SQLITE_TEXT || pP->ord.eType==SQLITE_BLOB ){
-        pP->ord.u.z = p->aArena + pP->iOrdOff;
-      }
-    }
-    rc = segMapFindKey(&p->cust, &pP->cust, pP->h, 0, &pP->row.iCust,
-                       &pP->row.bNewCust);
-    if( rc ) return rc;
-    if( p->xPrefetch ) p->xPrefetch(p->pPrefetchCtx, pP->row.iCust);
-    if( pP->ord.eType!=SQLITE_NULL ){
-      pP->h = segMapHash(&pP->ord, pP->row.iCust);
-      segMapPrefetch(&p->orders, &pP->ord, pP->h);
+  if( bBatch ){
+    /* the arena has stopped moving: text keys point into it */
+    for(i=nKeep; i<n; i++){
+      segArenaResolve(&p->aPend[i].cust, &p->arena);
+      if( p->aOrd ) segArenaResolve(&p->aOrd[i], &p->arena);
     }
   }
-  for(i=nKeep; i<n; i++){
-    SegPending *pP = &p->aPend[i];
-    if( pP->ord.eType!=SQLITE_NULL ){
-      rc = segMapFindKey(&p->orders, &pP->ord, pP->h, pP->row.iCust,
-                         &pP->row.iOrder, &pP->row.bNewOrder);
-      if( rc ) return rc;
-    }
-  }
+  rc = segSourceFind(p, p->aPend, p->aOrd, p->aFound, nKeep, n);
+  if( rc ) return rc;
   p->nPend = n;
   return SQLITE_OK;
 }
 
+#if SEG_THREADS
+static int segRingNext(SegSource*, char**);
+#endif
+
 int segSourceNext(SegSource *p, char **pzErr){
+#if SEG_THREADS
+  if( p->pRing ) return segRingNext(p, pzErr);
+#endif
   if( p->nPend - p->iPend <= p->nLook && !p->bEof ){
     int rc = segSourceFill(p, pzErr);
     if( rc ) return rc;
@@ -539,29 +604,26 @@ int segSourceNext(SegSource *p, char **pzErr){
     p->rcEnd = SQLITE_DONE;
     return rc;
   }
-  {
-    SegPending *pP = &p->aPend[p->iPend++];
-    SegRow *pRow = &p->row;
-    pRow->iCust = pP->row.iCust;
-    pRow->bNewCust = pP->row.bNewCust;
-    pRow->iMs = pP->row.iMs;
-    pRow->iDay = pP->row.iDay;
-    pRow->eAmount = pP->row.eAmount;
-    pRow->rAmount = pP->row.rAmount;
-    pRow->bRefund = pP->row.bRefund;
-    pRow->bOrder = pP->row.bOrder;
-    pRow->bNewOrder = pP->row.bNewOrder;
-    pRow->iOrder = pP->row.iOrder;
-  }
+  segSourceDeliver(p, &p->aPend[p->iPend], &p->aFound[p->iPend]);
+  p->iPend++;
   return SQLITE_ROW;
 }
 
 int segSourceBatch(SegSource *p, void (*xPrefetch)(void*, int), void *pCtx){
   SegPending *aNew;
+  SegFound *aNewFound;
   if( p->nBatch>1 || p->nPend>0 || p->bEof ) return SQLITE_OK;
   aNew = sqlite3_realloc64(p->aPend, sizeof(SegPending)*SEG_BATCH);
   if( aNew==0 ) return SQLITE_NOMEM;
   p->aPend = aNew;
+  aNewFound = sqlite3_realloc64(p->aFound, sizeof(SegFound)*SEG_BATCH);
+  if( aNewFound==0 ) return SQLITE_NOMEM;
+  p->aFound = aNewFound;
+  if( p->aOrd ){
+    SegValue *aNewOrd = sqlite3_realloc64(p->aOrd, sizeof(SegValue)*SEG_BATCH);
+    if( aNewOrd==0 ) return SQLITE_NOMEM;
+    p->aOrd = aNewOrd;
+  }
   p->nBatch = SEG_BATCH;
   p->nLook = SEG_LOOKAHEAD;
   p->xPrefetch = xPrefetch;
@@ -573,6 +635,305 @@ int segSourceAsOf(SegSource *p, int *piDay){
   if( p->bAsOf ){ *piDay = p->iAsOfDay; return 1; }
   if( p->st.bAnyDay ){ *piDay = p->st.iMaxDay; return 1; }
   return 0;
+}
+
+/**************************************************************************
+** The reader thread (segSourceScan)
+**
+** The calling thread, the only one that touches the statement, is the
+** reader: it fills the buffer at iHead with rows (segSourceStep, text
+** keys copied to the buffer's arena) and publishes it.  The worker runs
+** the caller's loop: segSourceNext() takes the buffer at iTail, finds its
+** customers SEG_BATCH rows at a time as in one-thread batch mode, delivers
+** its rows and releases it.  nFull counts the buffers published and not
+** yet released, the one the worker holds included.  The reader's end (the
+** statement done, or its error) is published with its last buffer and
+** delivered after the rows before it.  When the worker returns, the
+** reader stops at its next buffer.
+**
+** The reader works on its own copy of the source (rd), so that the fields
+** it writes for every row (stats, position, date memo) share no cache line
+** with those the worker writes; they are copied back at the end.  Rows go
+** to the ring with non-temporal stores where there are some (SSE2): a
+** line the reader wrote would otherwise be fetched back from the worker's
+** cache, one miss per two rows, before the reader could write it again.
+** The stores are fenced before the buffer is published.
+*/
+#define SEG_RING_BUFS 8           /* buffers in the ring */
+#define SEG_RING_ROWS 4096        /* rows per buffer */
+
+#if SEG_THREADS
+/* segRingStore() copies four 8-byte words: the build fails if SegPending
+** is not 32 bytes. */
+typedef char segPendingIs32[sizeof(SegPending)==32 ? 1 : -1];
+
+/* Copy row *pSrc to *pDst, around the cache where possible. */
+static void segRingStore(SegPending *pDst, const SegPending *pSrc){
+#if defined(__SSE2__) && defined(__x86_64__)
+  long long *d = (long long*)pDst;
+  const long long *q = (const long long*)pSrc;
+  _mm_stream_si64(d, q[0]);
+  _mm_stream_si64(d+1, q[1]);
+  _mm_stream_si64(d+2, q[2]);
+  _mm_stream_si64(d+3, q[3]);
+#else
+  *pDst = *pSrc;
+#endif
+}
+
+/* Order the rows stored before the buffer is published. */
+static void segRingFence(void){
+#if defined(__SSE2__) && defined(__x86_64__)
+  _mm_sfence();
+#endif
+}
+
+typedef struct SegRingBuf SegRingBuf;
+struct SegRingBuf {
+  SegPending *aRow;
+  SegValue *aOrd;                 /* with order= */
+  int nRow;
+  SegArena arena;
+};
+
+struct SegRing {
+  SegSource rd;                   /* the reader's copy of the source */
+  char aPad1[128];
+  SegRingBuf aBuf[SEG_RING_BUFS];
+  pthread_mutex_t mu;
+  pthread_cond_t cvRead;          /* the reader waits for a free buffer */
+  pthread_cond_t cvWork;          /* the worker waits for a full buffer */
+  int iHead;                      /* reader: next buffer to fill */
+  int iTail;                      /* worker: buffer held or taken next */
+  int nFull;                      /* published, not released */
+  int bReadWaits, bWorkWaits;     /* a thread waits on its cv */
+  int bEnd; int rcEnd; char *zErrEnd;   /* the reader's end */
+  int bStop;                      /* the worker has returned */
+  int (*xScan)(void*, char**);
+  void *pCtx;
+  char **pzErr;
+  int rcScan;                     /* what xScan returned */
+  char aPad2[128];
+  int bHeld;                      /* worker: it holds aBuf[iTail] */
+  int iFound;                     /* worker: rows of it found */
+  SegFound aFound[SEG_RING_ROWS]; /* worker: their keys */
+};
+
+/*
+** May this connection's scans use a worker thread?  Only when PRAGMA
+** threads (SQLITE_LIMIT_WORKER_THREADS) allows one, as for SQLite's own
+** sorter, and when SQLite's memory allocator may be called from two
+** threads at once: its core mutexes are real.  That is so in the
+** serialized and multi-thread modes and not in single-thread mode, where
+** the mutexes are no-ops that never report a held mutex busy.
+*/
+static int segWorkerAllowed(sqlite3 *db){
+  sqlite3_mutex *pMutex;
+  int bReal = 0;
+  if( sqlite3_threadsafe()==0 ) return 0;
+  if( sqlite3_limit(db, SQLITE_LIMIT_WORKER_THREADS, -1)<1 ) return 0;
+  if( sqlite3_db_mutex(db) ) return 1;         /* serialized */
+  pMutex = sqlite3_mutex_alloc(SQLITE_MUTEX_FAST);
+  if( pMutex==0 ) return 0;
+  if( sqlite3_mutex_try(pMutex)==SQLITE_OK ){
+    bReal = sqlite3_mutex_try(pMutex)!=SQLITE_OK;
+    if( !bReal ) sqlite3_mutex_leave(pMutex);
+    sqlite3_mutex_leave(pMutex);
+  }
+  sqlite3_mutex_free(pMutex);
+  return bReal;
+}
+
+/* Reader: fill the buffer at iHead (not full: nFull<SEG_RING_BUFS) and
+** publish it, with the end of the scan if it came. */
+static void segRingFill(SegRing *r){
+  SegRingBuf *b = &r->aBuf[r->iHead];
+  char *zErr = 0;
+  int n = 0, rc = SQLITE_ROW;
+  b->arena.n = 0;
+  while( n<SEG_RING_ROWS ){
+    SegPending row;
+    SegValue *pOrd = b->aOrd ? &b->aOrd[n] : 0;
+    rc = segSourceStep(&r->rd, &row, pOrd, &zErr);
+    if( rc!=SQLITE_ROW ) break;
+    rc = segArenaKeep(&b->arena, &row.cust);
+    if( rc==SQLITE_OK && pOrd ) rc = segArenaKeep(&b->arena, pOrd);
+    if( rc!=SQLITE_OK ) break;
+    segRingStore(&b->aRow[n], &row);
+    rc = SQLITE_ROW;
+    n++;
+  }
+  segRingFence();
+  pthread_mutex_lock(&r->mu);
+  b->nRow = n;
+  if( n>0 ){
+    r->iHead = (r->iHead+1) % SEG_RING_BUFS;
+    r->nFull++;
+  }
+  if( rc!=SQLITE_ROW ){
+    r->bEnd = 1;
+    r->rcEnd = rc;
+    r->zErrEnd = zErr;
+  }
+  if( r->bWorkWaits ) pthread_cond_signal(&r->cvWork);
+  pthread_mutex_unlock(&r->mu);
+}
+
+/* Worker: segSourceNext() in ring mode. */
+static int segRingNext(SegSource *p, char **pzErr){
+  SegRing *r = p->pRing;
+  SegRingBuf *b = &r->aBuf[r->iTail];
+  int i, n, rc;
+  if( !r->bHeld || p->iPend>=b->nRow ){
+    pthread_mutex_lock(&r->mu);
+    if( r->bHeld ){
+      r->bHeld = 0;
+      r->iTail = (r->iTail+1) % SEG_RING_BUFS;
+      r->nFull--;
+      if( r->bReadWaits ) pthread_cond_signal(&r->cvRead);
+    }
+    while( r->nFull==0 && !r->bEnd ){
+      r->bWorkWaits = 1;
+      pthread_cond_wait(&r->cvWork, &r->mu);
+      r->bWorkWaits = 0;
+    }
+    if( r->nFull==0 ){
+      /* the end of the scan, or the error that ended it */
+      rc = r->rcEnd;
+      *pzErr = r->zErrEnd;
+      r->zErrEnd = 0;
+      r->rcEnd = SQLITE_DONE;
+      pthread_mutex_unlock(&r->mu);
+      return rc;
+    }
+    r->bHeld = 1;
+    pthread_mutex_unlock(&r->mu);
+    b = &r->aBuf[r->iTail];
+    for(i=0; i<b->nRow; i++){
+      SegPending *pP = &b->aRow[i];
+      segArenaResolve(&pP->cust, &b->arena);
+      if( b->aOrd ) segArenaResolve(&b->aOrd[i], &b->arena);
+      r->aFound[i].h = segMapHash(&pP->cust, 0);
+      segMapPrefetch(&p->cust, &pP->cust, r->aFound[i].h);
+    }
+    p->iPend = 0;
+    r->iFound = 0;
+  }
+  if( r->iFound<b->nRow && r->iFound - p->iPend <= SEG_LOOKAHEAD ){
+    n = r->iFound + SEG_BATCH;
+    if( n>b->nRow ) n = b->nRow;
+    rc = segSourceFind(p, b->aRow, b->aOrd, r->aFound, r->iFound, n);
+    if( rc ) return rc;
+    r->iFound = n;
+  }
+  segSourceDeliver(p, &b->aRow[p->iPend], &r->aFound[p->iPend]);
+  p->iPend++;
+  return SQLITE_ROW;
+}
+
+static void *segRingWorker(void *pArg){
+  SegRing *r = (SegRing*)pArg;
+  int rc = r->xScan(r->pCtx, r->pzErr);
+  pthread_mutex_lock(&r->mu);
+  r->rcScan = rc;
+  r->bStop = 1;
+  if( r->bReadWaits ) pthread_cond_signal(&r->cvRead);
+  pthread_mutex_unlock(&r->mu);
+  return 0;
+}
+
+static void segRingFree(SegRing *r){
+  int i;
+  for(i=0; i<SEG_RING_BUFS; i++){
+    sqlite3_free(r->aBuf[i].aRow);
+    sqlite3_free(r->aBuf[i].aOrd);
+    sqlite3_free(r->aBuf[i].arena.a);
+  }
+  sqlite3_free(r->zErrEnd);
+  sqlite3_free(r);
+}
+#endif /* SEG_THREADS */
+
+int segSourceScan(SegSource *p, int (*xScan)(void*, char**), void *pCtx,
+                  char **pzErr){
+#if SEG_THREADS
+  SegRing *r;
+  pthread_t tid;
+  int i;
+  if( p->nBatch<=1 || p->nPend>0 || p->bEof || p->pRing
+   || !segWorkerAllowed(p->db) ){
+    return xScan(pCtx, pzErr);
+  }
+  r = sqlite3_malloc64(sizeof(*r));
+  if( r==0 ) return SQLITE_NOMEM;
+  memset(r, 0, sizeof(*r));
+  for(i=0; i<SEG_RING_BUFS; i++){
+    r->aBuf[i].aRow = sqlite3_malloc64(sizeof(SegPending)*SEG_RING_ROWS);
+    if( p->aOrd ){
+      r->aBuf[i].aOrd = sqlite3_malloc64(sizeof(SegValue)*SEG_RING_ROWS);
+    }
+    if( r->aBuf[i].aRow==0 || (p->aOrd && r->aBuf[i].aOrd==0) ){
+      segRingFree(r);
+      return SQLITE_NOMEM;
+    }
+  }
+  r->rd = *p;
+  r->xScan = xScan;
+  r->pCtx = pCtx;
+  r->pzErr = pzErr;
+  if( pthread_mutex_init(&r->mu, 0) ){
+    segRingFree(r);
+    return xScan(pCtx, pzErr);
+  }
+  if( pthread_cond_init(&r->cvRead, 0) ){
+    pthread_mutex_destroy(&r->mu);
+    segRingFree(r);
+    return xScan(pCtx, pzErr);
+  }
+  if( pthread_cond_init(&r->cvWork, 0) ){
+    pthread_cond_destroy(&r->cvRead);
+    pthread_mutex_destroy(&r->mu);
+    segRingFree(r);
+    return xScan(pCtx, pzErr);
+  }
+  p->pRing = r;
+  if( pthread_create(&tid, 0, segRingWorker, r) ){
+    /* no thread to be had: the scan runs here, as without threads */
+    p->pRing = 0;
+    pthread_cond_destroy(&r->cvWork);
+    pthread_cond_destroy(&r->cvRead);
+    pthread_mutex_destroy(&r->mu);
+    segRingFree(r);
+    return xScan(pCtx, pzErr);
+  }
+  pthread_mutex_lock(&r->mu);
+  for(;;){
+    while( r->nFull==SEG_RING_BUFS && !r->bStop ){
+      r->bReadWaits = 1;
+      pthread_cond_wait(&r->cvRead, &r->mu);
+      r->bReadWaits = 0;
+    }
+    if( r->bStop || r->bEnd ) break;
+    pthread_mutex_unlock(&r->mu);
+    segRingFill(r);
+    pthread_mutex_lock(&r->mu);
+  }
+  pthread_mutex_unlock(&r->mu);
+  pthread_join(tid, 0);
+  /* what the reader counted */
+  p->st = r->rd.st;
+  p->iPos = r->rd.iPos;
+  p->dateMemo = r->rd.dateMemo;
+  p->pRing = 0;
+  pthread_cond_destroy(&r->cvWork);
+  pthread_cond_destroy(&r->cvRead);
+  pthread_mutex_destroy(&r->mu);
+  i = r->rcScan;
+  segRingFree(r);
+  return i;
+#else
+  return xScan(pCtx, pzErr);
+#endif
 }
 
 /**************************************************************************
@@ -624,36 +985,57 @@ static void statsFree(void *pData){
   sqlite3_free(pData);
 }
 
-static int statsCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
-                        char **pzErr){
-  SegColumn aCol[3];
-  SegSource src;
-  StatsResult *pOut;
-  unsigned char *aFlag = 0;      /* bit 1: has order, bit 2: has refund */
-  int nFlag = 0;
-  int rc, i;
-  memcpy(aCol, segStdColumns, sizeof(aCol));
-  aCol[2].bRequired = 0;          /* amounts are optional here */
-  rc = segSourceOpen(&src, db, pOpts, aCol, 3, pzErr);
-  if( rc==SQLITE_OK ) rc = segSourceBatch(&src, 0, 0);
+/* The scan of source_stats(): which customers have an order, which a
+** refund (run by segSourceScan). */
+typedef struct StatsScan StatsScan;
+struct StatsScan {
+  SegSource *pSrc;
+  unsigned char *aFlag;          /* bit 1: has order, bit 2: has refund */
+  int nFlag;
+};
+
+static int statsScan(void *pCtx, char **pzErr){
+  StatsScan *q = (StatsScan*)pCtx;
+  SegSource *pSrc = q->pSrc;
+  int rc = SQLITE_OK;
   while( rc==SQLITE_OK ){
-    rc = segSourceNext(&src, pzErr);
+    rc = segSourceNext(pSrc, pzErr);
     if( rc==SQLITE_ROW ){
-      if( src.row.iCust>=nFlag ){
-        int nNew = nFlag ? nFlag*2 : 1024;
-        unsigned char *aNew = sqlite3_realloc64(aFlag, nNew);
+      if( pSrc->row.iCust>=q->nFlag ){
+        int nNew = q->nFlag ? q->nFlag*2 : 1024;
+        unsigned char *aNew = sqlite3_realloc64(q->aFlag, nNew);
         if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
-        memset(aNew+nFlag, 0, nNew-nFlag);
-        aFlag = aNew;
-        nFlag = nNew;
+        memset(aNew+q->nFlag, 0, nNew-q->nFlag);
+        q->aFlag = aNew;
+        q->nFlag = nNew;
       }
-      aFlag[src.row.iCust] |= src.row.bOrder ? 1 : 2;
+      q->aFlag[pSrc->row.iCust] |= pSrc->row.bOrder ? 1 : 2;
       rc = SQLITE_OK;
     }else if( rc==SQLITE_DONE ){
       rc = SQLITE_OK;
       break;
     }
   }
+  return rc;
+}
+
+static int statsCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
+                        char **pzErr){
+  SegColumn aCol[3];
+  SegSource src;
+  StatsResult *pOut;
+  StatsScan q;
+  unsigned char *aFlag;
+  int rc, i;
+  memcpy(aCol, segStdColumns, sizeof(aCol));
+  aCol[2].bRequired = 0;          /* amounts are optional here */
+  q.pSrc = &src;
+  q.aFlag = 0;
+  q.nFlag = 0;
+  rc = segSourceOpen(&src, db, pOpts, aCol, 3, pzErr);
+  if( rc==SQLITE_OK ) rc = segSourceBatch(&src, 0, 0);
+  if( rc==SQLITE_OK ) rc = segSourceScan(&src, statsScan, &q, pzErr);
+  aFlag = q.aFlag;
   if( rc==SQLITE_OK ){
     pOut = sqlite3_malloc64(sizeof(*pOut));
     if( pOut==0 ){

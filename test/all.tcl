@@ -1,7 +1,12 @@
-# all.tcl: run every test/*.test file and print, as the very last line,
-# "N passed, M failed".  Exit status is non-zero when M > 0.
+# all.tcl: run every test/*.test file twice, the second time with every
+# connection allowing a worker thread (PRAGMA threads=1, so that scans run
+# on two threads), and print, as the very last line, "N passed, M failed".
+# Exit status is non-zero when M > 0.
 #
 #   tclsh test/all.tcl [PATTERN...]    (PATTERN: glob on file names)
+#
+# SEGMENT_THREADS=0 or =1 in the environment runs one pass only, with
+# that PRAGMA threads.
 
 set ::testdir [file dirname [file normalize [info script]]]
 set ::rootdir [file dirname $::testdir]
@@ -20,6 +25,12 @@ if {[llength $argv] > 0} {
   set files $sel
 }
 
+if {[info exists ::env(SEGMENT_THREADS)]} {
+  set passes [list $::env(SEGMENT_THREADS)]
+} else {
+  set passes {0 1}
+}
+foreach threads $passes {
 foreach f $files {
   # Each file runs in an interpreter of its own: no state leaks between
   # files.
@@ -27,6 +38,9 @@ foreach f $files {
   set child [interp create]
   $child eval [list set ::testdir $::testdir]
   $child eval [list set ::rootdir $::rootdir]
+  if {$threads} {
+    $child eval [list set ::segment_threads $threads]
+  }
   $child eval {set ::n_pass 0; set ::n_fail 0; set ::failures {}}
   if {[catch {
     $child eval [list source [file join $::testdir tester.tcl]]
@@ -43,7 +57,9 @@ foreach f $files {
   lappend ::failures {*}[$child eval {set ::failures}]
   catch {$child eval {catch {db close}}}
   interp delete $child
-  puts "[file tail $f]: [expr {$np + $nf}] tests, [expr {[clock milliseconds]-$t0}] ms"
+  set tag [expr {$threads ? " (threads=$threads)" : ""}]
+  puts "[file tail $f]$tag: [expr {$np + $nf}] tests, [expr {[clock milliseconds]-$t0}] ms"
+}
 }
 if {$::n_fail > 0} {
   puts "failures: $::failures"

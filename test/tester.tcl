@@ -30,9 +30,15 @@ if {[info exists ::env(LIBSEGMENT)]} {
 }
 set ::tolerance 1e-9
 
+# all.tcl runs the suite a second time with ::segment_threads 1: every
+# connection then allows a worker thread (PRAGMA threads), so that scans
+# run on two threads.
 proc load_segment {handle} {
   $handle enable_load_extension 1
   $handle eval {SELECT load_extension($::libsegment)}
+  if {[info exists ::segment_threads]} {
+    $handle eval "PRAGMA threads=$::segment_threads"
+  }
 }
 
 proc open_db {{file :memory:} args} {
@@ -65,6 +71,9 @@ proc test_result {name ok expected got} {
     incr ::n_pass
   } else {
     incr ::n_fail
+    if {[info exists ::segment_threads]} {
+      append name " (threads=$::segment_threads)"
+    }
     lappend ::failures $name
     puts "! $name failed"
     puts "!   expected: [string range $expected 0 2000]"
