@@ -108,17 +108,18 @@ ASAN_RT       = $(shell $(SAN_CC) -print-file-name=libasan.so)
 CHECK_ENV    := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: check-deps check-asan check-valgrind check-oom check-fuzz \
+.PHONY: check-deps check-asan check-tsan check-valgrind check-oom check-fuzz \
         check-fuzz-build
 
 check: check-deps
 	@$(MAKE) --no-print-directory check-asan
+	@$(MAKE) --no-print-directory check-tsan
 	@$(MAKE) --no-print-directory check-valgrind
 	@$(MAKE) --no-print-directory check-oom
 	@$(MAKE) --no-print-directory check-fuzz
 	@$(MAKE) --no-print-directory coverage
 	@$(MAKE) --no-print-directory xcheck
-	@echo "make check: sanitizers, valgrind, oom, fuzz, coverage and cross-check passed"
+	@echo "make check: sanitizers (address, undefined, thread), valgrind, oom, fuzz, coverage and cross-check passed"
 
 check-deps:
 	@bash .ci/deps build test check
@@ -133,6 +134,18 @@ $(CHECK_DIR)/asan/libsegment.$(SO): $(SRC) $(HDR)
 check-asan: check-deps $(CHECK_DIR)/asan/libsegment.$(SO)
 	$(CHECK_ENV) LD_PRELOAD=$(ASAN_RT) \
 	  LIBSEGMENT=$(CURDIR)/$(CHECK_DIR)/asan/libsegment $(TCLSH) test/all.tcl
+
+# 1b. ThreadSanitizer over the suites whose scans run on two threads
+#     (PRAGMA threads=1: the reader thread of source.c).
+TSAN_RT       = $(shell $(SAN_CC) -print-file-name=libtsan.so)
+$(CHECK_DIR)/tsan/libsegment.$(SO): $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) -O1 -g -fsanitize=thread $(WARN) -fPIC $(SHARED) -o $@ $(SRC) -lm -pthread
+
+check-tsan: check-deps $(CHECK_DIR)/tsan/libsegment.$(SO)
+	TSAN_OPTIONS=halt_on_error=1:exitcode=66 SEGMENT_THREADS=1 \
+	  LD_PRELOAD=$(TSAN_RT) LIBSEGMENT=$(CURDIR)/$(CHECK_DIR)/tsan/libsegment \
+	  $(TCLSH) test/all.tcl source.test rfm.test clv.test cohort.test
 
 # 2. The Tcl suite under valgrind (leaks of Tcl's own allocator, which
 #    valgrind calls "possibly lost", are not ours and not counted).
@@ -149,7 +162,7 @@ check-valgrind: check-deps $(CHECK_DIR)/vg/libsegment.$(SO)
 $(CHECK_DIR)/oom: test/oom.c $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) -O1 -g $(SANFLAGS) $(WARN) -DSQLITE_CORE -Iext -o $@ \
-	  test/oom.c $(SRC) -lsqlite3 -lm
+	  test/oom.c $(SRC) -lsqlite3 -lm -pthread
 
 check-oom: check-deps $(CHECK_DIR)/oom
 	$(CHECK_ENV) $(CHECK_DIR)/oom -q examples.db test/oom.sql
@@ -160,7 +173,7 @@ $(CHECK_DIR)/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=all $(WARN) -DSQLITE_CORE -Iext -o $@ $< \
-	  $(SRC) -lsqlite3 -lm
+	  $(SRC) -lsqlite3 -lm -pthread
 
 $(CHECK_DIR)/fuzz/sql.dict: $(CHECK_DIR)/vg/libsegment.$(SO) test/fuzz/mkdict.sh
 	bash test/fuzz/mkdict.sh $(CURDIR)/$(CHECK_DIR)/vg/libsegment $@
@@ -226,9 +239,9 @@ $(COV_DIR)/core/%.o: ext/%.c $(HDR)
 
 coverage: check-deps $(COV_OBJ) $(COV_CORE)
 	find $(COV_DIR) -name '*.gcda' -delete
-	$(CC) --coverage $(SHARED) -o $(COV_DIR)/libsegment.$(SO) $(COV_OBJ) -lm
+	$(CC) --coverage $(SHARED) -o $(COV_DIR)/libsegment.$(SO) $(COV_OBJ) -lm -pthread
 	$(CC) --coverage -O0 -g -DSQLITE_CORE -Iext -o $(COV_DIR)/oom test/oom.c \
-	  $(COV_CORE) -lsqlite3 -lm
+	  $(COV_CORE) -lsqlite3 -lm -pthread
 	-LIBSEGMENT=$(CURDIR)/$(COV_DIR)/libsegment $(TCLSH) test/all.tcl \
 	  > $(COV_DIR)/suite.log 2>&1; tail -1 $(COV_DIR)/suite.log
 	-$(COV_DIR)/oom -q examples.db test/oom.sql | tail -1
