@@ -34,6 +34,11 @@
 **      SEG_LOOKAHEAD found rows kept ahead of the caller.  Rows, counts,
 **      indexes and errors are exactly those of one-row mode; an error met
 **      while reading ahead is delivered after the rows before it.
+**   9. segSourceScan runs the caller's loop on a worker thread when the
+**      connection allows one (PRAGMA threads >= 1, an allocator safe to
+**      call from two threads): this thread steps the statement into a
+**      ring of buffers, the worker finds the customers and does the
+**      caller's work.  Rows, counts and errors are those of one thread.
 **
 ** source_stats(source, options...) returns one row describing what the
 ** reader read and skipped: rows, used, null_customer, null_date, bad_date,
