@@ -10,7 +10,9 @@ made when missing) it measures, each in a fresh process, several times:
     floor (bench/floor.c: step every row, read the three columns); GROUP BY
     customer_id computing count, sum and max date;
   - the plain-SQL RFM recipe (bench/recipe.sql: one GROUP BY, NTILE(5));
-  - rfm_score with method=rank and method=ntile, and source_stats;
+  - rfm_score with method=rank and method=ntile, and source_stats, each
+    as SQLite runs by default (one thread) and with PRAGMA threads=1 (a
+    worker thread for the scan), the two outputs checked to be the same;
   - CLV: clv_summary and the three fits over it (bgnbd_fit,
     pareto_nbd_fit, gamma_gamma_fit), and the three fits alone on the CDNOW
     sample (test/data/CDNOW_sample.txt, 2,357 customers, as test/clv.test
@@ -29,7 +31,7 @@ method, runs, median seconds, peak MB, ratio to the GROUP BY floor, ratio
 to the plain-SQL recipe, and the targets of the issue.  Results go to
 bench/data/results_SIZE.json and .md; when both sizes have results, the
 growth from 1m to 10m is printed too.  Exit status 1 when the equality
-check fails.
+check fails or PRAGMA threads=1 changes an output.
 """
 import argparse
 import json
