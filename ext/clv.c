@@ -955,7 +955,7 @@ static int clvDataIndex(ClvData *d, int eModel){
     aKey[i] = segDoubleKey(i<n ? d->aTx[i] : d->aT[i-n]);
     aIdx[i] = i;
   }
-  if( segRadixSort(aKey, aIdx, 2*n) ) goto index_nomem;
+  if( segRadixSort(aKey, aIdx, 2*n, 0) ) goto index_nomem;
   for(i=0, k=0; i<2*n; i++){
     if( i==0 || aKey[i]!=aKey[i-1] ){
       d->aTime[k++] = aIdx[i]<n ? d->aTx[aIdx[i]] : d->aT[aIdx[i]-n];
@@ -972,7 +972,7 @@ static int clvDataIndex(ClvData *d, int eModel){
       aIdx[i] = i;
       aIdx[i+n] = i+n;
     }
-    if( segRadixSort(aKey, aIdx, 2*n) ) goto index_nomem;
+    if( segRadixSort(aKey, aIdx, 2*n, 0) ) goto index_nomem;
     d->aPairX = sqlite3_malloc64(sizeof(double)*2*(u64)(n+1));
     d->aPairTime = sqlite3_malloc64(sizeof(int)*4*(u64)(n+1));
     if( d->aPairX==0 || d->aPairTime==0 ) goto index_nomem;
@@ -1028,7 +1028,7 @@ static int clvDataInit(ClvData *d, double *a, i64 n, int eModel){
   if( aKey==0 ) goto init_nomem;
   for(j=2; j>=0; j--){
     for(i=0; i<n; i++) aKey[i] = segDoubleKey(a[3*(i64)aIdx[i]+j]);
-    if( segRadixSort(aKey, aIdx, (int)n) ) goto init_nomem;
+    if( segRadixSort(aKey, aIdx, (int)n, 0) ) goto init_nomem;
   }
   /* count the unique rows, then copy them */
   for(i=0; i<n; i++){

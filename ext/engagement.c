@@ -348,7 +348,7 @@ static int engCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
           default: aVal[i] = segSumValue(&c->sec); break;
         }
       }
-      rc = segScore(aVal, n, 0, p->nBin, eMethod, k==0, 0, 0, aOne);
+      rc = segScore(aVal, n, 0, p->nBin, eMethod, k==0, 0, 0, aOne, 0);
       for(i=0; i<n; i++) p->aScore[4*i+k] = aOne[i];
     }
     sqlite3_free(aOne);

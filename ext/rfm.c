@@ -56,7 +56,7 @@ struct RfmRow {
 typedef struct RfmResult RfmResult;
 struct RfmResult {
   SegSource src;                  /* keeps the customer map alive */
-  RfmCust *aCust;                 /* during the scan, by customer index */
+  RfmCust *aCust;                 /* the scan's state by customer index; then scratch for the scores */
   int nCustAlloc;                 /* allocated entries of aCust */
   unsigned char *aKnownOrder;     /* with order=: order has a known amount */
   int nKnownOrder;
@@ -229,7 +229,8 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   int anBreak[3] = {0, 0, 0};
   int eMethod, rc, i, n;
   int *aSorted = 0;
-  double *aVal = 0;
+  double *aVal = 0, *aValOwn = 0;
+  SegScratch buf = {0, 0};
   const char *zScheme;
 
   p = sqlite3_malloc64(sizeof(*p));
@@ -294,23 +295,31 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   }
   sqlite3_free(aSorted);
   aSorted = 0;
-  sqlite3_free(p->aCust);           /* from here on, rows in output order */
-  p->aCust = 0;
-  p->nOut = n;
+  p->nOut = n;                      /* from here on, rows in output order */
 
-  /* Scores */
+  /* Scores.  aCust, read into aRow and dead now but already mapped (32
+  ** bytes per customer), holds the measures (8) and lends segScore() the
+  ** rest for its temporaries, where new memory would have to be faulted
+  ** in page by page; it is freed after. */
   p->aR = sqlite3_malloc64(3*(u64)(n+1));
-  aVal = sqlite3_malloc64(sizeof(double)*(u64)(n+1));
-  if( p->aR==0 || aVal==0 ){ rc = SQLITE_NOMEM; goto rfm_error; }
+  if( p->aR==0 ){ rc = SQLITE_NOMEM; goto rfm_error; }
+  if( sizeof(RfmCust)*(u64)p->nCustAlloc >= sizeof(double)*(u64)(n+1) ){
+    aVal = (double*)p->aCust;
+    buf.a = (char*)p->aCust + sizeof(double)*(u64)(n+1);
+    buf.n = sizeof(RfmCust)*(u64)p->nCustAlloc - sizeof(double)*(u64)(n+1);
+  }else{
+    aVal = aValOwn = sqlite3_malloc64(sizeof(double)*(u64)(n+1));
+    if( aVal==0 ){ rc = SQLITE_NOMEM; goto rfm_error; }
+  }
   p->aF = p->aR + n;
   p->aM = p->aF + n;
   for(i=0; i<n; i++) aVal[i] = (double)(p->iAsOf - p->aRow[i].iLast);
   rc = segScore(aVal, n, 0, p->nBin, apBreak[0] ? SEG_METHOD_BREAKS : eMethod,
-                1, apBreak[0], anBreak[0], p->aR);
+                1, apBreak[0], anBreak[0], p->aR, &buf);
   if( rc ) goto rfm_error;
   for(i=0; i<n; i++) aVal[i] = (double)p->aRow[i].nOrder;
   rc = segScore(aVal, n, 0, p->nBin, apBreak[1] ? SEG_METHOD_BREAKS : eMethod,
-                0, apBreak[1], anBreak[1], p->aF);
+                0, apBreak[1], anBreak[1], p->aF, &buf);
   if( rc ) goto rfm_error;
   for(i=0; i<n; i++){
     const RfmRow *c = &p->aRow[i];
@@ -321,10 +330,12 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     }
   }
   rc = segScore(aVal, n, 0, p->nBin, apBreak[2] ? SEG_METHOD_BREAKS : eMethod,
-                0, apBreak[2], anBreak[2], p->aM);
+                0, apBreak[2], anBreak[2], p->aM, &buf);
   if( rc ) goto rfm_error;
 
-  sqlite3_free(aVal);
+  sqlite3_free(aValOwn);
+  sqlite3_free(p->aCust);
+  p->aCust = 0;
   for(i=0; i<3; i++) sqlite3_free(apBreak[i]);
   pRes->nRow = n;
   pRes->pData = p;
@@ -333,7 +344,7 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   return SQLITE_OK;
 
 rfm_error:
-  sqlite3_free(aVal);
+  sqlite3_free(aValOwn);
   sqlite3_free(aSorted);
   for(i=0; i<3; i++) sqlite3_free(apBreak[i]);
   rfmFree(p);

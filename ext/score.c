@@ -118,9 +118,11 @@ static int scoreCounting(const double *aVal, int n, int nBin, int eMethod,
 
 int segScore(const double *aVal, int n, const int *aTie, int nBin,
              int eMethod, int bLowBetter, const double *aBreak, int nBreak,
-             unsigned char *aScore){
-  int *aIdx = 0;
-  u64 *aKey;
+             unsigned char *aScore, SegScratch *pBuf){
+  int *aIdx = 0, *aIdxOwn = 0;
+  u64 *aKey, *aKeyOwn = 0;
+  u64 nIdx = (sizeof(int)*(u64)n + 7) & ~(u64)7;   /* 8-byte aligned */
+  SegScratch rest = {0, 0};
   int i, rc, bDesc;
   (void)aTie;
   if( n==0 ) return SQLITE_OK;
@@ -138,12 +140,21 @@ int segScore(const double *aVal, int n, const int *aTie, int nBin,
    && scoreCounting(aVal, n, nBin, eMethod, bLowBetter, aScore, &rc) ){
     return rc;
   }
-  aIdx = sqlite3_malloc64(sizeof(int)*(u64)n);
-  aKey = sqlite3_malloc64(sizeof(u64)*(u64)n);
-  if( aIdx==0 || aKey==0 ){
-    sqlite3_free(aIdx);
-    sqlite3_free(aKey);
-    return SQLITE_NOMEM;
+  /* index and keys (12 bytes a value), then the sort's temporaries (12),
+  ** from the caller's scratch memory when it holds them all */
+  if( pBuf && pBuf->n >= nIdx + (2*sizeof(u64)+sizeof(int))*(u64)n ){
+    aIdx = (int*)pBuf->a;
+    aKey = (u64*)(pBuf->a + nIdx);
+    rest.a = pBuf->a + nIdx + sizeof(u64)*(u64)n;
+    rest.n = pBuf->n - (nIdx + sizeof(u64)*(u64)n);
+  }else{
+    aIdx = aIdxOwn = sqlite3_malloc64(sizeof(int)*(u64)n);
+    aKey = aKeyOwn = sqlite3_malloc64(sizeof(u64)*(u64)n);
+    if( aIdx==0 || aKey==0 ){
+      sqlite3_free(aIdxOwn);
+      sqlite3_free(aKeyOwn);
+      return SQLITE_NOMEM;
+    }
   }
   /* ascending, NaN first; ntile of recency descending, NaN last; the
   ** sort is stable, so equal values keep the customer order */
@@ -152,9 +163,9 @@ int segScore(const double *aVal, int n, const int *aTie, int nBin,
     aIdx[i] = i;
     aKey[i] = bDesc ? ~segDoubleKey(aVal[i]) : segDoubleKey(aVal[i]);
   }
-  rc = segRadixSort(aKey, aIdx, n);
-  sqlite3_free(aKey);
-  if( rc ){ sqlite3_free(aIdx); return rc; }
+  rc = segRadixSort(aKey, aIdx, n, rest.n ? &rest : 0);
+  sqlite3_free(aKeyOwn);
+  if( rc ){ sqlite3_free(aIdxOwn); return rc; }
 
   if( eMethod==SEG_METHOD_RANK ){
     /* ascending order: W for higher-is-better = position of the first
@@ -178,7 +189,7 @@ int segScore(const double *aVal, int n, const int *aTie, int nBin,
     double *aB;
     double rMin, rMax1;
     int k;
-    if( aSorted==0 ){ sqlite3_free(aIdx); return SQLITE_NOMEM; }
+    if( aSorted==0 ){ sqlite3_free(aIdxOwn); return SQLITE_NOMEM; }
     aB = aSorted + n;
     for(i=0; i<n; i++){
       double v = aVal[aIdx[i]];
@@ -200,7 +211,7 @@ int segScore(const double *aVal, int n, const int *aTie, int nBin,
     }
     sqlite3_free(aSorted);
   }
-  sqlite3_free(aIdx);
+  sqlite3_free(aIdxOwn);
   return SQLITE_OK;
 }
 

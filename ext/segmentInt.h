@@ -237,7 +237,11 @@ int segMapSorted(const SegMap *p, int **paIdx);
 int segArrayEnsure(void **pa, int *pnAlloc, int i, size_t sz);
 /* Stable LSD radix sort of aIdx[0..n-1] by aKey[] ascending (both are
 ** permuted).  SQLITE_OK or SQLITE_NOMEM. */
-int segRadixSort(u64 *aKey, int *aIdx, int n);
+/* Memory a caller lends a routine for its temporaries: n bytes at a
+** (8-byte aligned); the routine allocates what does not fit. */
+typedef struct SegScratch SegScratch;
+struct SegScratch { char *a; u64 n; };
+int segRadixSort(u64 *aKey, int *aIdx, int n, SegScratch *pBuf);
 /* The key under which segRadixSort() orders doubles as < does, NaN
 ** lowest and -0.0 equal to 0.0. */
 u64 segDoubleKey(double x);
@@ -496,7 +500,7 @@ extern const char *const segMethodNames[];   /* "rank","ntile","quantile" */
 */
 int segScore(const double *aVal, int n, const int *aTie, int nBin,
              int eMethod, int bLowBetter, const double *aBreak, int nBreak,
-             unsigned char *aScore);
+             unsigned char *aScore, SegScratch *pBuf);
 /* R's type 7 quantile breaks + 1 (rfm package): aOut[0..nBin-2]. aSorted is
 ** ascending. */
 void segQuantileBreaks(const double *aSorted, int n, int nBin, double *aOut);

@@ -1050,21 +1050,27 @@ static int segMapCmp(void *pCtx, int a, int b){
 ** Stable LSD radix sort of aIdx[0..n-1] by aKey[] (u64, ascending), 8 bits
 ** a pass below 65,536 keys and 16 above (so the counters never outweigh
 ** the keys), passes where every key has the same digit skipped.  aKey and
-** aIdx are permuted together.
+** aIdx are permuted together.  The two temporary arrays (12 bytes a key)
+** come from *pBuf when it is given and large enough.
 */
-int segRadixSort(u64 *aKey, int *aIdx, int n){
-  u64 *aKeyTmp;
-  int *aIdxTmp, *aCount;
+int segRadixSort(u64 *aKey, int *aIdx, int n, SegScratch *pBuf){
+  u64 *aKeyTmp, *aKeyOwn = 0;
+  int *aIdxTmp, *aIdxOwn = 0, *aCount;
   int nBit = n<65536 ? 8 : 16;
   int nDigit = 1<<nBit, mask = nDigit-1;
   int iShift, i;
   if( n<2 ) return SQLITE_OK;
-  aKeyTmp = sqlite3_malloc64(sizeof(u64)*(u64)n);
-  aIdxTmp = sqlite3_malloc64(sizeof(int)*(u64)n);
+  if( pBuf && pBuf->n >= (sizeof(u64)+sizeof(int))*(u64)n ){
+    aKeyTmp = (u64*)pBuf->a;
+    aIdxTmp = (int*)(pBuf->a + sizeof(u64)*(u64)n);
+  }else{
+    aKeyTmp = aKeyOwn = sqlite3_malloc64(sizeof(u64)*(u64)n);
+    aIdxTmp = aIdxOwn = sqlite3_malloc64(sizeof(int)*(u64)n);
+  }
   aCount = sqlite3_malloc64(sizeof(int)*(u64)nDigit);
   if( aKeyTmp==0 || aIdxTmp==0 || aCount==0 ){
-    sqlite3_free(aKeyTmp);
-    sqlite3_free(aIdxTmp);
+    sqlite3_free(aKeyOwn);
+    sqlite3_free(aIdxOwn);
     sqlite3_free(aCount);
     return SQLITE_NOMEM;
   }
@@ -1082,8 +1088,8 @@ int segRadixSort(u64 *aKey, int *aIdx, int n){
     memcpy(aKey, aKeyTmp, sizeof(u64)*(u64)n);
     memcpy(aIdx, aIdxTmp, sizeof(int)*(u64)n);
   }
-  sqlite3_free(aKeyTmp);
-  sqlite3_free(aIdxTmp);
+  sqlite3_free(aKeyOwn);
+  sqlite3_free(aIdxOwn);
   sqlite3_free(aCount);
   return SQLITE_OK;
 }
@@ -1122,7 +1128,7 @@ int segMapSorted(const SegMap *p, int **paIdx){
     for(i=0; i<p->nKey; i++){
       aKey[i] = (u64)p->aKey[i].u.i ^ ((u64)1<<63);
     }
-    rc = segRadixSort(aKey, a, p->nKey);
+    rc = segRadixSort(aKey, a, p->nKey, 0);
     sqlite3_free(aKey);
     if( rc ){ sqlite3_free(a); return rc; }
     *paIdx = a;
