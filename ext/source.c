@@ -57,6 +57,7 @@
 #endif
 #if SEG_THREADS
 # include <pthread.h>
+# include <signal.h>
 # if defined(__SSE2__)
 #  include <emmintrin.h>
 # endif
@@ -864,7 +865,8 @@ int segSourceScan(SegSource *p, int (*xScan)(void*, char**), void *pCtx,
 #if SEG_THREADS
   SegRing *r;
   pthread_t tid;
-  int i;
+  sigset_t sigAll, sigOld;
+  int i, rcCreate;
   if( p->nBatch<=1 || p->nPend>0 || p->bEof || p->pRing
    || !segWorkerAllowed(p->db) ){
     return xScan(pCtx, pzErr);
@@ -902,7 +904,13 @@ int segSourceScan(SegSource *p, int (*xScan)(void*, char**), void *pCtx,
     return xScan(pCtx, pzErr);
   }
   p->pRing = r;
-  if( pthread_create(&tid, 0, segRingWorker, r) ){
+  /* the worker takes no signals: they stay with the application's own
+  ** threads (a shell's Ctrl-C handler, say) */
+  sigfillset(&sigAll);
+  pthread_sigmask(SIG_SETMASK, &sigAll, &sigOld);
+  rcCreate = pthread_create(&tid, 0, segRingWorker, r);
+  pthread_sigmask(SIG_SETMASK, &sigOld, 0);
+  if( rcCreate ){
     /* no thread to be had: the scan runs here, as without threads */
     p->pRing = 0;
     pthread_cond_destroy(&r->cvWork);
