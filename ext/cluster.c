@@ -109,6 +109,47 @@ static int cohortPairCmp(void *pCtx, int a, int b){
   return 0;
 }
 
+/* The scan of cohort_retention(): the (customer, period) pairs of the
+** orders (run by segSourceScan). */
+typedef struct CohortScan CohortScan;
+struct CohortScan {
+  SegSource *pSrc;
+  int ePeriod;
+  CohortPair *aPair;
+  i64 nPair, nPairAlloc;
+};
+
+static int cohortScan(void *pCtx, char **pzErr){
+  CohortScan *q = (CohortScan*)pCtx;
+  const SegRow *r = &q->pSrc->row;
+  int rc = SQLITE_OK;
+  while( rc==SQLITE_OK ){
+    int iPer;
+    rc = segSourceNext(q->pSrc, pzErr);
+    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
+    if( rc!=SQLITE_ROW ) break;
+    rc = SQLITE_OK;
+    if( !r->bOrder ) continue;
+    iPer = cohortPeriodOf(q->ePeriod, r->iDay);
+    /* rows of one customer in one period often come together */
+    if( q->nPair>0 && q->aPair[q->nPair-1].iCust==r->iCust
+     && q->aPair[q->nPair-1].iPer==iPer ) continue;
+    if( q->nPair>=q->nPairAlloc ){
+      i64 nNew = q->nPairAlloc ? q->nPairAlloc*2 : 1024;
+      CohortPair *aNew;
+      if( nNew>0x7ffffff0 ){ rc = SQLITE_TOOBIG; break; }
+      aNew = sqlite3_realloc64(q->aPair, sizeof(CohortPair)*nNew);
+      if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
+      q->aPair = aNew;
+      q->nPairAlloc = nNew;
+    }
+    q->aPair[q->nPair].iCust = r->iCust;
+    q->aPair[q->nPair].iPer = iPer;
+    q->nPair++;
+  }
+  return rc;
+}
+
 static int cohortCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                          char **pzErr){
   static const char *const azPeriod[] = {
@@ -117,8 +158,9 @@ static int cohortCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   SegColumn aCol[3];
   SegSource src;
   CohortPair *aPair = 0;
+  CohortScan q;
   int *aIdx = 0;
-  i64 nPair = 0, nPairAlloc = 0;
+  i64 nPair = 0;
   int ePeriod = COHORT_MONTH, rc, i, iAsOf = 0;
   int iMinPer = 0, iMaxPer = 0, nPer, nCohortRow = 0;
   i64 *aSize = 0, *aActive = 0;
@@ -128,32 +170,14 @@ static int cohortCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   aCol[2].bRequired = 0;
   rc = segOptsEnum(pOpts, "period", azPeriod, COHORT_MONTH, &ePeriod, pzErr);
   if( rc ) return rc;
+  memset(&q, 0, sizeof(q));
+  q.pSrc = &src;
+  q.ePeriod = ePeriod;
   rc = segSourceOpen(&src, db, pOpts, aCol, 3, pzErr);
   if( rc==SQLITE_OK ) rc = segSourceBatch(&src, 0, 0);
-  while( rc==SQLITE_OK ){
-    int iPer;
-    rc = segSourceNext(&src, pzErr);
-    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
-    if( rc!=SQLITE_ROW ) break;
-    rc = SQLITE_OK;
-    if( !src.row.bOrder ) continue;
-    iPer = cohortPeriodOf(ePeriod, src.row.iDay);
-    /* rows of one customer in one period often come together */
-    if( nPair>0 && aPair[nPair-1].iCust==src.row.iCust
-     && aPair[nPair-1].iPer==iPer ) continue;
-    if( nPair>=nPairAlloc ){
-      i64 nNew = nPairAlloc ? nPairAlloc*2 : 1024;
-      CohortPair *aNew;
-      if( nNew>0x7ffffff0 ){ rc = SQLITE_TOOBIG; break; }
-      aNew = sqlite3_realloc64(aPair, sizeof(CohortPair)*nNew);
-      if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
-      aPair = aNew;
-      nPairAlloc = nNew;
-    }
-    aPair[nPair].iCust = src.row.iCust;
-    aPair[nPair].iPer = iPer;
-    nPair++;
-  }
+  if( rc==SQLITE_OK ) rc = segSourceScan(&src, cohortScan, &q, pzErr);
+  aPair = q.aPair;
+  nPair = q.nPair;
   if( rc==SQLITE_OK && nPair>0 ){
     int bAsOf = segSourceAsOf(&src, &iAsOf);
     int j;

@@ -296,6 +296,40 @@ static int lcProspects(LcResult *p, sqlite3 *db, const SegOpts *pOpts,
   return rc;
 }
 
+/* The scan of lifecycle_stage(): orders per customer, a day cell per
+** order day (run by segSourceScan). */
+typedef struct LcScan LcScan;
+struct LcScan {
+  LcResult *p;
+  SegDaySet *pDays;
+  int nCustAlloc;
+};
+
+static int lcScan(void *pCtx, char **pzErr){
+  LcScan *q = (LcScan*)pCtx;
+  LcResult *p = q->p;
+  int rc = SQLITE_OK;
+  while( rc==SQLITE_OK ){
+    SegRow *r = &p->src.row;
+    LcCust *c;
+    SegDayCell *pCell;
+    rc = segSourceNext(&p->src, pzErr);
+    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
+    if( rc!=SQLITE_ROW ) break;
+    rc = segArrayEnsure((void**)&p->aCust, &q->nCustAlloc, r->iCust,
+                        sizeof(LcCust));
+    if( rc ) break;
+    c = &p->aCust[r->iCust];
+    if( r->bNewCust ) memset(c, 0, sizeof(*c));
+    if( !r->bOrder ) continue;
+    if( r->bNewOrder ) c->nOrder++;
+    rc = segDaySetCell(q->pDays, r->iCust, r->iDay, &pCell);
+    if( rc ) break;
+    pCell->nEvent++;
+  }
+  return rc;
+}
+
 static int lcCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                      char **pzErr){
   SegColumn aCol[3];
@@ -303,7 +337,8 @@ static int lcCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   SegDaySet days;
   int *aStart = 0, *aSorted = 0;
   double *aTmp = 0;
-  int nCustAlloc = 0, nMinGaps, rc, i, n, nRhythm, bRhythm, bAsOf;
+  LcScan q;
+  int nMinGaps, rc, i, n, nRhythm, bRhythm, bAsOf;
   double rPop = 0.0;
   int ePop = LC_POPULATION;
   const char *zCustomers;
@@ -342,25 +377,10 @@ static int lcCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   if( rc==SQLITE_OK ) rc = segSourceBatch(&p->src, 0, 0);
 
   /* One pass: orders per customer, a day cell per order day */
-  while( rc==SQLITE_OK ){
-    SegRow *r = &p->src.row;
-    LcCust *c;
-    SegDayCell *pCell;
-    rc = segSourceNext(&p->src, pzErr);
-    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
-    if( rc!=SQLITE_ROW ) break;
-    rc = SQLITE_OK;
-    rc = segArrayEnsure((void**)&p->aCust, &nCustAlloc, r->iCust,
-                        sizeof(LcCust));
-    if( rc ) break;
-    c = &p->aCust[r->iCust];
-    if( r->bNewCust ) memset(c, 0, sizeof(*c));
-    if( !r->bOrder ) continue;
-    if( r->bNewOrder ) c->nOrder++;
-    rc = segDaySetCell(&days, r->iCust, r->iDay, &pCell);
-    if( rc ) break;
-    pCell->nEvent++;
-  }
+  q.p = p;
+  q.pDays = &days;
+  q.nCustAlloc = 0;
+  if( rc==SQLITE_OK ) rc = segSourceScan(&p->src, lcScan, &q, pzErr);
   if( rc ) goto lc_error;
   bAsOf = segSourceAsOf(&p->src, &p->iAsOf);
 
@@ -439,7 +459,8 @@ static int lcCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   /* Prospects (requirement 6) */
   zCustomers = segOptsGet(pOpts, "customers");
   if( zCustomers ){
-    rc = lcProspects(p, db, pOpts, zCustomers, &p->aCust, &nCustAlloc, pzErr);
+    rc = lcProspects(p, db, pOpts, zCustomers, &p->aCust, &q.nCustAlloc,
+                     pzErr);
     if( rc ) goto lc_error;
     n = p->src.cust.nKey;
   }

@@ -410,13 +410,13 @@ int segSourceBatch(SegSource *p, void (*xPrefetch)(void*, int), void *pCtx);
 /* Run xScan(pCtx, pzErr), the caller's loop of segSourceNext() calls, in
 ** batch mode (call segSourceBatch() first), and return what it returns.
 ** When the connection allows a worker thread (PRAGMA threads of 1 or
-** more, a serialized connection, a build with threads) and the source has
-** more than one buffer of rows, xScan runs on a worker thread while this
-** thread reads the statement into buffers, so reading and the caller's
-** work overlap.  xScan must then touch nothing but p->row, p->cust,
-** p->orders and its own memory (sqlite3_malloc is safe: the connection is
-** serialized); p->st is complete when segSourceScan returns.  Rows, their
-** order, counts and errors are exactly those of a scan on one thread. */
+** more, SQLite's allocator safe from two threads, a build with threads),
+** xScan runs on a worker thread while this thread reads the statement
+** into buffers, so reading and the caller's work overlap.  xScan must then
+** touch nothing but p->row, p->cust, p->orders and its own memory
+** (sqlite3_malloc and friends are safe); p->st is complete when
+** segSourceScan returns.  Rows, their order, counts and errors are
+** exactly those of a scan on one thread. */
 int segSourceScan(SegSource *p, int (*xScan)(void*, char**), void *pCtx,
                   char **pzErr);
 /* The as_of day once the scan is done: the as_of= option or the latest
