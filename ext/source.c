@@ -526,7 +526,7 @@ static void segSourceDeliver(SegSource *p, const SegPending *pP,
   pRow->iCust = pF->iCust;
   pRow->bNewCust = pF->bNewCust;
   pRow->iMs = pP->iMs;
-  pRow->iDay = segDayOfMs(pP->iMs);
+  pRow->iDay = segDayOfMs(pP->iMs);   /* again: no room in the 32 bytes */
   pRow->eAmount = bKnown ? SEG_AMT_KNOWN : SEG_AMT_NULL;
   pRow->rAmount = bKnown ? pP->rAmount : 0.0;
   pRow->bRefund = bKnown && pP->rAmount<0.0;
@@ -848,8 +848,13 @@ static void *segRingWorker(void *pArg){
   return 0;
 }
 
-static void segRingFree(SegRing *r){
+/* Free the ring, destroying the nSync of its mutex and two condition
+** variables that were initialised (in that order). */
+static void segRingFree(SegRing *r, int nSync){
   int i;
+  if( nSync>2 ) pthread_cond_destroy(&r->cvWork);
+  if( nSync>1 ) pthread_cond_destroy(&r->cvRead);
+  if( nSync>0 ) pthread_mutex_destroy(&r->mu);
   for(i=0; i<SEG_RING_BUFS; i++){
     sqlite3_free(r->aBuf[i].aRow);
     sqlite3_free(r->aBuf[i].aOrd);
@@ -866,7 +871,7 @@ int segSourceScan(SegSource *p, int (*xScan)(void*, char**), void *pCtx,
   SegRing *r;
   pthread_t tid;
   sigset_t sigAll, sigOld;
-  int i, rcCreate;
+  int i, nSync = 0, rcCreate = 1;
   if( p->nBatch<=1 || p->nPend>0 || p->bEof || p->pRing
    || !segWorkerAllowed(p->db) ){
     return xScan(pCtx, pzErr);
@@ -880,7 +885,7 @@ int segSourceScan(SegSource *p, int (*xScan)(void*, char**), void *pCtx,
       r->aBuf[i].aOrd = sqlite3_malloc64(sizeof(SegValue)*SEG_RING_ROWS);
     }
     if( r->aBuf[i].aRow==0 || (p->aOrd && r->aBuf[i].aOrd==0) ){
-      segRingFree(r);
+      segRingFree(r, 0);
       return SQLITE_NOMEM;
     }
   }
@@ -888,35 +893,22 @@ int segSourceScan(SegSource *p, int (*xScan)(void*, char**), void *pCtx,
   r->xScan = xScan;
   r->pCtx = pCtx;
   r->pzErr = pzErr;
-  if( pthread_mutex_init(&r->mu, 0) ){
-    segRingFree(r);
-    return xScan(pCtx, pzErr);
+  if( pthread_mutex_init(&r->mu, 0)==0 ) nSync++;
+  if( nSync==1 && pthread_cond_init(&r->cvRead, 0)==0 ) nSync++;
+  if( nSync==2 && pthread_cond_init(&r->cvWork, 0)==0 ) nSync++;
+  if( nSync==3 ){
+    p->pRing = r;
+    /* the worker takes no signals: they stay with the application's own
+    ** threads (a shell's Ctrl-C handler, say) */
+    sigfillset(&sigAll);
+    pthread_sigmask(SIG_SETMASK, &sigAll, &sigOld);
+    rcCreate = pthread_create(&tid, 0, segRingWorker, r);
+    pthread_sigmask(SIG_SETMASK, &sigOld, 0);
   }
-  if( pthread_cond_init(&r->cvRead, 0) ){
-    pthread_mutex_destroy(&r->mu);
-    segRingFree(r);
-    return xScan(pCtx, pzErr);
-  }
-  if( pthread_cond_init(&r->cvWork, 0) ){
-    pthread_cond_destroy(&r->cvRead);
-    pthread_mutex_destroy(&r->mu);
-    segRingFree(r);
-    return xScan(pCtx, pzErr);
-  }
-  p->pRing = r;
-  /* the worker takes no signals: they stay with the application's own
-  ** threads (a shell's Ctrl-C handler, say) */
-  sigfillset(&sigAll);
-  pthread_sigmask(SIG_SETMASK, &sigAll, &sigOld);
-  rcCreate = pthread_create(&tid, 0, segRingWorker, r);
-  pthread_sigmask(SIG_SETMASK, &sigOld, 0);
   if( rcCreate ){
     /* no thread to be had: the scan runs here, as without threads */
     p->pRing = 0;
-    pthread_cond_destroy(&r->cvWork);
-    pthread_cond_destroy(&r->cvRead);
-    pthread_mutex_destroy(&r->mu);
-    segRingFree(r);
+    segRingFree(r, nSync);
     return xScan(pCtx, pzErr);
   }
   pthread_mutex_lock(&r->mu);
@@ -938,13 +930,11 @@ int segSourceScan(SegSource *p, int (*xScan)(void*, char**), void *pCtx,
   p->iPos = r->rd.iPos;
   p->dateMemo = r->rd.dateMemo;
   p->pRing = 0;
-  pthread_cond_destroy(&r->cvWork);
-  pthread_cond_destroy(&r->cvRead);
-  pthread_mutex_destroy(&r->mu);
   i = r->rcScan;
-  segRingFree(r);
+  segRingFree(r, nSync);
   return i;
 #else
+  (void)p;
   return xScan(pCtx, pzErr);
 #endif
 }
