@@ -142,13 +142,13 @@ static int segDbEncoding(sqlite3 *db){
 ** database's encoding.  A table's column has the collation it declares
 ** (sqlite3_table_column_metadata); a view's column declares none, and
 ** SQLite's GROUP BY applies the collation of the expression under it,
-** which is found here by how it groups texts that the three collations
-** group differently:
+** which is found here by how it groups and orders texts that the three
+** collations group differently:
 **
 **   'a', 'A', 'b', 'b ', 'b  '    BINARY 5 groups, NOCASE 4, RTRIM 3
 **
-** (read from an empty select of the view, so no row of it is read).  Any
-** other collation is an error.
+** (united with an empty select of the view, so no row of it is read).
+** Any other collation is an error.
 */
 static int segSourceCollation(SegSource *p, const char *zSchema,
                               const char *zName, const char *zCol,
@@ -167,39 +167,38 @@ static int segSourceCollation(SegSource *p, const char *zSchema,
       eColl = SEG_COLL_RTRIM;
     }
   }else{
-    /* a view (or a table-valued function): ask GROUP BY */
+    /* a view (or a table-valued function): ask GROUP BY and ORDER BY */
     sqlite3_stmt *pStmt = 0;
     char *zSql = sqlite3_mprintf(
-        "SELECT count(*) FROM (SELECT \"%w\" AS c FROM %s WHERE 0"
+        "SELECT count(*), group_concat(c, '|'), group_concat(lower(c), '|'),"
+        " group_concat(rtrim(c), '|') FROM (SELECT c FROM ("
+        "SELECT \"%w\" AS c FROM %s WHERE 0"
         " UNION SELECT 'a' UNION SELECT 'A' UNION SELECT 'b'"
-        " UNION SELECT 'b ' UNION SELECT 'b  ')", zCol, p->zTable);
+        " UNION SELECT 'b ' UNION SELECT 'b  ') ORDER BY c)",
+        zCol, p->zTable);
     if( zSql==0 ) return SQLITE_NOMEM;
     rc = sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0);
     sqlite3_free(zSql);
-    if( rc==SQLITE_OK ){
-      rc = sqlite3_step(pStmt);
-      if( rc==SQLITE_ROW ){
-        switch( sqlite3_column_int(pStmt, 0) ){
-          case 5: eColl = SEG_COLL_BINARY; break;
-          case 4: eColl = SEG_COLL_NOCASE; break;
-          case 3: eColl = SEG_COLL_RTRIM;  break;
-        }
-        rc = SQLITE_OK;
+    if( rc==SQLITE_OK ) rc = sqlite3_step(pStmt);
+    if( rc==SQLITE_ROW ){
+      static const char *const azWant[] = {
+        "A|a|b|b |b  ", "a|b|b |b  ", "A|a|b"    /* BINARY, NOCASE, RTRIM */
+      };
+      int k = 5 - sqlite3_column_int(pStmt, 0);
+      if( k>=0 && k<=2 ){
+        const char *z = (const char*)sqlite3_column_text(pStmt, 1+k);
+        if( z==0 ){ sqlite3_finalize(pStmt); return SQLITE_NOMEM; }
+        if( strcmp(z, azWant[k])==0 ) eColl = k;
       }
-    }
-    if( rc!=SQLITE_OK ){
-      const char *zMsg = sqlite3_errmsg(p->db);
+      rc = SQLITE_OK;
+    }else{
       rc = sqlite3_errcode(p->db);
-      sqlite3_finalize(pStmt);
-      if( rc==SQLITE_NOMEM ) return rc;
-      if( strncmp(zMsg, "no such collation sequence: ", 28)==0 ){
-        return SRC_ERR(p, pzErr, "customer column %s of %s has collation "
-                       "'%s'; only BINARY, NOCASE and RTRIM are supported",
-                       zCol, zDisplay, zMsg+28);
-      }
-      return SRC_ERR(p, pzErr, "cannot read %s: %s", zDisplay, zMsg);
+      rc = rc==SQLITE_NOMEM ? rc
+         : SRC_ERR(p, pzErr, "cannot read %s: %s", zDisplay,
+                   sqlite3_errmsg(p->db));
     }
     sqlite3_finalize(pStmt);
+    if( rc ) return rc;
     if( eColl<0 ){
       return SRC_ERR(p, pzErr, "customer column %s of %s has a collation "
                      "other than BINARY, NOCASE and RTRIM", zCol, zDisplay);
