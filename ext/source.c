@@ -22,7 +22,10 @@
 **   4. Used rows with amount < 0 are refunds: not orders.  Other used rows
 **      are orders; with order=, rows sharing an order id within a customer
 **      are one order (a NULL id is an order of its own).
-**   5. Customers are grouped as GROUP BY groups them (SegMap).
+**   5. Customers are grouped as GROUP BY groups them and ordered as
+**      ORDER BY orders them (SegMap): under the customer column's
+**      collation (BINARY, NOCASE or RTRIM; any other is an error), text in
+**      the database's encoding (segSourceCollation).
 **   6. as_of defaults to the latest day of the usable rows (non-NULL
 **      customer, valid date).
 **   7. Interrupts and progress handlers stop the scan: the inner

@@ -21,9 +21,12 @@
 **    the CREATE VIRTUAL TABLE form are dequoted.
 **
 ** 3. Values.  SegValue and SegMap group and order values exactly as
-**    SQLite's GROUP BY and ORDER BY do under BINARY collation (detail 5):
-**    1 and 1.0 are one key, 1 and '1' are two; NULL < numbers < text <
-**    blob; integers and reals compared exactly.  The map has three modes,
+**    SQLite's GROUP BY and ORDER BY do (detail 5): 1 and 1.0 are one key,
+**    1 and '1' are two; NULL < numbers < text < blob; integers and reals
+**    compared exactly; text under the map's collation (BINARY, NOCASE,
+**    RTRIM) and, for BINARY, in the database's encoding (keys are kept in
+**    UTF-8 and compared as their UTF-16 bytes in a UTF-16 database).  The
+**    hash is keyed by a random seed per map.  The map has three modes,
 **    invisible to callers: hash slots whose tag is the key itself while
 **    every key is a 32-bit integer; a direct table indexed by key - base
 **    once such keys prove dense (range at most 4 per key, checked when the
