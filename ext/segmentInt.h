@@ -188,8 +188,14 @@ void segValueResult(sqlite3_context *ctx, const SegValue *p);
 ** SegMap: a hash map from (value, salt) to a dense index 0, 1, 2 ...
 ** Used for customers (salt 0) and for order ids within a customer
 ** (salt = customer index).  Keys equal under SQLite's `=` map to one index,
-** which keeps the first value seen.
+** which keeps the first value seen.  Text compares under the map's
+** collation (segMapCollate(); BINARY in UTF-8 unless set).  The hash is
+** keyed by a random seed taken when the map is initialised, so that keys
+** chosen to collide in one process do not collide in another.
 */
+#define SEG_COLL_BINARY 0
+#define SEG_COLL_NOCASE 1
+#define SEG_COLL_RTRIM  2
 typedef struct SegMap SegMap;
 struct SegMap {
   SegValue *aKey;                 /* aKey[i]: key of index i */
@@ -211,8 +217,17 @@ struct SegMap {
                                   ** iBase] = index+1, 0 = absent; no slots */
   i64 iBase;
   unsigned int nDirect;
+  u64 aSeed[4];                   /* the hash's key (segMapInit) */
+  int eColl;                      /* SEG_COLL_xxx, for TEXT keys */
+  int eEnc;                       /* SQLITE_UTF8 or _UTF16LE/BE: the
+                                  ** order of BINARY text (keys are UTF-8) */
 };
 void segMapInit(SegMap *p);
+/* Group and order text keys under collation eColl (SEG_COLL_xxx) in a
+** database of encoding eEnc.  Call before the first key is added. */
+void segMapCollate(SegMap *p, int eColl, int eEnc);
+/* Compare two keys of the map as ORDER BY does under its collation. */
+int segMapCompare(const SegMap *p, const SegValue *a, const SegValue *b);
 void segMapFree(SegMap *p);
 /* Find or insert.  *piIdx = index; *pbNew = 1 if inserted.  A NULL value
 ** is never passed.  Returns SQLITE_OK or SQLITE_NOMEM. */
@@ -222,7 +237,7 @@ int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
 ** segMapHash().  A text or blob key is copied when inserted. */
 int segMapFindKey(SegMap *p, const SegValue *pKey, unsigned int h, int iSalt,
                   int *piIdx, int *pbNew);
-unsigned int segMapHash(const SegValue *pKey, int iSalt);
+unsigned int segMapHash(const SegMap *p, const SegValue *pKey, int iSalt);
 /* Hint that segMapFindKey() with hash h comes soon (loads its slot). */
 void segMapPrefetch(const SegMap *p, const SegValue *pKey, unsigned int h);
 /* Free the hash slots once no more keys are added (keys stay); a later

@@ -22,7 +22,10 @@
 **   4. Used rows with amount < 0 are refunds: not orders.  Other used rows
 **      are orders; with order=, rows sharing an order id within a customer
 **      are one order (a NULL id is an order of its own).
-**   5. Customers are grouped as GROUP BY groups them (SegMap).
+**   5. Customers are grouped as GROUP BY groups them and ordered as
+**      ORDER BY orders them (SegMap): under the customer column's
+**      collation (BINARY, NOCASE or RTRIM; any other is an error), text in
+**      the database's encoding (segSourceCollation).
 **   6. as_of defaults to the latest day of the usable rows (non-NULL
 **      customer, valid date).
 **   7. Interrupts and progress handlers stop the scan: the inner
@@ -116,6 +119,105 @@ static int segFindColumn(sqlite3_stmt *pStmt, const char *zName){
   return -1;
 }
 
+/* The database's text encoding: SQLITE_UTF8, SQLITE_UTF16LE or _UTF16BE
+** (0 on OOM). */
+static int segDbEncoding(sqlite3 *db){
+  sqlite3_stmt *pStmt = 0;
+  int eEnc = SQLITE_UTF8;
+  if( sqlite3_prepare_v2(db, "PRAGMA encoding", -1, &pStmt, 0) ){
+    return sqlite3_errcode(db)==SQLITE_NOMEM ? 0 : SQLITE_UTF8;
+  }
+  if( sqlite3_step(pStmt)==SQLITE_ROW ){
+    const char *z = (const char*)sqlite3_column_text(pStmt, 0);
+    if( z==0 ) eEnc = 0;
+    else if( sqlite3_stricmp(z, "UTF-16le")==0 ) eEnc = SQLITE_UTF16LE;
+    else if( sqlite3_stricmp(z, "UTF-16be")==0 ) eEnc = SQLITE_UTF16BE;
+  }else if( sqlite3_errcode(db)==SQLITE_NOMEM ){
+    eEnc = 0;
+  }
+  sqlite3_finalize(pStmt);
+  return eEnc;
+}
+
+/*
+** Group and order customers as GROUP BY and ORDER BY on the customer
+** column do (detail 5): under the column's collation, text in the
+** database's encoding.  A table's column has the collation it declares
+** (sqlite3_table_column_metadata); a view's column declares none, and
+** SQLite's GROUP BY applies the collation of the expression under it,
+** which is found here by how it groups and orders texts that the three
+** collations group differently:
+**
+**   'a', 'A', 'b', 'b ', 'b  '    BINARY 5 groups, NOCASE 4, RTRIM 3
+**
+** (united with an empty select of the view, so no row of it is read).
+** Any other collation is an error.
+*/
+static int segSourceCollation(SegSource *p, const char *zSchema,
+                              const char *zName, const char *zCol,
+                              const char *zDisplay, char **pzErr){
+  const char *zColl = 0;
+  int eColl = -1, eEnc, rc;
+  rc = sqlite3_table_column_metadata(p->db, zSchema, zName, zCol,
+                                     0, &zColl, 0, 0, 0);
+  if( rc==SQLITE_NOMEM ) return rc;
+  if( rc==SQLITE_OK ){
+    if( zColl==0 || sqlite3_stricmp(zColl, "BINARY")==0 ){
+      eColl = SEG_COLL_BINARY;
+    }else if( sqlite3_stricmp(zColl, "NOCASE")==0 ){
+      eColl = SEG_COLL_NOCASE;
+    }else if( sqlite3_stricmp(zColl, "RTRIM")==0 ){
+      eColl = SEG_COLL_RTRIM;
+    }
+  }else{
+    /* a view (or a table-valued function): ask GROUP BY and ORDER BY */
+    sqlite3_stmt *pStmt = 0;
+    char *zSql = sqlite3_mprintf(
+        "SELECT count(*), group_concat(c, '|'), group_concat(lower(c), '|'),"
+        " group_concat(rtrim(c), '|') FROM (SELECT c FROM ("
+        "SELECT \"%w\" AS c FROM %s WHERE 0"
+        " UNION SELECT 'a' UNION SELECT 'A' UNION SELECT 'b'"
+        " UNION SELECT 'b ' UNION SELECT 'b  ') ORDER BY c)",
+        zCol, p->zTable);
+    if( zSql==0 ) return SQLITE_NOMEM;
+    rc = sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0);
+    sqlite3_free(zSql);
+    if( rc==SQLITE_OK ) rc = sqlite3_step(pStmt);
+    if( rc==SQLITE_ROW ){
+      static const char *const azWant[] = {
+        "A|a|b|b |b  ", "a|b|b |b  ", "A|a|b"    /* BINARY, NOCASE, RTRIM */
+      };
+      int k = 5 - sqlite3_column_int(pStmt, 0);
+      if( k>=0 && k<=2 ){
+        const char *z = (const char*)sqlite3_column_text(pStmt, 1+k);
+        if( z==0 ){ sqlite3_finalize(pStmt); return SQLITE_NOMEM; }
+        if( strcmp(z, azWant[k])==0 ) eColl = k;
+      }
+      rc = SQLITE_OK;
+    }else{
+      rc = sqlite3_errcode(p->db);
+      rc = rc==SQLITE_NOMEM ? rc
+         : SRC_ERR(p, pzErr, "cannot read %s: %s", zDisplay,
+                   sqlite3_errmsg(p->db));
+    }
+    sqlite3_finalize(pStmt);
+    if( rc ) return rc;
+    if( eColl<0 ){
+      return SRC_ERR(p, pzErr, "customer column %s of %s has a collation "
+                     "other than BINARY, NOCASE and RTRIM", zCol, zDisplay);
+    }
+  }
+  if( eColl<0 ){
+    return SRC_ERR(p, pzErr, "customer column %s of %s has collation '%s'; "
+                   "only BINARY, NOCASE and RTRIM are supported",
+                   zCol, zDisplay, zColl);
+  }
+  eEnc = segDbEncoding(p->db);
+  if( eEnc==0 ) return SQLITE_NOMEM;
+  segMapCollate(&p->cust, eColl, eEnc);
+  return SQLITE_OK;
+}
+
 int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
                   const SegColumn *aCol, int nCol, char **pzErr){
   const char *zSrc = segOptsGet(pOpts, "source");
@@ -123,7 +225,7 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
   sqlite3_stmt *pAll = 0;
   sqlite3_str *pStr;
   char *zSql;
-  int rc, i, iSkip = 0, nNum, bRowid = 0;
+  int rc, i, iSkip = 0, nNum, bRowid = 0, bSchema = 0;
   const char *zDisplay;
   static const char *const azOnError[] = { "error", "skip", 0 };
 
@@ -142,7 +244,8 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
 
   /* 1. The table, quoted */
   zDot = strchr(zSrc, '.');
-  if( zDot && segIsSchema(db, zSrc, (int)(zDot-zSrc)) ){
+  bSchema = zDot && segIsSchema(db, zSrc, (int)(zDot-zSrc));
+  if( bSchema ){
     char *zSchema = sqlite3_mprintf("%.*s", (int)(zDot-zSrc), zSrc);
     if( zSchema==0 ) return SQLITE_NOMEM;
     p->zTable = sqlite3_mprintf("\"%w\".\"%w\"", zSchema, zDot+1);
@@ -223,6 +326,24 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
         goto open_done;
       }
     }
+  }
+
+  /* The customer column's collation */
+  {
+    char *zSchema = 0;
+    if( sqlite3_column_name(pAll, p->aiCol[0])==0 ){
+      rc = SQLITE_NOMEM;
+      goto open_done;
+    }
+    if( bSchema ){
+      zSchema = sqlite3_mprintf("%.*s", (int)(zDot-zSrc), zSrc);
+      if( zSchema==0 ){ rc = SQLITE_NOMEM; goto open_done; }
+    }
+    rc = segSourceCollation(p, zSchema, bSchema ? zDot+1 : zSrc,
+                            sqlite3_column_name(pAll, p->aiCol[0]),
+                            zDisplay, pzErr);
+    sqlite3_free(zSchema);
+    if( rc ) goto open_done;
   }
 
   /* 3. Options of the window and of bad rows */
@@ -500,7 +621,7 @@ static int segSourceFind(SegSource *p, const SegPending *a,
     f[i].bNewCust = (unsigned char)bNew;
     if( p->xPrefetch ) p->xPrefetch(p->pPrefetchCtx, f[i].iCust);
     if( aOrd && aOrd[i].eType!=SQLITE_NULL ){
-      f[i].h = segMapHash(&aOrd[i], f[i].iCust);
+      f[i].h = segMapHash(&p->orders, &aOrd[i], f[i].iCust);
       segMapPrefetch(&p->orders, &aOrd[i], f[i].h);
     }
   }
@@ -561,7 +682,7 @@ static int segSourceFill(SegSource *p, char **pzErr){
     rc = segSourceStep(p, pP, pOrd, pzErr);
     if( rc==SQLITE_ROW ){
       /* load the slot while the next rows are read */
-      p->aFound[n].h = segMapHash(&pP->cust, 0);
+      p->aFound[n].h = segMapHash(&p->cust, &pP->cust, 0);
       segMapPrefetch(&p->cust, &pP->cust, p->aFound[n].h);
     }
     if( rc==SQLITE_ROW && bBatch ){
@@ -819,7 +940,7 @@ static int segRingNext(SegSource *p, char **pzErr){
       SegPending *pP = &b->aRow[i];
       segArenaResolve(&pP->cust, &b->arena);
       if( b->aOrd ) segArenaResolve(&b->aOrd[i], &b->arena);
-      r->aFound[i].h = segMapHash(&pP->cust, 0);
+      r->aFound[i].h = segMapHash(&p->cust, &pP->cust, 0);
       segMapPrefetch(&p->cust, &pP->cust, r->aFound[i].h);
     }
     p->iPend = 0;

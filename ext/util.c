@@ -21,9 +21,12 @@
 **    the CREATE VIRTUAL TABLE form are dequoted.
 **
 ** 3. Values.  SegValue and SegMap group and order values exactly as
-**    SQLite's GROUP BY and ORDER BY do under BINARY collation (detail 5):
-**    1 and 1.0 are one key, 1 and '1' are two; NULL < numbers < text <
-**    blob; integers and reals compared exactly.  The map has three modes,
+**    SQLite's GROUP BY and ORDER BY do (detail 5): 1 and 1.0 are one key,
+**    1 and '1' are two; NULL < numbers < text < blob; integers and reals
+**    compared exactly; text under the map's collation (BINARY, NOCASE,
+**    RTRIM) and, for BINARY, in the database's encoding (keys are kept in
+**    UTF-8 and compared as their UTF-16 bytes in a UTF-16 database).  The
+**    hash is keyed by a random seed per map.  The map has three modes,
 **    invisible to callers: hash slots whose tag is the key itself while
 **    every key is a 32-bit integer; a direct table indexed by key - base
 **    once such keys prove dense (range at most 4 per key, checked when the
@@ -37,6 +40,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <math.h>
+#include <assert.h>
 
 /**************************************************************************
 ** 1. Dates
@@ -670,6 +674,17 @@ void segValueResult(sqlite3_context *ctx, const SegValue *p){
 
 void segMapInit(SegMap *p){
   memset(p, 0, sizeof(*p));
+  p->eEnc = SQLITE_UTF8;
+  sqlite3_randomness(sizeof(p->aSeed), p->aSeed);
+  /* the multipliers: odd, with their top bit set */
+  p->aSeed[1] |= ((u64)1<<63) | 1;
+  p->aSeed[3] |= ((u64)1<<63) | 1;
+}
+
+void segMapCollate(SegMap *p, int eColl, int eEnc){
+  assert( p->nKey==0 );
+  p->eColl = eColl;
+  p->eEnc = eEnc;
 }
 
 void segMapFree(SegMap *p){
@@ -686,45 +701,187 @@ void segMapFree(SegMap *p){
   memset(p, 0, sizeof(*p));
 }
 
-static unsigned int segHashMix(u64 h){
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return (unsigned int)h;
+/*
+** The hash.  A public hash whose collisions can be computed (its inverse
+** is) lets a table of crafted ids make every find probe every key; this
+** one is keyed by the map's random seed, so that nobody who does not know
+** the seed can choose keys that collide.  Its step is the 64x64 -> 128 bit
+** multiply folded to 64 bits, as in the wyhash family.
+*/
+static u64 segMum(u64 a, u64 b){
+#if defined(__SIZEOF_INT128__)
+  unsigned __int128 r = (unsigned __int128)a * b;
+  return (u64)r ^ (u64)(r>>64);
+#else
+  u64 aHi = a>>32, aLo = a & 0xffffffff, bHi = b>>32, bLo = b & 0xffffffff;
+  u64 ll = aLo*bLo, lh = aLo*bHi, hl = aHi*bLo, hh = aHi*bHi;
+  u64 mid = (ll>>32) + (lh & 0xffffffff) + (hl & 0xffffffff);
+  u64 lo = (ll & 0xffffffff) | (mid<<32);
+  u64 hi = hh + (lh>>32) + (hl>>32) + (mid>>32);
+  return lo ^ hi;
+#endif
 }
 
-/* Hash of a value consistent with SQLite's `=` (1 and 1.0 hash alike). */
-static unsigned int segValueHash(int eType, i64 iVal, double rVal,
-                                 const unsigned char *z, int n, int iSalt){
-  u64 h;
+/* Hash of a 64-bit word with a salt. */
+static unsigned int segHashWord(const SegMap *p, u64 v, int iSalt){
+  u64 h = segMum(v ^ p->aSeed[0], p->aSeed[1]);
+  h = segMum(h ^ p->aSeed[2] ^ (u64)(unsigned)iSalt, p->aSeed[3]);
+  return (unsigned int)(h ^ (h>>32));
+}
+
+/* Fold the ASCII capitals of the 8 bytes of w to lower case (NOCASE). */
+static u64 segFoldWord(u64 w){
+  const u64 k7f = 0x7f7f7f7f7f7f7f7fULL, k80 = 0x8080808080808080ULL;
+  u64 x = w & k7f;
+  u64 geA = x + 0x3f3f3f3f3f3f3f3fULL;      /* bit 7 set where >= 'A' */
+  u64 gtZ = x + 0x2525252525252525ULL;      /* bit 7 set where > 'Z' */
+  u64 bUp = geA & ~gtZ & ~w & k80;
+  return w | (bUp>>2);
+}
+
+/* Hash of n bytes of text or blob (with NOCASE folding if bFold). */
+static unsigned int segHashBytes(const SegMap *p, const unsigned char *z,
+                                 int n, int bFold, u64 uExtra){
+  u64 h = p->aSeed[0] ^ segMum((u64)(unsigned)n ^ uExtra, p->aSeed[3]);
+  int i = 0;
+  u64 w;
+  for(i=0; i+8<=n; i+=8){
+    memcpy(&w, z+i, 8);
+    if( bFold ) w = segFoldWord(w);
+    h = segMum(h ^ w ^ p->aSeed[2], p->aSeed[1]);
+  }
+  if( i<n ){
+    w = 0;
+    memcpy(&w, z+i, n-i);
+    if( bFold ) w = segFoldWord(w);
+    h = segMum(h ^ w ^ p->aSeed[2], p->aSeed[1]);
+  }
+  h = segMum(h ^ p->aSeed[0], p->aSeed[3]);
+  return (unsigned int)(h ^ (h>>32));
+}
+
+/* Hash of a value consistent with SQLite's `=` under the map's collation
+** (1 and 1.0 hash alike; 'A' and 'a' under NOCASE; 'a' and 'a ' under
+** RTRIM). */
+static unsigned int segValueHash(const SegMap *p, int eType, i64 iVal,
+                                 double rVal, const unsigned char *z, int n,
+                                 int iSalt){
+  u64 uExtra = (u64)eType<<32 ^ (u64)(unsigned)iSalt;
   if( eType==SQLITE_FLOAT ){
     if( rVal>=-9223372036854775808.0 && rVal<9223372036854775808.0
      && (double)(i64)rVal==rVal ){
       iVal = (i64)rVal;
       eType = SQLITE_INTEGER;
     }else{
+      u64 h;
       memcpy(&h, &rVal, sizeof(h));
-      return segHashMix(h ^ 0x9e3779b97f4a7c15ULL ^ (u64)(unsigned)iSalt*31);
+      return segHashWord(p, h ^ 0x9e3779b97f4a7c15ULL, iSalt);
     }
   }
   if( eType==SQLITE_INTEGER ){
-    return segHashMix((u64)iVal ^ ((u64)(unsigned)iSalt<<32));
+    return segHashWord(p, (u64)iVal, iSalt);
   }
-  h = 1469598103934665603ULL ^ (u64)eType ^ ((u64)(unsigned)iSalt<<20);
-  {
-    int i;
-    for(i=0; i<n; i++){ h ^= z[i]; h *= 1099511628211ULL; }
+  if( eType==SQLITE_TEXT && p->eColl==SEG_COLL_RTRIM ){
+    while( n>0 && z[n-1]==' ' ) n--;
+  }else if( eType==SQLITE_TEXT && p->eColl==SEG_COLL_NOCASE ){
+    /* NOCASE stops at a NUL that both sides have at the same place: the
+    ** bytes after it do not count, the length does */
+    const unsigned char *zNul = n>0 ? memchr(z, 0, n) : 0;
+    uExtra ^= (u64)(unsigned)n<<40;
+    if( zNul ) n = (int)(zNul - z);
+    return segHashBytes(p, z, n, 1, uExtra);
   }
-  return segHashMix(h);
+  return segHashBytes(p, z, n, 0, uExtra);
 }
 
 /* The probe position hash of a slot's tag. */
 static unsigned int segMapSlotHash(const SegMap *p, u64 v){
   unsigned int tag = (unsigned int)(v>>32);
   if( p->bHashTags ) return tag;
-  return segHashMix((u64)(i64)(int)tag);   /* = segValueHash() of the key */
+  return segHashWord(p, (u64)(i64)(int)tag, 0);  /* = segValueHash(key) */
+}
+
+/*
+** Text under the map's collation, as SQLite's built-in collating
+** functions compare it.  NOCASE and RTRIM exist in UTF-8 only: SQLite
+** compares UTF-16 text under them in UTF-8, as the keys are.  BINARY is
+** memcmp() in the database's encoding: in UTF-16 the keys are compared
+** as their UTF-16 bytes would be.
+*/
+static int segNocaseCompare(const SegValue *a, const SegValue *b){
+  int n = a->n<b->n ? a->n : b->n;
+  int c = n>0 ? sqlite3_strnicmp(a->u.z, b->u.z, n) : 0;
+  if( c ) return c<0 ? -1 : +1;
+  return a->n<b->n ? -1 : (a->n>b->n);
+}
+
+static int segRtrimCompare(const SegValue *a, const SegValue *b){
+  SegValue x = *a, y = *b;
+  while( x.n>0 && x.u.z[x.n-1]==' ' ) x.n--;
+  while( y.n>0 && y.u.z[y.n-1]==' ' ) y.n--;
+  return segValueCompare(&x, &y);
+}
+
+/* The next UTF-16 code unit of UTF-8 text z[*pi..n-1], decoded as SQLite
+** decodes it; *pLow holds the low surrogate still to come (0 if none). */
+static unsigned int segUtf16Unit(const unsigned char *z, int n, int *pi,
+                                 unsigned int *pLow){
+  unsigned int c;
+  if( *pLow ){ c = *pLow; *pLow = 0; return c; }
+  c = z[(*pi)++];
+  if( c>=0xc0 ){
+    c &= c>=0xfc ? 0x01 : c>=0xf8 ? 0x03 : c>=0xf0 ? 0x07
+       : c>=0xe0 ? 0x0f : 0x1f;
+    if( z[*pi-1]>=0xfe ) c = 0;
+    while( *pi<n && (z[*pi] & 0xc0)==0x80 ) c = (c<<6) + (z[(*pi)++] & 0x3f);
+    if( c<0x80 || (c & 0xfffff800)==0xd800 || (c & 0xfffffffe)==0xfffe ){
+      c = 0xfffd;
+    }
+  }
+  if( c>0xffff ){
+    *pLow = 0xdc00 + (c & 0x3ff);
+    c = 0xd800 + (((c - 0x10000)>>10) & 0x3ff);
+  }
+  return c;
+}
+
+static int segUtf16Compare(const SegValue *a, const SegValue *b, int bLE){
+  const unsigned char *x = (const unsigned char*)a->u.z;
+  const unsigned char *y = (const unsigned char*)b->u.z;
+  int i = 0, j = 0;
+  unsigned int lx = 0, ly = 0;
+  while( (i<a->n || lx) && (j<b->n || ly) ){
+    unsigned int u = segUtf16Unit(x, a->n, &i, &lx);
+    unsigned int v = segUtf16Unit(y, b->n, &j, &ly);
+    if( bLE ){                      /* memcmp sees the low byte first */
+      u = ((u & 0xff)<<8) | (u>>8);
+      v = ((v & 0xff)<<8) | (v>>8);
+    }
+    if( u!=v ) return u<v ? -1 : +1;
+  }
+  if( i<a->n || lx ) return +1;
+  if( j<b->n || ly ) return -1;
+  return 0;
+}
+
+int segMapCompare(const SegMap *p, const SegValue *a, const SegValue *b){
+  if( a->eType==SQLITE_TEXT && b->eType==SQLITE_TEXT ){
+    switch( p->eColl ){
+      case SEG_COLL_NOCASE: return segNocaseCompare(a, b);
+      case SEG_COLL_RTRIM:  return segRtrimCompare(a, b);
+    }
+    if( p->eEnc!=SQLITE_UTF8 ){
+      return segUtf16Compare(a, b, p->eEnc==SQLITE_UTF16LE);
+    }
+  }
+  return segValueCompare(a, b);
+}
+
+/* Are two keys one under the map's collation?  (BINARY text is equal in
+** UTF-16 exactly when it is in UTF-8.) */
+static int segMapEqual(const SegMap *p, const SegValue *a, const SegValue *b){
+  if( p->eColl!=SEG_COLL_BINARY ) return segMapCompare(p, a, b)==0;
+  return segValueCompare(a, b)==0;
 }
 
 /* Rebuild the slots with nNew entries (a power of two). */
@@ -736,7 +893,7 @@ static int segMapRebuild(SegMap *p, unsigned int nNew, int bHashTags){
   for(i=0; i<p->nKey; i++){
     const SegValue *k = &p->aKey[i];
     int iSalt = p->aSalt ? p->aSalt[i] : 0;
-    unsigned int h = segValueHash(k->eType, k->u.i, k->u.r,
+    unsigned int h = segValueHash(p, k->eType, k->u.i, k->u.r,
                                   (const unsigned char*)k->u.z, k->n, iSalt);
     unsigned int tag = bHashTags ? h : (unsigned int)k->u.i;
     unsigned int j = h & (nNew-1);
@@ -791,8 +948,8 @@ int segValueBorrow(sqlite3_value *pVal, SegValue *pKey){
   return SQLITE_OK;
 }
 
-unsigned int segMapHash(const SegValue *pKey, int iSalt){
-  return segValueHash(pKey->eType, pKey->u.i, pKey->u.r,
+unsigned int segMapHash(const SegMap *p, const SegValue *pKey, int iSalt){
+  return segValueHash(p, pKey->eType, pKey->u.i, pKey->u.r,
                       (const unsigned char*)pKey->u.z, pKey->n, iSalt);
 }
 
@@ -925,7 +1082,7 @@ int segMapFindKey(SegMap *p, const SegValue *pKey, unsigned int h, int iSalt,
         if( eType==SQLITE_INTEGER && pOld->eType==SQLITE_INTEGER ){
           bEq = pOld->u.i==iVal;          /* the common case, inline */
         }else{
-          bEq = segValueCompare(pOld, &probe)==0;
+          bEq = segMapEqual(p, pOld, &probe);
         }
         if( bEq && (p->aSalt ? p->aSalt[k] : 0)==iSalt ){
           *piIdx = k;
@@ -997,7 +1154,7 @@ int segMapFind(SegMap *p, sqlite3_value *pVal, int iSalt, int *piIdx,
                int *pbNew){
   SegValue key;
   if( segValueBorrow(pVal, &key) ) return SQLITE_NOMEM;
-  return segMapFindKey(p, &key, segMapHash(&key, iSalt), iSalt, piIdx, pbNew);
+  return segMapFindKey(p, &key, segMapHash(p, &key, iSalt), iSalt, piIdx, pbNew);
 }
 
 /*
@@ -1043,7 +1200,7 @@ int segSortIdx(int *a, int n, int (*xCmp)(void*, int, int), void *pCtx){
 
 static int segMapCmp(void *pCtx, int a, int b){
   const SegMap *p = (const SegMap*)pCtx;
-  return segValueCompare(&p->aKey[a], &p->aKey[b]);
+  return segMapCompare(p, &p->aKey[a], &p->aKey[b]);
 }
 
 /*
