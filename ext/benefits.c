@@ -395,7 +395,7 @@ static const SegModuleSpec benModule = {
   "benefits_sought",
   "customer,orders,items,discount_share,price_level,fast_share,"
   "price_score,quality_score,convenience_score,label",
-  azBenOpt, 0, benCompute
+  azBenOpt, 0, benCompute, SEG_READS_TABLE
 };
 
 int segmentRegisterBenefits(sqlite3 *db, char **pzErr){

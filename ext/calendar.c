@@ -487,7 +487,7 @@ static const char *const azCalYearOpt[] = { "year", "region", 0 };
 static const SegModuleSpec calYearModule = {
   "occasions",
   "name,start,end,window_start,region,days,window_days",
-  azCalYearOpt, 1, calYearCompute
+  azCalYearOpt, 1, calYearCompute, SEG_ARGS_ONLY
 };
 
 /**************************************************************************
@@ -714,7 +714,7 @@ static const SegModuleSpec calProfileModule = {
   "customer,orders,occasion_orders,occasion_share,calendar_share,lift,"
   "top_occasion,top_occasion_orders,shopper,birth_month,birthday_orders,"
   "birthday_buyer",
-  azCalProfileOpt, 0, calProfileCompute
+  azCalProfileOpt, 0, calProfileCompute, SEG_READS_TABLE
 };
 
 /**************************************************************************

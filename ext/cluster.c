@@ -258,7 +258,7 @@ static const char *const azCohortOpt[] = { SEG_SOURCE_OPTIONS, "period", 0 };
 static const SegModuleSpec cohortModule = {
   "cohort_retention",
   "cohort,period,customers,active,retention",
-  azCohortOpt, 0, cohortCompute
+  azCohortOpt, 0, cohortCompute, SEG_READS_TABLE
 };
 
 

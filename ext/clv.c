@@ -1895,11 +1895,11 @@ static const char *const azClvTableOpt[] = {
 
 static const SegModuleSpec clvSummaryModule = {
   "clv_summary", "customer,x,t_x,T,monetary", azClvSummaryOpt, 0,
-  clvSummaryCompute
+  clvSummaryCompute, SEG_READS_TABLE
 };
 static const SegModuleSpec clvTableModule = {
   "clv", "customer,x,t_x,T,monetary,p_alive,expected_purchases,"
-  "expected_spend,clv", azClvTableOpt, 0, clvTableCompute
+  "expected_spend,clv", azClvTableOpt, 0, clvTableCompute, SEG_READS_TABLE
 };
 
 int segmentRegisterClv(sqlite3 *db, char **pzErr){

@@ -621,7 +621,7 @@ static const SegModuleSpec engModule = {
   "engagement_score",
   "customer,first_seen,last_seen,recency_days,sessions,events,views,clicks,"
   "carts,purchases,seconds,r,v,c,t,score,level",
-  azEngOpt, 0, engCompute
+  azEngOpt, 0, engCompute, SEG_READS_TABLE
 };
 
 static const char *const azCartOpt[] = {
@@ -633,7 +633,7 @@ static const char *const azCartOpt[] = {
 static const SegModuleSpec cartModule = {
   "cart_abandonment",
   "customer,cart_start,last_added,items,value,hours_since,recovered",
-  azCartOpt, 0, cartCompute
+  azCartOpt, 0, cartCompute, SEG_READS_TABLE
 };
 
 int segmentRegisterEngagement(sqlite3 *db, char **pzErr){

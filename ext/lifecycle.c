@@ -287,6 +287,10 @@ static int lcProspects(LcResult *p, sqlite3 *db, const SegOpts *pOpts,
   }
   if( rc==SQLITE_DONE ){
     rc = SQLITE_OK;
+  }else if( rc!=SQLITE_NOMEM && segNestTooDeep() ){
+    /* a view reading itself: the nesting guard's message, as it is */
+    *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    if( *pzErr==0 ) rc = SQLITE_NOMEM;
   }else if( rc!=SQLITE_NOMEM ){
     *pzErr = segOptsError(pOpts, "cannot read %s: %s", zTab,
                           sqlite3_errmsg(db));
@@ -509,7 +513,7 @@ static const SegModuleSpec lcModule = {
   "lifecycle_stage",
   "customer,stage,orders,first_date,last_date,recency_days,rhythm_days,"
   "rhythm_source,days_overdue,reason",
-  azLcOpt, 0, lcCompute
+  azLcOpt, 0, lcCompute, SEG_READS_TABLE
 };
 
 int segmentRegisterLifecycle(sqlite3 *db, char **pzErr){

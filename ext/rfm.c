@@ -361,7 +361,7 @@ static const SegModuleSpec rfmModule = {
   "rfm_score",
   "customer,first_date,last_date,recency_days,frequency,monetary,"
   "avg_order_value,r,f,m,rfm,segment",
-  azRfmOpt, 0, rfmCompute
+  azRfmOpt, 0, rfmCompute, SEG_READS_TABLE
 };
 
 int segmentRegisterRfm(sqlite3 *db, char **pzErr){

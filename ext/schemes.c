@@ -33,6 +33,20 @@
 **   5. Built-in schemes see scores 1..5: with bins other than 5 they are
 **      rescaled first, s -> 1 + floor(5*(s-1)/bins).  User tables see the
 **      raw scores 1..9.
+**   6. A rules table is read under the one nesting guard of every read
+**      of the user's database (vtab.c): a rules view whose rows call
+**      segment_of() on itself (or, through rfm_score's scheme=, any loop)
+**      fails with `segment_of(): sources nested more than 16 deep (does a
+**      view read itself?)`, named after the innermost caller, instead of
+**      overflowing the stack.
+**   7. Flags (DESIGN.md section 8): segment_of(r, f, m) and
+**      segment_of(rfm), the standard map, read nothing but their
+**      arguments: deterministic and innocuous, usable in an index, a CHECK
+**      constraint or a generated column.  The forms with a scheme argument
+**      may read a table (the argument decides at run time, flags are per
+**      number of arguments), so they are neither: SQLite refuses them
+**      there, and with PRAGMA trusted_schema=OFF in views and triggers.
+**      segment_rules() is not SQLITE_VTAB_INNOCUOUS either.
 **
 ** SQL functions:
 **
@@ -325,8 +339,8 @@ static int schemesRuleCmp(void *pCtx, int a, int b){
 #define SCHEME_ERR(pzErr, ...) \
   (*(pzErr) = sqlite3_mprintf(__VA_ARGS__), *(pzErr) ? SQLITE_ERROR : SQLITE_NOMEM)
 
-/* Read the rules table zName into p. */
-static int schemesLoadTable(SegScheme *p, sqlite3 *db, const char *zName,
+/* Read the rules table zName into p (schemesLoadTable, within the guard). */
+static int schemesReadTable(SegScheme *p, sqlite3 *db, const char *zName,
                             const char *zFunc, char **pzErr){
   static const char *const azCol[] = {
     "segment", "r_lo", "r_hi", "f_lo", "f_hi", "m_lo", "m_hi", "priority"
@@ -460,7 +474,10 @@ static int schemesLoadTable(SegScheme *p, sqlite3 *db, const char *zName,
     p->nRule++;
   }
   if( rc!=SQLITE_DONE ){
-    if( rc!=SQLITE_NOMEM ){
+    if( rc!=SQLITE_NOMEM && segNestTooDeep() ){
+      /* a rules view reading itself: the guard's message, as it is */
+      rc = SCHEME_ERR(pzErr, "%s", sqlite3_errmsg(db));
+    }else if( rc!=SQLITE_NOMEM ){
       rc = SCHEME_ERR(pzErr, "%s(): cannot read rules table '%s': %s", zFunc,
                       zName, sqlite3_errmsg(db));
     }
@@ -494,6 +511,18 @@ load_done:
   sqlite3_free(zTable);
   sqlite3_free(aIdx);
   sqlite3_free(aSorted);
+  return rc;
+}
+
+/* A rules table is read under the nesting guard (requirement 6): its rows
+** may call segment_of() on itself. */
+static int schemesLoadTable(SegScheme *p, sqlite3 *db, const char *zName,
+                            const char *zFunc, char **pzErr){
+  int rc = segNestEnter(zFunc, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = schemesReadTable(p, db, zName, zFunc, pzErr);
+    segNestLeave();
+  }
   return rc;
 }
 
@@ -837,7 +866,7 @@ static const char *const azRulesOpt[] = { "scheme", 0 };
 static const SegModuleSpec rulesModule = {
   "segment_rules",
   "segment,priority,r_lo,r_hi,f_lo,f_hi,m_lo,m_hi,cells,problem",
-  azRulesOpt, 1, rulesCompute
+  azRulesOpt, 1, rulesCompute, SEG_READS_TABLE
 };
 
 int segmentRegisterSchemes(sqlite3 *db, char **pzErr){
@@ -852,9 +881,12 @@ int segmentRegisterSchemes(sqlite3 *db, char **pzErr){
       rc = segSchemeLoad(db, "standard", "segment_of", &pDefault, pzErr);
       if( rc ) return rc;
     }
-    /* The destructor runs even when registration fails. */
+    /* The destructor runs even when registration fails.  The forms with
+    ** a scheme argument may read a table (requirement 7). */
     rc = sqlite3_create_function_v2(db, "segment_of", aFunc[i].nArg,
-                                    SEG_SCALAR_FLAGS, pDefault,
+                                    aFunc[i].bDefault ? SEG_SCALAR_FLAGS
+                                                      : SEG_READER_FLAGS,
+                                    pDefault,
                                     schemesSegmentOfFunc, 0, 0,
                                     pDefault ? schemesFreeVoid : 0);
     if( rc!=SQLITE_OK ){

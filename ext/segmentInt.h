@@ -44,6 +44,9 @@ typedef sqlite3_uint64 u64;
 /* Flags for scalar functions and aggregates (DESIGN.md section 8). */
 #define SEG_SCALAR_FLAGS (SQLITE_UTF8|SQLITE_DETERMINISTIC|SQLITE_INNOCUOUS)
 #define SEG_AGG_FLAGS    (SQLITE_UTF8|SQLITE_INNOCUOUS)
+/* ... and for a function that may read a table (segment_of with a scheme
+** argument): neither deterministic nor innocuous. */
+#define SEG_READER_FLAGS (SQLITE_UTF8)
 
 /*
 ** A registration table entry for scalars and aggregates.  Each file that
@@ -290,8 +293,22 @@ struct SegModuleSpec {
   /* Compute every row.  On error return an SQLite code and set *pzErr. */
   int (*xCompute)(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                   char **pzErr);
+  int bInnocuous;                 /* SEG_ARGS_ONLY or SEG_READS_TABLE */
 };
+/* bInnocuous (DESIGN.md section 8): a module that reads nothing but its
+** arguments is SQLITE_VTAB_INNOCUOUS; one that reads a table is not. */
+#define SEG_READS_TABLE 0
+#define SEG_ARGS_ONLY   1
 int segRegisterModule(sqlite3 *db, const SegModuleSpec *pSpec, char **pzErr);
+/* The one nesting guard of every read of the user's database (table-valued
+** functions, rules tables): segNestEnter() fails with "zFunc(): sources
+** nested more than 16 deep (does a view read itself?)" (SQLITE_ERROR, or
+** SQLITE_NOMEM) or enters one level, which segNestLeave() leaves.
+** segNestTooDeep(): the guard failed and is being unwound (pass errors of
+** the inner statements on unchanged, so that the message names the loop). */
+int segNestEnter(const char *zFunc, char **pzErr);
+void segNestLeave(void);
+int segNestTooDeep(void);
 
 /************************************************************************
 ** The source reader (source.c).  Every table-valued function over a

@@ -1189,7 +1189,7 @@ static const SegModuleSpec statsModule = {
   "source_stats",
   "rows,used,null_customer,null_date,bad_date,bad_amount,after_as_of,"
   "refunds,refund_only,customers,first_date,last_date,as_of",
-  azStatsOpt, 0, statsCompute
+  azStatsOpt, 0, statsCompute, SEG_READS_TABLE
 };
 
 int segmentRegisterSource(sqlite3 *db, char **pzErr){

@@ -680,7 +680,7 @@ static const char *const azUsageOpt[] = {
 static const SegModuleSpec usageModule = {
   "usage_tier",
   "customer,category,events,active_days,volume,per_week,share_of_volume,tier",
-  azUsageOpt, 0, usageCompute
+  azUsageOpt, 0, usageCompute, SEG_READS_TABLE
 };
 
 static const SegFunc aUsageFunc[] = {

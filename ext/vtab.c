@@ -10,8 +10,12 @@
 **
 ** Requirements:
 **   1. The module is eponymous (usable without CREATE) and creatable
-**      (xCreate == xConnect).  It is SQLITE_VTAB_INNOCUOUS: it only reads
-**      tables named by identifier.
+**      (xCreate == xConnect).  It is SQLITE_VTAB_INNOCUOUS only when its
+**      spec says it reads nothing but its arguments (bInnocuous); a module
+**      that reads a table is not (DESIGN.md section 8): with PRAGMA
+**      trusted_schema=OFF SQLite keeps it out of views and triggers, so
+**      one stored in an attached file cannot read main through it.  It is
+**      not SQLITE_VTAB_DIRECTONLY: with trusted_schema=ON views may use it.
 **   2. Arguments of a table-valued call are the hidden columns arg1..argN
 **      (N = number of options).  Each is passed as text to the one option
 **      parser; a NULL argument is an error.  The CREATE VIRTUAL TABLE
@@ -25,9 +29,16 @@
 **   5. A cursor filtered again with the same arguments (the inner loop of
 **      a join) hands out the rows it computed instead of computing them
 **      again: within one statement they are the same.
+**   6. Reads nest at most SEG_NEST_MAX (16) deep, counting every
+**      table-valued function and every rules table being read in this
+**      thread (segNestEnter): a view that reads itself through the
+**      extension fails with `rfm_score(): sources nested more than 16 deep
+**      (does a view read itself?)` (named after the innermost function)
+**      instead of overflowing the stack.
 */
 #include "segmentInt.h"
 #include <string.h>
+#include <assert.h>
 
 typedef struct SegVtab SegVtab;
 struct SegVtab {
@@ -140,7 +151,7 @@ static int segVtabConnect(sqlite3 *db, void *pAux, int argc,
   rc = sqlite3_declare_vtab(db, zSql);
   sqlite3_free(zSql);
   if( rc!=SQLITE_OK ) goto connect_error;
-  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  if( pSpec->bInnocuous ) sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
   *ppVtab = &pTab->base;
   return SQLITE_OK;
 
@@ -257,14 +268,43 @@ static int segSameArgs(SegCursor *pCur, int nHidden, int idxNum, int argc,
   return 1;
 }
 
-/* Table-valued functions running in this thread, one inside another (a
-** source that is a view over a table-valued function). */
-#define SEG_VTAB_MAX_NEST 16
+/*
+** The nesting guard (requirement 6).  Every read of the user's database
+** that can run the user's SQL (a source that is a view, a rules table that
+** is a view calling segment_of) runs between segNestEnter() and
+** segNestLeave(), counted per thread: the reads nest on the stack of the
+** thread that steps the outer statement (a worker thread never steps one).
+*/
+#define SEG_NEST_MAX 16
 #if defined(_MSC_VER)
-static __declspec(thread) int segVtabNest = 0;
+static __declspec(thread) int segNestDepth = 0;
+static __declspec(thread) int segNestHit = 0;
 #else
-static _Thread_local int segVtabNest = 0;
+static _Thread_local int segNestDepth = 0;
+static _Thread_local int segNestHit = 0;
 #endif
+
+int segNestEnter(const char *zFunc, char **pzErr){
+  if( segNestDepth>=SEG_NEST_MAX ){
+    /* A view that reads itself through the extension would otherwise
+    ** recurse until the stack overflows. */
+    segNestHit = 1;
+    *pzErr = sqlite3_mprintf("%s(): sources nested more than %d deep (does "
+                             "a view read itself?)", zFunc, SEG_NEST_MAX);
+    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  segNestDepth++;
+  return SQLITE_OK;
+}
+
+void segNestLeave(void){
+  assert( segNestDepth>0 );
+  if( --segNestDepth==0 ) segNestHit = 0;
+}
+
+int segNestTooDeep(void){
+  return segNestHit;
+}
 
 static int segVtabFilter(sqlite3_vtab_cursor *cur, int idxNum,
                          const char *idxStr, int argc, sqlite3_value **argv){
@@ -299,17 +339,9 @@ static int segVtabFilter(sqlite3_vtab_cursor *cur, int idxNum,
       zErr = sqlite3_mprintf("%s(): no source: give a table or view name as "
                              "1st argument or source=", pTab->pSpec->zName);
       rc = zErr ? SQLITE_ERROR : SQLITE_NOMEM;
-    }else if( segVtabNest>=SEG_VTAB_MAX_NEST ){
-      /* A view that reads itself through a table-valued function would
-      ** otherwise recurse until the stack overflows. */
-      zErr = sqlite3_mprintf("%s(): sources nested more than %d deep (does "
-                             "a view read itself?)", pTab->pSpec->zName,
-                             SEG_VTAB_MAX_NEST);
-      rc = zErr ? SQLITE_ERROR : SQLITE_NOMEM;
-    }else{
-      segVtabNest++;
+    }else if( (rc = segNestEnter(pTab->pSpec->zName, &zErr))==SQLITE_OK ){
       rc = pTab->pSpec->xCompute(pTab->db, &opts, &pCur->res, &zErr);
-      segVtabNest--;
+      segNestLeave();
     }
   }
   segOptsFree(&opts);

@@ -17,6 +17,8 @@ SELECT score_breaks(amount, 99) FROM orders WHERE order_id <= 3;
 SELECT segment_of(5, 5, 5), segment_of(111), segment_of(3, 4, 2, 'rfm_r'), segment_of(2, 1, 1, 'rf_grid');
 CREATE TEMP TABLE r(segment, r_lo, r_hi, f_lo, f_hi, m_lo, m_hi, priority); INSERT INTO r VALUES('top',4,5,4,5,1,5,1),('rest',1,5,1,5,1,5,2); SELECT segment_of(5, 5, 1, 'r'), segment_of(111, 'r');
 SELECT segment_of(1, 2, 3, 'no such rules');
+CREATE TEMP TABLE r(segment, r_lo, r_hi, f_lo, f_hi, m_lo, m_hi); INSERT INTO r VALUES('all',1,5,1,5,1,5); CREATE TEMP VIEW loop_rules AS SELECT segment_of(r_lo, f_lo, m_lo, 'loop_rules') AS segment, r_lo, r_hi, f_lo, f_hi, m_lo, m_hi FROM r; SELECT segment_of(1, 1, 1, 'loop_rules');
+CREATE TEMP VIEW loop_src AS SELECT customer AS customer_id, last_date AS ordered_at, monetary AS amount FROM rfm_score('loop_src'); SELECT * FROM loop_src;
 SELECT pseudonymize('customer 42', 'key'), pseudonymize(42, x'00ff'), pseudonymize(NULL, 'k');
 SELECT pseudonymize('a');
 SELECT kmeans_fit(3, amount, discount) FROM orders WHERE order_id <= 200;
