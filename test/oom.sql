@@ -44,6 +44,7 @@ CREATE TEMP TABLE bad(customer_id, ordered_at, amount); INSERT INTO bad VALUES(1
 CREATE TEMP TABLE bad(customer_id, ordered_at, amount); INSERT INTO bad VALUES(1,'2024-01-01',5),(3,'2024-13-01',1); SELECT * FROM rfm_score('bad');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM cohort_retention('o');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM cohort_retention('o', 'period=week', 'as_of=2024-06-30');
+CREATE TEMP TABLE far(customer_id, ordered_at, amount); INSERT INTO far VALUES (1, '1700-01-01', 10), (1, '1700-01-09', 5), (3, '1950-06-01', 1), (2, '2200-01-01', 20); SELECT count(*), sum(active) FROM cohort_retention('far', 'period=week'); SELECT * FROM cohort_retention('far', 'period=quarter') WHERE active>0;
 SELECT * FROM segment_rules('standard');
 SELECT * FROM segment_rules('rfm_r');
 SELECT * FROM segment_rules('rf_grid');
