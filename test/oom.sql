@@ -35,6 +35,7 @@ CREATE TEMP VIEW li AS SELECT i.order_id, o.customer_id, o.ordered_at, i.price*i
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 60; SELECT * FROM source_stats('o');
 SELECT count(*), sum(r), sum(f), sum(m) FROM rfm_score('orders');
 PRAGMA threads=1; SELECT count(*), sum(r), sum(f), sum(m) FROM rfm_score('orders');
+CREATE TEMP TABLE nq(customer_id, ordered_at, amount); INSERT INTO nq VALUES (1, '2024-01-01', NULL), (2, '2024-01-02', 10), (3, '2024-01-03', 20), (4, '2024-01-04', NULL); SELECT * FROM rfm_score('nq', 'monetary=average', 'method=quantile'); SELECT * FROM rfm_score('nq', 'monetary=average', 'method=ntile'); SELECT * FROM rfm_score('nq', 'monetary=average');
 PRAGMA threads=1; SELECT * FROM source_stats('orders');
 PRAGMA threads=1; CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT count(*), sum(x), sum(monetary) FROM clv_summary('o');
 PRAGMA threads=1; CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT count(*), sum(orders) FROM lifecycle_stage('o');
