@@ -24,7 +24,9 @@
 **   3. Every cohort gets every period from 0 to the period of as_of, with
 **      active = 0 where nobody bought, so the triangle has no holes.
 **   4. Rows come ordered by cohort, then period.  Memory grows with the
-**      distinct (customer, period) pairs.
+**      distinct (customer, period) pairs and the (cohort, period) cells
+**      with an active customer, never with the periods spanned: the rows
+**      with active = 0 are made up as they are read.
 */
 #include "segmentInt.h"
 #include <string.h>
@@ -57,34 +59,83 @@ static int cohortPeriodStart(int ePeriod, int iPer){
   }
 }
 
-typedef struct CohortRow CohortRow;
-struct CohortRow {
+/*
+** The result is sparse: one cell per (cohort, period offset) with at least
+** one active customer, grouped by cohort.  The rows between the cells
+** (active = 0) are made up when they are read, so memory follows the
+** cells that exist, not the number of periods spanned.
+*/
+typedef struct CohortGroup CohortGroup;
+struct CohortGroup {
   int iCohort;                    /* absolute period of the cohort */
-  int iOffset;                    /* periods since */
+  int iCell;                      /* its first cell in aCell[] */
+  i64 iRow;                       /* its first row */
   i64 nCustomers;
-  i64 nActive;
+};
+typedef struct CohortCell CohortCell;
+struct CohortCell {
+  int iOffset;                    /* periods since the cohort's period */
+  int nActive;
 };
 
 typedef struct CohortResult CohortResult;
 struct CohortResult {
-  CohortRow *aRow;
+  CohortGroup *aGroup;            /* nGroup+1: the last one ends the rows */
+  CohortCell *aCell;
+  int nGroup;
+  int iHint;                      /* the group of the last row read */
   int ePeriod;
 };
 
+/* The group that holds row iRow: the last one read, the next, or else a
+** binary search. */
+static const CohortGroup *cohortGroupOf(CohortResult *p, i64 iRow){
+  int g = p->iHint, lo, hi;
+  if( g<p->nGroup && p->aGroup[g].iRow<=iRow && iRow<p->aGroup[g+1].iRow ){
+    return &p->aGroup[g];
+  }
+  if( g+1<p->nGroup && p->aGroup[g+1].iRow<=iRow && iRow<p->aGroup[g+2].iRow ){
+    p->iHint = g+1;
+    return &p->aGroup[g+1];
+  }
+  lo = 0;
+  hi = p->nGroup-1;
+  while( lo<hi ){
+    int mid = lo + (hi-lo+1)/2;
+    if( p->aGroup[mid].iRow<=iRow ) lo = mid; else hi = mid-1;
+  }
+  p->iHint = lo;
+  return &p->aGroup[lo];
+}
+
+/* Active customers of cohort pG in period offset iOff: its cell, or 0. */
+static i64 cohortActive(const CohortResult *p, const CohortGroup *pG,
+                        int iOff){
+  int lo = pG->iCell, hi = pG[1].iCell - 1;
+  while( lo<=hi ){
+    int mid = lo + (hi-lo)/2;
+    if( p->aCell[mid].iOffset==iOff ) return p->aCell[mid].nActive;
+    if( p->aCell[mid].iOffset<iOff ) lo = mid+1; else hi = mid-1;
+  }
+  return 0;
+}
+
 static int cohortColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
   CohortResult *p = (CohortResult*)pData;
-  CohortRow *r = &p->aRow[iRow];
+  const CohortGroup *pG = cohortGroupOf(p, iRow);
+  int iOff = (int)(iRow - pG->iRow);
   char zDay[16];
   switch( iCol ){
     case 0:
-      segFormatDay(cohortPeriodStart(p->ePeriod, r->iCohort), zDay);
+      segFormatDay(cohortPeriodStart(p->ePeriod, pG->iCohort), zDay);
       sqlite3_result_text(ctx, zDay, -1, SQLITE_TRANSIENT);
       break;
-    case 1: sqlite3_result_int(ctx, r->iOffset); break;
-    case 2: sqlite3_result_int64(ctx, r->nCustomers); break;
-    case 3: sqlite3_result_int64(ctx, r->nActive); break;
+    case 1: sqlite3_result_int(ctx, iOff); break;
+    case 2: sqlite3_result_int64(ctx, pG->nCustomers); break;
+    case 3: sqlite3_result_int64(ctx, cohortActive(p, pG, iOff)); break;
     case 4:
-      sqlite3_result_double(ctx, (double)r->nActive/(double)r->nCustomers);
+      sqlite3_result_double(ctx, (double)cohortActive(p, pG, iOff)
+                                 /(double)pG->nCustomers);
       break;
   }
   return SQLITE_OK;
@@ -93,30 +144,28 @@ static int cohortColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
 static void cohortFree(void *pData){
   CohortResult *p = (CohortResult*)pData;
   if( p ){
-    sqlite3_free(p->aRow);
+    sqlite3_free(p->aGroup);
+    sqlite3_free(p->aCell);
     sqlite3_free(p);
   }
 }
 
-/* (customer, period) pairs, sorted by customer then period */
-typedef struct CohortPair CohortPair;
-struct CohortPair { int iCust; int iPer; };
+/* Radix keys: (customer, period) pairs, then (cohort, offset) cells; the
+** high half of each key sorts first.  Periods are signed. */
+#define COHORT_KEY(hi, lo) \
+  (((u64)((unsigned int)(hi) ^ 0x80000000u) << 32) \
+   | (u64)((unsigned int)(lo) ^ 0x80000000u))
+#define COHORT_KEY_HI(k) ((int)((unsigned int)((k)>>32) ^ 0x80000000u))
+#define COHORT_KEY_LO(k) ((int)((unsigned int)(k) ^ 0x80000000u))
 
-static int cohortPairCmp(void *pCtx, int a, int b){
-  const CohortPair *aP = (const CohortPair*)pCtx;
-  if( aP[a].iCust!=aP[b].iCust ) return aP[a].iCust<aP[b].iCust ? -1 : 1;
-  if( aP[a].iPer!=aP[b].iPer ) return aP[a].iPer<aP[b].iPer ? -1 : 1;
-  return 0;
-}
-
-/* The scan of cohort_retention(): the (customer, period) pairs of the
+/* The scan of cohort_retention(): the (customer, period) keys of the
 ** orders (run by segSourceScan). */
 typedef struct CohortScan CohortScan;
 struct CohortScan {
   SegSource *pSrc;
   int ePeriod;
-  CohortPair *aPair;
-  i64 nPair, nPairAlloc;
+  u64 *aKey;
+  i64 nKey, nKeyAlloc;
 };
 
 static int cohortScan(void *pCtx, char **pzErr){
@@ -124,28 +173,25 @@ static int cohortScan(void *pCtx, char **pzErr){
   const SegRow *r = &q->pSrc->row;
   int rc = SQLITE_OK;
   while( rc==SQLITE_OK ){
-    int iPer;
+    u64 iKey;
     rc = segSourceNext(q->pSrc, pzErr);
     if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
     if( rc!=SQLITE_ROW ) break;
     rc = SQLITE_OK;
     if( !r->bOrder ) continue;
-    iPer = cohortPeriodOf(q->ePeriod, r->iDay);
+    iKey = COHORT_KEY(r->iCust, cohortPeriodOf(q->ePeriod, r->iDay));
     /* rows of one customer in one period often come together */
-    if( q->nPair>0 && q->aPair[q->nPair-1].iCust==r->iCust
-     && q->aPair[q->nPair-1].iPer==iPer ) continue;
-    if( q->nPair>=q->nPairAlloc ){
-      i64 nNew = q->nPairAlloc ? q->nPairAlloc*2 : 1024;
-      CohortPair *aNew;
+    if( q->nKey>0 && q->aKey[q->nKey-1]==iKey ) continue;
+    if( q->nKey>=q->nKeyAlloc ){
+      i64 nNew = q->nKeyAlloc ? q->nKeyAlloc*2 : 1024;
+      u64 *aNew;
       if( nNew>0x7ffffff0 ){ rc = SQLITE_TOOBIG; break; }
-      aNew = sqlite3_realloc64(q->aPair, sizeof(CohortPair)*nNew);
+      aNew = sqlite3_realloc64(q->aKey, sizeof(u64)*nNew);
       if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
-      q->aPair = aNew;
-      q->nPairAlloc = nNew;
+      q->aKey = aNew;
+      q->nKeyAlloc = nNew;
     }
-    q->aPair[q->nPair].iCust = r->iCust;
-    q->aPair[q->nPair].iPer = iPer;
-    q->nPair++;
+    q->aKey[q->nKey++] = iKey;
   }
   return rc;
 }
@@ -157,13 +203,11 @@ static int cohortCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   };
   SegColumn aCol[3];
   SegSource src;
-  CohortPair *aPair = 0;
   CohortScan q;
-  int *aIdx = 0;
-  i64 nPair = 0;
-  int ePeriod = COHORT_MONTH, rc, i, iAsOf = 0;
-  int iMinPer = 0, iMaxPer = 0, nPer, nCohortRow = 0;
-  i64 *aSize = 0, *aActive = 0;
+  u64 *aKey = 0;
+  int nKey = 0, nCell = 0, nGroup = 0;
+  int ePeriod = COHORT_MONTH, rc, i, iAsOf = 0, iMaxPer = 0;
+  i64 nRow = 0;
   CohortResult *pOut = 0;
 
   memcpy(aCol, segStdColumns, sizeof(aCol));
@@ -176,79 +220,83 @@ static int cohortCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   rc = segSourceOpen(&src, db, pOpts, aCol, 3, pzErr);
   if( rc==SQLITE_OK ) rc = segSourceBatch(&src, 0, 0);
   if( rc==SQLITE_OK ) rc = segSourceScan(&src, cohortScan, &q, pzErr);
-  aPair = q.aPair;
-  nPair = q.nPair;
-  if( rc==SQLITE_OK && nPair>0 ){
+  aKey = q.aKey;
+  nKey = (int)q.nKey;
+  if( rc ) goto cohort_done;
+  pOut = sqlite3_malloc64(sizeof(*pOut));
+  if( pOut==0 ){ rc = SQLITE_NOMEM; goto cohort_done; }
+  memset(pOut, 0, sizeof(*pOut));
+  pOut->ePeriod = ePeriod;
+  if( nKey>0 ){
     int bAsOf = segSourceAsOf(&src, &iAsOf);
-    int j;
+    int j, k, iCust = 0, iCohort = 0, iPrevCohort = 0;
+    u64 iPrev = 0;
     (void)bAsOf;
     iMaxPer = cohortPeriodOf(ePeriod, iAsOf);
-    aIdx = sqlite3_malloc64(sizeof(int)*(u64)nPair);
-    if( aIdx==0 ){ rc = SQLITE_NOMEM; goto cohort_done; }
-    for(i=0; i<nPair; i++) aIdx[i] = i;
-    rc = segSortIdx(aIdx, (int)nPair, cohortPairCmp, aPair);
+
+    /* (customer, period) in order: the first period of a customer is its
+    ** cohort; each distinct pair becomes a (cohort, offset) key, in place */
+    rc = segRadixSort(aKey, 0, nKey, 0);
     if( rc ) goto cohort_done;
-    iMinPer = aPair[aIdx[0]].iPer;
-    for(i=1; i<nPair; i++){
-      if( aPair[aIdx[i]].iPer<iMinPer ) iMinPer = aPair[aIdx[i]].iPer;
-    }
-    nPer = iMaxPer - iMinPer + 1;
-    aSize = sqlite3_malloc64(sizeof(i64)*(u64)nPer);
-    aActive = sqlite3_malloc64(sizeof(i64)*(u64)nPer*(u64)nPer);
-    if( aSize==0 || aActive==0 ){ rc = SQLITE_NOMEM; goto cohort_done; }
-    memset(aSize, 0, sizeof(i64)*(u64)nPer);
-    memset(aActive, 0, sizeof(i64)*(u64)nPer*(u64)nPer);
-    for(i=0; i<nPair; i=j){
-      int iCust = aPair[aIdx[i]].iCust;
-      int iCohort = aPair[aIdx[i]].iPer - iMinPer;   /* sorted: the first */
-      int iPrev = -1;
-      aSize[iCohort]++;
-      for(j=i; j<nPair && aPair[aIdx[j]].iCust==iCust; j++){
-        int iOff = aPair[aIdx[j]].iPer - iMinPer - iCohort;
-        if( iOff!=iPrev ){
-          aActive[(i64)iCohort*nPer + iOff]++;
-          iPrev = iOff;
-        }
+    for(i=k=0; i<nKey; i++){
+      u64 iThis = aKey[i];
+      int iPer = COHORT_KEY_LO(iThis);
+      if( i>0 && iThis==iPrev ) continue;
+      iPrev = iThis;
+      if( i==0 || COHORT_KEY_HI(iThis)!=iCust ){
+        iCust = COHORT_KEY_HI(iThis);
+        iCohort = iPer;
       }
+      if( iPer>iMaxPer ) continue;        /* the source stops at as_of */
+      aKey[k++] = COHORT_KEY(iCohort, iPer - iCohort);
     }
-    for(i=0; i<nPer; i++){
-      if( aSize[i] ) nCohortRow += nPer - i;
+    nKey = k;
+
+    /* (cohort, offset) in order: a run of equal keys is one cell */
+    rc = segRadixSort(aKey, 0, nKey, 0);
+    if( rc ) goto cohort_done;
+    for(i=0; i<nKey; i++){
+      if( i>0 && aKey[i]==aKey[i-1] ) continue;
+      nCell++;
+      if( i==0 || COHORT_KEY_HI(aKey[i])!=iPrevCohort ) nGroup++;
+      iPrevCohort = COHORT_KEY_HI(aKey[i]);
     }
-    pOut = sqlite3_malloc64(sizeof(*pOut));
-    if( pOut==0 ){ rc = SQLITE_NOMEM; goto cohort_done; }
-    pOut->ePeriod = ePeriod;
-    pOut->aRow = sqlite3_malloc64(sizeof(CohortRow)*(u64)(nCohortRow+1));
-    if( pOut->aRow==0 ){ rc = SQLITE_NOMEM; goto cohort_done; }
-    nCohortRow = 0;
-    for(i=0; i<nPer; i++){
-      if( aSize[i]==0 ) continue;
-      for(j=0; j<nPer-i; j++){
-        CohortRow *r = &pOut->aRow[nCohortRow++];
-        r->iCohort = iMinPer + i;
-        r->iOffset = j;
-        r->nCustomers = aSize[i];
-        r->nActive = aActive[(i64)i*nPer + j];
+    pOut->aGroup = sqlite3_malloc64(sizeof(CohortGroup)*(u64)(nGroup+1));
+    pOut->aCell = sqlite3_malloc64(sizeof(CohortCell)*(u64)nCell);
+    if( pOut->aGroup==0 || pOut->aCell==0 ){
+      rc = SQLITE_NOMEM;
+      goto cohort_done;
+    }
+    nCell = nGroup = 0;
+    for(i=0; i<nKey; i=j){
+      int iThis = COHORT_KEY_HI(aKey[i]);
+      for(j=i+1; j<nKey && aKey[j]==aKey[i]; j++){}
+      if( nGroup==0 || pOut->aGroup[nGroup-1].iCohort!=iThis ){
+        CohortGroup *pG = &pOut->aGroup[nGroup++];
+        pG->iCohort = iThis;
+        pG->iCell = nCell;
+        pG->iRow = nRow;
+        pG->nCustomers = j-i;             /* offset 0: every customer */
+        nRow += (i64)iMaxPer - iThis + 1;
       }
+      pOut->aCell[nCell].iOffset = COHORT_KEY_LO(aKey[i]);
+      pOut->aCell[nCell].nActive = j-i;
+      nCell++;
     }
-  }else if( rc==SQLITE_OK ){
-    pOut = sqlite3_malloc64(sizeof(*pOut));
-    if( pOut==0 ){ rc = SQLITE_NOMEM; goto cohort_done; }
-    pOut->aRow = 0;
-    pOut->ePeriod = ePeriod;
+    pOut->aGroup[nGroup].iCohort = 0;
+    pOut->aGroup[nGroup].iCell = nCell;
+    pOut->aGroup[nGroup].iRow = nRow;
+    pOut->aGroup[nGroup].nCustomers = 0;
+    pOut->nGroup = nGroup;
   }
-  if( rc==SQLITE_OK ){
-    pRes->nRow = nCohortRow;
-    pRes->pData = pOut;
-    pRes->xColumn = cohortColumn;
-    pRes->xFree = cohortFree;
-    pOut = 0;
-  }
+  pRes->nRow = nRow;
+  pRes->pData = pOut;
+  pRes->xColumn = cohortColumn;
+  pRes->xFree = cohortFree;
+  pOut = 0;
 cohort_done:
   cohortFree(pOut);
-  sqlite3_free(aPair);
-  sqlite3_free(aIdx);
-  sqlite3_free(aSize);
-  sqlite3_free(aActive);
+  sqlite3_free(aKey);
   segSourceClose(&src);
   return rc;
 }

@@ -27,7 +27,8 @@
 **      the customer.  avg_order_value = monetary / orders with a known
 **      amount, NULL when there are none.
 **   4. Scores from segScore() (score.c), the one scoring routine; ties in
-**      ntile are broken by the customer order.
+**      ntile are broken by the customer order.  A NULL avg_order_value is
+**      scored as NaN: 1 under every method (score.c requirement 5).
 **   5. rfm = 100r + 10f + m; segment from the scheme (schemes.c).
 **   6. Memory grows with customers, not rows: one pass over the source,
 **      per-customer state in arrays indexed by the reader's customer map.

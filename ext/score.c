@@ -19,7 +19,12 @@
 **      Recency is reversed (bins + 1 - bin).
 **   4. breaks t1 < ... < tk: the index of [-inf,t1), [t1,t2) ... [tk,+inf),
 **      1..k+1; recency reversed.
-**   5. NULL (NaN here) sorts lowest: worse than any value.
+**   5. NULL (NaN here) is worse than any value, under every method: it
+**      scores 1 (recency too), so that all NULL scores everyone 1.  NULLs
+**      count among the N customers, worse than every value: in W for
+**      rank, in the first positions for ntile (the others' tiles are
+**      NTILE's over ORDER BY measure NULLS FIRST).  quantile breaks are
+**      the quantiles of the non-NULL values (R's na.rm = TRUE).
 **
 ** SQL functions:
 **   rfm_score(r, f, m)              100*r + 10*f + m, each an integer 1..9
@@ -55,6 +60,15 @@ void segQuantileBreaks(const double *aSorted, int n, int nBin, double *aOut){
       qs = (1.0 - h)*qs + h*xhi;
     }
     aOut[k-1] = qs + 1.0;
+  }
+}
+
+/* Requirement 5: a NULL (NaN) measure scores 1, the worst score, whatever
+** the method and the direction. */
+static void scoreNullWorst(const double *aVal, int n, unsigned char *aScore){
+  int i;
+  for(i=0; i<n; i++){
+    if( isnan(aVal[i]) ) aScore[i] = 1;
   }
 }
 
@@ -123,17 +137,16 @@ int segScore(const double *aVal, int n, const int *aTie, int nBin,
   u64 *aKey, *aKeyOwn = 0;
   u64 nIdx = (sizeof(int)*(u64)n + 7) & ~(u64)7;   /* 8-byte aligned */
   SegScratch rest = {0, 0};
-  int i, rc, bDesc;
+  int i, rc, bDesc, nNull;
   (void)aTie;
   if( n==0 ) return SQLITE_OK;
   if( eMethod==SEG_METHOD_BREAKS ){
     for(i=0; i<n; i++){
       int s = 1, k;
-      if( !isnan(aVal[i]) ){
-        for(k=0; k<nBreak && aBreak[k]<=aVal[i]; k++) s++;
-      }
+      for(k=0; k<nBreak && aBreak[k]<=aVal[i]; k++) s++;
       aScore[i] = (unsigned char)(bLowBetter ? nBreak+2-s : s);
     }
+    scoreNullWorst(aVal, n, aScore);
     return SQLITE_OK;
   }
   if( (eMethod==SEG_METHOD_RANK || eMethod==SEG_METHOD_NTILE)
@@ -156,26 +169,30 @@ int segScore(const double *aVal, int n, const int *aTie, int nBin,
       return SQLITE_NOMEM;
     }
   }
-  /* ascending, NaN first; ntile of recency descending, NaN last; the
-  ** sort is stable, so equal values keep the customer order */
+  /* ascending, NaN first; ntile of recency descending, NaN first too
+  ** (key 0 stays below every complemented key); the sort is stable, so
+  ** equal values keep the customer order */
   bDesc = eMethod==SEG_METHOD_NTILE && bLowBetter;
   for(i=0; i<n; i++){
     aIdx[i] = i;
-    aKey[i] = bDesc ? ~segDoubleKey(aVal[i]) : segDoubleKey(aVal[i]);
+    aKey[i] = segDoubleKey(aVal[i]);
+    if( bDesc && aKey[i] ) aKey[i] = ~aKey[i];
   }
   rc = segRadixSort(aKey, aIdx, n, rest.n ? &rest : 0);
   sqlite3_free(aKeyOwn);
   if( rc ){ sqlite3_free(aIdxOwn); return rc; }
+  for(nNull=0; nNull<n && isnan(aVal[aIdx[nNull]]); nNull++){}
 
   if( eMethod==SEG_METHOD_RANK ){
-    /* ascending order: W for higher-is-better = position of the first
-    ** equal value; for lower-is-better = n - position after the last. */
-    int j = 0;
+    /* ascending order, NaN first: W for higher-is-better = position of
+    ** the first equal value; for lower-is-better = n - position after the
+    ** last, plus the NaNs (worse than every value) */
+    int j = nNull;
     while( j<n ){
       int e = j;
       i64 w;
       while( e+1<n && scoreSame(aVal[aIdx[e+1]], aVal[aIdx[j]]) ) e++;
-      w = bLowBetter ? (i64)(n-1-e) : (i64)j;
+      w = bLowBetter ? (i64)(n-1-e) + nNull : (i64)j;
       for(i=j; i<=e; i++){
         aScore[aIdx[i]] = (unsigned char)(1 + (nBin*w)/n);
       }
@@ -184,23 +201,26 @@ int segScore(const double *aVal, int n, const int *aTie, int nBin,
   }else if( eMethod==SEG_METHOD_NTILE ){
     for(i=0; i<n; i++) aScore[aIdx[i]] = scoreTile(i, n, nBin);
   }else{
-    /* quantile */
-    double *aSorted = sqlite3_malloc64(sizeof(double)*(u64)n + sizeof(double)*10);
+    /* quantile, over the non-NULL values (the NaNs come first) */
+    int nVal = n - nNull;
+    double *aSorted = sqlite3_malloc64(sizeof(double)*(u64)nVal + sizeof(double)*10);
     double *aB;
     double rMin, rMax1;
     int k;
     if( aSorted==0 ){ sqlite3_free(aIdxOwn); return SQLITE_NOMEM; }
-    aB = aSorted + n;
-    for(i=0; i<n; i++){
-      double v = aVal[aIdx[i]];
-      aSorted[i] = isnan(v) ? -HUGE_VAL : v;
+    aB = aSorted + nVal;
+    for(i=0; i<nVal; i++) aSorted[i] = aVal[aIdx[nNull+i]];
+    if( nVal>0 ){
+      segQuantileBreaks(aSorted, nVal, nBin, aB);
+      rMin = aSorted[0];
+      rMax1 = aSorted[nVal-1] + 1.0;
+    }else{
+      rMin = rMax1 = 0.0;
     }
-    segQuantileBreaks(aSorted, n, nBin, aB);
-    rMin = aSorted[0];
-    rMax1 = aSorted[n-1] + 1.0;
     for(i=0; i<n; i++){
-      double x = isnan(aVal[i]) ? -HUGE_VAL : aVal[i];
+      double x = aVal[i];
       int s = 0;
+      if( isnan(x) ) continue;             /* scored 1 below */
       for(k=1; k<=nBin; k++){
         double lower = k==1 ? rMin : aB[k-2];
         double upper = k==nBin ? rMax1 : aB[k-1];
@@ -212,6 +232,7 @@ int segScore(const double *aVal, int n, const int *aTie, int nBin,
     sqlite3_free(aSorted);
   }
   sqlite3_free(aIdxOwn);
+  if( nNull ) scoreNullWorst(aVal, n, aScore);
   return SQLITE_OK;
 }
 

@@ -254,7 +254,8 @@ int segMapSorted(const SegMap *p, int **paIdx);
 /* Grow an array (doubling) so that index i fits: SQLITE_OK or NOMEM. */
 int segArrayEnsure(void **pa, int *pnAlloc, int i, size_t sz);
 /* Stable LSD radix sort of aIdx[0..n-1] by aKey[] ascending (both are
-** permuted).  SQLITE_OK or SQLITE_NOMEM. */
+** permuted; aIdx may be 0 to sort the keys alone).  SQLITE_OK or
+** SQLITE_NOMEM. */
 /* Memory a caller lends a routine for its temporaries: n bytes at a
 ** (8-byte aligned); the routine allocates what does not fit. */
 typedef struct SegScratch SegScratch;

@@ -1207,8 +1207,9 @@ static int segMapCmp(void *pCtx, int a, int b){
 ** Stable LSD radix sort of aIdx[0..n-1] by aKey[] (u64, ascending), 8 bits
 ** a pass below 65,536 keys and 16 above (so the counters never outweigh
 ** the keys), passes where every key has the same digit skipped.  aKey and
-** aIdx are permuted together.  The two temporary arrays (12 bytes a key)
-** come from *pBuf when it is given and large enough.
+** aIdx are permuted together; with aIdx 0 the keys alone are sorted.  The
+** temporary arrays (12 bytes a key, 8 without aIdx) come from *pBuf when
+** it is given and large enough.
 */
 int segRadixSort(u64 *aKey, int *aIdx, int n, SegScratch *pBuf){
   u64 *aKeyTmp, *aKeyOwn = 0;
@@ -1217,15 +1218,15 @@ int segRadixSort(u64 *aKey, int *aIdx, int n, SegScratch *pBuf){
   int nDigit = 1<<nBit, mask = nDigit-1;
   int iShift, i;
   if( n<2 ) return SQLITE_OK;
-  if( pBuf && pBuf->n >= (sizeof(u64)+sizeof(int))*(u64)n ){
+  if( pBuf && pBuf->n >= (sizeof(u64)+(aIdx ? sizeof(int) : 0))*(u64)n ){
     aKeyTmp = (u64*)pBuf->a;
     aIdxTmp = (int*)(pBuf->a + sizeof(u64)*(u64)n);
   }else{
     aKeyTmp = aKeyOwn = sqlite3_malloc64(sizeof(u64)*(u64)n);
-    aIdxTmp = aIdxOwn = sqlite3_malloc64(sizeof(int)*(u64)n);
+    aIdxTmp = aIdxOwn = aIdx ? sqlite3_malloc64(sizeof(int)*(u64)n) : 0;
   }
   aCount = sqlite3_malloc64(sizeof(int)*(u64)nDigit);
-  if( aKeyTmp==0 || aIdxTmp==0 || aCount==0 ){
+  if( aKeyTmp==0 || (aIdx && aIdxTmp==0) || aCount==0 ){
     sqlite3_free(aKeyOwn);
     sqlite3_free(aIdxOwn);
     sqlite3_free(aCount);
@@ -1239,11 +1240,11 @@ int segRadixSort(u64 *aKey, int *aIdx, int n, SegScratch *pBuf){
     for(i=0; i<nDigit; i++){ int c = aCount[i]; aCount[i] = nSum; nSum += c; }
     for(i=0; i<n; i++){
       int d = (int)((aKey[i]>>iShift) & mask);
-      aKeyTmp[aCount[d]] = aKey[i];
-      aIdxTmp[aCount[d]++] = aIdx[i];
+      if( aIdx ) aIdxTmp[aCount[d]] = aIdx[i];
+      aKeyTmp[aCount[d]++] = aKey[i];
     }
     memcpy(aKey, aKeyTmp, sizeof(u64)*(u64)n);
-    memcpy(aIdx, aIdxTmp, sizeof(int)*(u64)n);
+    if( aIdx ) memcpy(aIdx, aIdxTmp, sizeof(int)*(u64)n);
   }
   sqlite3_free(aKeyOwn);
   sqlite3_free(aIdxOwn);

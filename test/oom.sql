@@ -39,6 +39,7 @@ CREATE TEMP TABLE nc(customer_id TEXT COLLATE NOCASE, ordered_at, amount); INSER
 CREATE TEMP TABLE rt(customer_id TEXT COLLATE RTRIM, ordered_at, amount, order_id); INSERT INTO rt SELECT printf('%d%.*c', customer_id % 7, customer_id % 3, ' '), ordered_at, amount, order_id FROM orders WHERE customer_id <= 40; CREATE TEMP VIEW rtv AS SELECT * FROM rt; SELECT count(*), sum(frequency) FROM rfm_score('rtv', 'order=order_id');
 SELECT count(*), sum(r), sum(f), sum(m) FROM rfm_score('orders');
 PRAGMA threads=1; SELECT count(*), sum(r), sum(f), sum(m) FROM rfm_score('orders');
+CREATE TEMP TABLE nq(customer_id, ordered_at, amount); INSERT INTO nq VALUES (1, '2024-01-01', NULL), (2, '2024-01-02', 10), (3, '2024-01-03', 20), (4, '2024-01-04', NULL); SELECT * FROM rfm_score('nq', 'monetary=average', 'method=quantile'); SELECT * FROM rfm_score('nq', 'monetary=average', 'method=ntile'); SELECT * FROM rfm_score('nq', 'monetary=average');
 PRAGMA threads=1; SELECT * FROM source_stats('orders');
 PRAGMA threads=1; CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT count(*), sum(x), sum(monetary) FROM clv_summary('o');
 PRAGMA threads=1; CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT count(*), sum(orders) FROM lifecycle_stage('o');
@@ -48,6 +49,7 @@ CREATE TEMP TABLE bad(customer_id, ordered_at, amount); INSERT INTO bad VALUES(1
 CREATE TEMP TABLE bad(customer_id, ordered_at, amount); INSERT INTO bad VALUES(1,'2024-01-01',5),(3,'2024-13-01',1); SELECT * FROM rfm_score('bad');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM cohort_retention('o');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM cohort_retention('o', 'period=week', 'as_of=2024-06-30');
+CREATE TEMP TABLE far(customer_id, ordered_at, amount); INSERT INTO far VALUES (1, '1700-01-01', 10), (1, '1700-01-09', 5), (3, '1950-06-01', 1), (2, '2200-01-01', 20); SELECT count(*), sum(active) FROM cohort_retention('far', 'period=week'); SELECT * FROM cohort_retention('far', 'period=quarter') WHERE active>0;
 SELECT * FROM segment_rules('standard');
 SELECT * FROM segment_rules('rfm_r');
 SELECT * FROM segment_rules('rf_grid');
