@@ -188,10 +188,7 @@ static int jsonParseString(JsonParse *p){
 /* Parse a number (RFC 8259 grammar). */
 static int jsonParseNumber(JsonParse *p){
   const char *z = p->z;
-  int i = p->i, iStart = p->i, iNode;
-  char zBuf[128];
-  char *zNum = zBuf;
-  char *zEnd = 0;
+  int i = p->i, iStart = p->i, iNode, rc;
   double r;
   if( i<p->n && z[i]=='-' ) i++;
   if( i>=p->n ){ p->rc = SQLITE_ERROR; return -1; }
@@ -213,19 +210,11 @@ static int jsonParseNumber(JsonParse *p){
     if( i>=p->n || z[i]<'0' || z[i]>'9' ){ p->rc = SQLITE_ERROR; return -1; }
     while( i<p->n && z[i]>='0' && z[i]<='9' ) i++;
   }
-  if( i-iStart>=(int)sizeof(zBuf) ){
-    zNum = sqlite3_malloc64(i-iStart+1);
-    if( zNum==0 ){ p->rc = SQLITE_NOMEM; return -1; }
-  }
-  memcpy(zNum, &z[iStart], i-iStart);
-  zNum[i-iStart] = 0;
-  r = strtod(zNum, &zEnd);
-  if( zEnd!=zNum+(i-iStart) || isinf(r) ){
-    if( zNum!=zBuf ) sqlite3_free(zNum);
-    p->rc = SQLITE_ERROR;
+  rc = segNumberParse(&z[iStart], i-iStart, &r);
+  if( rc!=1 || isinf(r) ){
+    p->rc = rc<0 ? SQLITE_NOMEM : SQLITE_ERROR;
     return -1;
   }
-  if( zNum!=zBuf ) sqlite3_free(zNum);
   p->i = i;
   iNode = jsonNewNode(p, JSON_NUMBER);
   if( iNode>=0 ) p->pOut->aNode[iNode].r = r;
@@ -418,8 +407,7 @@ int segJsonNumberArray(const char *z, int n, double **paOut, int *pnOut){
 }
 
 void segJsonAppendNumber(sqlite3_str *pStr, double r){
-  char zBuf[40];
-  int nDigit;
+  char zBuf[SEG_NUMBER_SIZE];
   if( isnan(r) || isinf(r) ){
     sqlite3_str_appendall(pStr, "null");
     return;
@@ -428,9 +416,6 @@ void segJsonAppendNumber(sqlite3_str *pStr, double r){
     sqlite3_str_appendall(pStr, "0.0");
     return;
   }
-  for(nDigit=15; nDigit<=17; nDigit++){
-    sqlite3_snprintf(sizeof(zBuf), zBuf, "%!.*g", nDigit, r);
-    if( strtod(zBuf, 0)==r ) break;
-  }
+  segNumberFormat(zBuf, r);
   sqlite3_str_appendall(pStr, zBuf);
 }

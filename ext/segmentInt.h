@@ -465,6 +465,18 @@ extern const SegColumn segStdColumns[3];
 ** or -1 when it is a bad amount. */
 int segAmountFromValue(sqlite3_value *pVal, double *prOut);
 
+/* Numbers as text, the same under every C locale: '.' is the decimal point
+** whatever LC_NUMERIC says (util.c, section 5).
+** segNumberParse: is z[0..n-1] exactly a decimal number (optional sign,
+** digits with at most one '.', at least one digit, optional exponent
+** e[+-]digits)?  1 and *pr set (+-Inf when it overflows), 0 if not, -1 out
+** of memory (only for numbers of 128 characters or more).
+** segNumberFormat: r (finite) as the shortest of 15..17 significant digits
+** that reads back to r, always with a '.': 1.0, 0.1, 1.0e+20. */
+#define SEG_NUMBER_SIZE 40      /* bytes of segNumberFormat's buffer */
+int segNumberParse(const char *z, int n, double *pr);
+void segNumberFormat(char *zBuf, double r);
+
 /* Neumaier compensated sum. */
 typedef struct SegSum SegSum;
 struct SegSum { double s, c; };

@@ -34,6 +34,10 @@
 **    out); hash slots tagged by a hash for any other key.
 **
 ** 4. Amounts (detail 4) and compensated sums.
+**
+** 5. Numbers as text.  segNumberParse() is the only reader of decimal
+**    text and segNumberFormat() the writer of round-trip numbers: both
+**    the same under every C locale (DESIGN.md section 8).
 */
 #include "segmentInt.h"
 #include <string.h>
@@ -41,6 +45,8 @@
 #include <stdlib.h>
 #include <math.h>
 #include <assert.h>
+#include <stdio.h>
+#include <float.h>
 
 /**************************************************************************
 ** 1. Dates
@@ -218,40 +224,148 @@ int segDateFromValueMemo(sqlite3_value *pVal, i64 *piMs, SegDateMemo *pMemo){
 }
 
 /**************************************************************************
-** 4. Amounts and sums
+** 5. Numbers as text
+**
+** strtod() and printf() follow LC_NUMERIC, which a host may have set (Qt
+** applications such as DB Browser for SQLite set a decimal-comma locale):
+** strtod() then stops at '.', and printf() writes ','.  So libsegment reads
+** decimal text only through segNumberParse() and writes it only through
+** SQLite's printf (sqlite3_mprintf, sqlite3_str_appendf, ...: its own
+** float conversion, which always writes '.'), the shortest round-trip form
+** through segNumberFormat().
+**
+** segNumberParse() computes the common case itself: at most 19 significant
+** digits whose value is below 2^53, with a decimal exponent of at most 22
+** either way (every amount with cents).  Both operands of the one
+** multiplication or division are then exact doubles, so its result is the
+** correctly rounded value, the same as strtod's (Clinger's fast path; it
+** needs arithmetic without excess precision, FLT_EVAL_METHOD 0).  Any other
+** number goes to strtod() with '.' replaced by the current locale's decimal
+** point, found by formatting 0.5 with the C library's snprintf().
 */
+static const double aSegPow10[] = {
+  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
 
-/* Is z[0..n-1] a decimal number (after trimming spaces)?  Sets *pr. */
-static int segParseNumber(const char *z, int n, double *pr){
-  int i = 0, nMant = 0;
-  char zBuf[64];
+/* strtod() of z[0..n-1], a number in segNumberParse's syntax with '.' as
+** the decimal point, whatever the locale's is. */
+static int segNumberStrtod(const char *z, int n, double *pr){
+  char zBuf[128];
+  char zRadix[8];
+  char *zNum = zBuf;
   char *zEnd = 0;
+  const char *zDot = memchr(z, '.', n);
+  int nRadix = 1, nNum, iDot = 0, ok;
   double r;
-  while( n>0 && (z[n-1]==' ' || z[n-1]=='\t') ) n--;
-  while( i<n && (z[i]==' ' || z[i]=='\t') ) i++;
-  z += i; n -= i; i = 0;
-  if( n==0 || n>=(int)sizeof(zBuf) ) return 0;
-  if( z[i]=='+' || z[i]=='-' ) i++;
-  while( i<n && z[i]>='0' && z[i]<='9' ){ i++; nMant++; }
-  if( i<n && z[i]=='.' ){
-    i++;
-    while( i<n && z[i]>='0' && z[i]<='9' ){ i++; nMant++; }
+  zRadix[0] = '.';
+  if( zDot ){
+    char zHalf[24];
+    int k = snprintf(zHalf, sizeof(zHalf), "%.1f", 0.5);   /* "0.5", "0,5" */
+    if( k>=3 && k-2<=(int)sizeof(zRadix) && k<(int)sizeof(zHalf)
+     && zHalf[0]=='0' && zHalf[k-1]=='5' ){
+      nRadix = k-2;
+      memcpy(zRadix, zHalf+1, nRadix);
+    }
+    iDot = (int)(zDot - z);
   }
-  if( nMant==0 ) return 0;
+  nNum = zDot ? n-1+nRadix : n;
+  if( nNum>=(int)sizeof(zBuf) ){
+    zNum = sqlite3_malloc64(nNum+1);
+    if( zNum==0 ) return -1;
+  }
+  if( zDot ){
+    memcpy(zNum, z, iDot);
+    memcpy(zNum+iDot, zRadix, nRadix);
+    memcpy(zNum+iDot+nRadix, z+iDot+1, n-iDot-1);
+  }else{
+    memcpy(zNum, z, n);
+  }
+  zNum[nNum] = 0;
+  r = strtod(zNum, &zEnd);
+  ok = (zEnd==zNum+nNum);
+  if( zNum!=zBuf ) sqlite3_free(zNum);
+  if( !ok ) return 0;
+  *pr = r;
+  return 1;
+}
+
+int segNumberParse(const char *z, int n, double *pr){
+  u64 m = 0;                 /* significant digits, at most 19 */
+  int i = 0, nDigit = 0, bNeg = 0, bDot = 0, bDropped = 0;
+  int e10 = 0;               /* exponent of m's last digit, before e... */
+  int eExp = 0, bExpNeg = 0;
+  if( i<n && (z[i]=='+' || z[i]=='-') ){ bNeg = (z[i]=='-'); i++; }
+  for(; i<n; i++){
+    if( z[i]>='0' && z[i]<='9' ){
+      nDigit++;
+      if( m<(u64)1000000000000000000 ){
+        m = m*10 + (u64)(z[i]-'0');
+        if( bDot ) e10--;
+      }else{
+        if( z[i]!='0' ) bDropped = 1;
+        if( !bDot ) e10++;
+      }
+    }else if( z[i]=='.' && !bDot ){
+      bDot = 1;
+    }else{
+      break;
+    }
+  }
+  if( nDigit==0 ) return 0;
   if( i<n && (z[i]=='e' || z[i]=='E') ){
     int nExp = 0;
     i++;
-    if( i<n && (z[i]=='+' || z[i]=='-') ) i++;
-    while( i<n && z[i]>='0' && z[i]<='9' ){ i++; nExp++; }
+    if( i<n && (z[i]=='+' || z[i]=='-') ){ bExpNeg = (z[i]=='-'); i++; }
+    for(; i<n && z[i]>='0' && z[i]<='9'; i++){
+      if( eExp<100000 ) eExp = eExp*10 + (z[i]-'0');
+      nExp++;
+    }
     if( nExp==0 ) return 0;
   }
   if( i!=n ) return 0;
-  memcpy(zBuf, z, n);
-  zBuf[n] = 0;
-  r = strtod(zBuf, &zEnd);
-  if( zEnd!=zBuf+n ) return 0;
-  *pr = r;
-  return 1;
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD==0
+  if( !bDropped && m<=((u64)1<<53) ){
+    int k = e10 + (bExpNeg ? -eExp : eExp);
+    double r;
+    if( m==0 ){
+      r = 0.0;
+    }else if( k>=0 && k<=22 ){
+      r = (double)m * aSegPow10[k];
+    }else if( k<0 && k>=-22 ){
+      r = (double)m / aSegPow10[-k];
+    }else{
+      return segNumberStrtod(z, n, pr);
+    }
+    *pr = bNeg ? -r : r;
+    return 1;
+  }
+#endif
+  return segNumberStrtod(z, n, pr);
+}
+
+void segNumberFormat(char *zBuf, double r){
+  int nDigit;
+  for(nDigit=15; nDigit<=17; nDigit++){
+    double rBack;
+    sqlite3_snprintf(SEG_NUMBER_SIZE, zBuf, "%!.*g", nDigit, r);
+    if( segNumberParse(zBuf, (int)strlen(zBuf), &rBack)==1 && rBack==r ) break;
+  }
+}
+
+/**************************************************************************
+** 4. Amounts and sums
+*/
+
+/* Is z[0..n-1] a decimal number (after trimming spaces)?  Sets *pr.
+** At most 63 characters once trimmed. */
+static int segParseNumber(const char *z, int n, double *pr){
+  int i = 0;
+  while( n>0 && (z[n-1]==' ' || z[n-1]=='\t') ) n--;
+  while( i<n && (z[i]==' ' || z[i]=='\t') ) i++;
+  z += i; n -= i;
+  if( n==0 || n>=64 ) return 0;
+  return segNumberParse(z, n, pr)==1;
 }
 
 int segAmountFromValue(sqlite3_value *pVal, double *prOut){
