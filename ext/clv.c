@@ -94,6 +94,15 @@
 **   P3. Numeric arguments: numbers (text that looks like one is taken);
 **       x a whole number >= 0, 0 <= t_x <= T, t >= 0, months a whole
 **       number 0..1200, discount > -1.
+**   P4. Every parameter value > 0 is in the domain: the closed forms'
+**       removable singularities are not divisions by zero (BG/NBD a = 1
+**       and a + b = 1, clvBgnbdExpected; Pareto/NBD s = 1, clvParetoK;
+**       alpha = beta; r + x or s + 1 whole; t = 0, T = t_x) and the
+**       values are continuous across them.  Where the Gamma-Gamma mean
+**       does not exist (p x + q <= 1, q <= 1 for x = 0), expected_spend
+**       and clv are errors.  E[X(t)] of the BG/NBD needs about
+**       40 (1 + t/alpha) terms (alpha + T for E[Y(t) | ...]): beyond
+**       200,000 it is a numerical failure.
 **
 ** clv table-valued function, one row per customer (ORDER BY customer):
 **   customer, x, t_x, T, monetary, p_alive, expected_purchases,
@@ -1346,31 +1355,56 @@ static double clvPAlive(const ClvModel *m, double x, double tx, double T){
   }
 }
 
-/* (1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z), the BG/NBD expectation's
-** term: by Euler's transformation (1-z)^(a-1) 2F1(a+b-1-r, a-1;
-** a+b+x-1; z), whose terms shrink fast for heavy buyers; the direct
-** series when that one fails (very large a). */
-static double clvBgnbdG(double r, double a, double b, double x, double z,
-                        double l1z){
-  double h = clvHyp2f1(a+b-1.0-r, a-1.0, a+b+x-1.0, z);
-  if( isfinite(h) ) return exp((a-1.0)*l1z)*h;
-  h = clvHyp2f1(r+x, b+x, a+b+x-1.0, z);
-  return exp((r+x)*l1z + log(h));
+/* The BG/NBD's E[X(t)] of a new customer with parameters (r, alpha, a,
+** b); with (r+x, alpha+T, a, b+x) it is the numerator of E[Y(t) | x,
+** t_x, T].  The closed form
+**   E = c/e (1 - (1-z)^r 2F1(r, b; c; z)),
+**   c = a+b-1, e = a-1, z = t/(alpha+t), log(1-z) = L = -log1p(t/alpha)
+** is 0/0 at a = 1 (and has a 2F1 with c = 0 at a+b = 1), yet E is
+** smooth in a and b there (it is E_p[(1 - (1+p t/alpha)^-r)/p] with p
+** ~ Beta(a, b)).  Euler's transformation gives (1-z)^r 2F1(r, b; c; z) =
+** (1-z)^e 2F1(A, e; c; z), A = c-r, and with e and c divided out of that
+** series' terms, 2F1(A, e; c; z) = 1 + e K/c,
+**   K = sum_{j>=1} (A)_j (e+1)_{j-1} / ((c+1)_{j-1} j!) z^j,
+** so that
+**   E = c Q - (1-z)^e K,   Q = -expm1(e L)/e  (-L at e = 0),
+** with no division by e or c (c > -1, so c+j > 0 for j >= 1).  K's terms
+** shrink fast for heavy buyers; where the series does not converge (very
+** large a) the direct series of 2F1(r, b; c; z), whose e is then far
+** from 0. */
+static double clvBgnbdExpected(double r, double al, double a, double b,
+                               double t){
+  double c = a+b-1.0, e = a-1.0, A = c-r;
+  double z = t/(al+t), L = -log1p(t/al), Q, s = 0.0, u;
+  int j;
+  if( t<=0.0 ) return 0.0;
+  Q = e==0.0 ? -L : -expm1(e*L)/e;
+  u = A*z;
+  for(j=1; j<200000; j++){
+    s += u;
+    if( !isfinite(s) ) break;
+    if( fabs(u)<=1e-17*fabs(s) && j>3 ) return c*Q - exp(e*L)*s;
+    u *= (A+j)*(e+j)/((c+j)*(j+1.0))*z;
+  }
+  u = clvHyp2f1(r, b, c, z);
+  return c/e*(1.0-exp(r*L)*u);
+}
+
+/* The Pareto/NBD's integral from 0 to t of (bt/(bt+u))^s du / bt, i.e.
+** (1 - (bt/(bt+t))^(s-1))/(s-1), log(1 + t/bt) at s = 1. */
+static double clvParetoK(double s, double bt, double t){
+  double lu = -log1p(t/bt);                 /* log(bt/(bt+t)) */
+  return s==1.0 ? -lu : -expm1((s-1.0)*lu)/(s-1.0);
 }
 
 /* E[X(t)] for a new customer. */
 static double clvExpected(const ClvModel *m, double t){
   if( t<=0.0 ) return 0.0;
   if( m->eModel==CLV_BGNBD ){
-    double r = m->a[0], al = m->a[1], a = m->a[2], b = m->a[3];
-    double z = t/(al+t), l1z = log(al) - log(al+t);
-    double G = clvBgnbdG(r, a, b, 0.0, z, l1z);
-    return (a+b-1.0)/(a-1.0)*(1.0-G);
+    return clvBgnbdExpected(m->a[0], m->a[1], m->a[2], m->a[3], t);
   }else{
     double r = m->a[0], al = m->a[1], s = m->a[2], be = m->a[3];
-    double lu = log(be) - log(be+t);            /* log(beta/(beta+t)) */
-    double k = fabs(s-1.0)<1e-12 ? -lu : -expm1((s-1.0)*lu)/(s-1.0);
-    return r*be/al*k;
+    return r*be/al*clvParetoK(s, be, t);
   }
 }
 
@@ -1380,9 +1414,7 @@ static double clvCondExpected(const ClvModel *m, double t, double x,
   if( t<=0.0 ) return 0.0;
   if( m->eModel==CLV_BGNBD ){
     double r = m->a[0], al = m->a[1], a = m->a[2], b = m->a[3];
-    double z = t/(al+T+t), l1z = log(al+T) - log(al+T+t);
-    double G = clvBgnbdG(r, a, b, x, z, l1z);
-    double num = (a+b+x-1.0)/(a-1.0)*(1.0-G);
+    double num = clvBgnbdExpected(r+x, al+T, a, b+x, t);
     double den = 1.0;
     if( x>0 ){
       den += exp(log(a) - log(b+x-1.0) + (r+x)*(log(al+T) - log(al+tx)));
@@ -1390,16 +1422,21 @@ static double clvCondExpected(const ClvModel *m, double t, double x,
     return num/den;
   }else{
     double r = m->a[0], al = m->a[1], s = m->a[2], be = m->a[3];
-    double lu = log(be+T) - log(be+T+t);
-    double k = fabs(s-1.0)<1e-12 ? -lu : -expm1((s-1.0)*lu)/(s-1.0);
-    return (r+x)*(be+T)/(al+T)*k*clvPAlive(m, x, tx, T);
+    return (r+x)*(be+T)/(al+T)*clvParetoK(s, be+T, t)
+         * clvPAlive(m, x, tx, T);
   }
 }
 
-/* Gamma-Gamma expected mean spend; NaN when q <= 1 and x = 0. */
+/* Gamma-Gamma expected mean spend, the mean of p/nu with nu ~ Gamma(p x
+** + q, gamma + m x) (the posterior of the spend rate): it exists only
+** when p x + q > 1 (clvSpendFinite); NaN otherwise. */
+static int clvSpendFinite(const ClvModel *g, double x){
+  return g->a[0]*x + g->a[1] > 1.0;
+}
 static double clvSpend(const ClvModel *g, double x, double mVal){
   double p = g->a[0], q = g->a[1], gam = g->a[2];
-  if( x==0.0 ) return q>1.0 ? p*gam/(q-1.0) : NAN;
+  if( !clvSpendFinite(g, x) ) return NAN;
+  if( x==0.0 ) return p*gam/(q-1.0);
   return (gam + mVal*x)*p/(p*x + q - 1.0);
 }
 
@@ -1486,6 +1523,11 @@ static void clvSpendFunc(sqlite3_context *ctx, int argc,
                          "population mean spend is infinite", -1);
     return;
   }
+  if( !clvSpendFinite(g, a[0]) ){
+    sqlite3_result_error(ctx, "expected_spend(): the model's p x + q <= 1 "
+                         "for this x, so the expected spend is infinite", -1);
+    return;
+  }
   clvResult(ctx, "expected_spend", clvSpend(g, a[0], a[1]));
 }
 
@@ -1517,6 +1559,11 @@ static void clvValueFunc(sqlite3_context *ctx, int argc,
   if( a[0]==0.0 && g->a[1]<=1.0 ){
     sqlite3_result_error(ctx, "clv(): the spend model's q <= 1, so the "
                          "population mean spend is infinite", -1);
+    return;
+  }
+  if( !clvSpendFinite(g, a[0]) ){
+    sqlite3_result_error(ctx, "clv(): the spend model's p x + q <= 1 for "
+                         "this x, so the expected spend is infinite", -1);
     return;
   }
   rSpend = clvSpend(g, a[0], a[3]);
