@@ -18,7 +18,9 @@
 **      after_as_of (a day after as_of= or before since=); or used.
 **      Errors name the column, the value and the row (rowid, or `row N`,
 **      the 1-based position in the scan, for views and WITHOUT ROWID
-**      tables).
+**      tables).  The rowid is read under the first of its names rowid,
+**      oid, _rowid_ that no column of the table has; a table with columns
+**      of all three names has its rows named by position too.
 **   4. Used rows with amount < 0 are refunds: not orders.  Other used rows
 **      are orders; with order=, rows sharing an order id within a customer
 **      are one order (a NULL id is an order of its own).
@@ -116,6 +118,49 @@ static int segFindColumn(sqlite3_stmt *pStmt, const char *zName){
   return -1;
 }
 
+/*
+** The name under which the scan reads the rowid of table zTab (in schema
+** zSchema, or the first that has it when zSchema is NULL): the first of
+** SQLite's names for it, rowid, oid and _rowid_, that no column of the
+** table (hidden ones included) is named.  *pzAlias is NULL when there is
+** no rowid to read (a view, a WITHOUT ROWID table) or when all three are
+** the names of columns: rows are then named by their position.  SQLITE_OK
+** or SQLITE_NOMEM.
+*/
+static int segRowidAlias(sqlite3 *db, const char *zSchema, const char *zTab,
+                         const char **pzAlias){
+  static const char *const azAlias[] = { "rowid", "oid", "_rowid_" };
+  sqlite3_stmt *pStmt = 0;
+  int aShadow[3] = { 0, 0, 0 };
+  int rc, i;
+  *pzAlias = 0;
+  rc = sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_xinfo(?1, ?2)",
+                          -1, &pStmt, 0);
+  if( rc==SQLITE_OK ) rc = sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
+  if( rc==SQLITE_OK && zSchema ){
+    rc = sqlite3_bind_text(pStmt, 2, zSchema, -1, SQLITE_STATIC);
+  }
+  while( rc==SQLITE_OK && (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
+    const char *z = (const char*)sqlite3_column_text(pStmt, 0);
+    rc = SQLITE_OK;
+    if( z==0 && sqlite3_errcode(db)==SQLITE_NOMEM ) rc = SQLITE_NOMEM;
+    for(i=0; z && i<3; i++){
+      if( sqlite3_stricmp(z, azAlias[i])==0 ) aShadow[i] = 1;
+    }
+  }
+  sqlite3_finalize(pStmt);
+  if( rc==SQLITE_NOMEM ) return rc;
+  if( rc!=SQLITE_DONE ) return SQLITE_OK;   /* unreadable: count rows */
+  for(i=0; i<3 && aShadow[i]; i++){}
+  /* a name no column has is the rowid, if the table has one: not a view
+  ** nor a WITHOUT ROWID table */
+  if( i<3 && sqlite3_table_column_metadata(db, zSchema, zTab, azAlias[i],
+                                           0, 0, 0, 0, 0)==SQLITE_OK ){
+    *pzAlias = azAlias[i];
+  }
+  return SQLITE_OK;
+}
+
 int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
                   const SegColumn *aCol, int nCol, char **pzErr){
   const char *zSrc = segOptsGet(pOpts, "source");
@@ -123,8 +168,10 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
   sqlite3_stmt *pAll = 0;
   sqlite3_str *pStr;
   char *zSql;
-  int rc, i, iSkip = 0, nNum, bRowid = 0;
+  int rc, i, iSkip = 0, nNum;
   const char *zDisplay;
+  const char *zRowid = 0;         /* the rowid's name in the scan */
+  char *zSchema = 0;
   static const char *const azOnError[] = { "error", "skip", 0 };
 
   memset(p, 0, sizeof(*p));
@@ -143,20 +190,18 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
   /* 1. The table, quoted */
   zDot = strchr(zSrc, '.');
   if( zDot && segIsSchema(db, zSrc, (int)(zDot-zSrc)) ){
-    char *zSchema = sqlite3_mprintf("%.*s", (int)(zDot-zSrc), zSrc);
+    zSchema = sqlite3_mprintf("%.*s", (int)(zDot-zSrc), zSrc);
     if( zSchema==0 ) return SQLITE_NOMEM;
     p->zTable = sqlite3_mprintf("\"%w\".\"%w\"", zSchema, zDot+1);
-    /* A view or a WITHOUT ROWID table has no rowid to name rows by */
-    bRowid = sqlite3_table_column_metadata(db, zSchema, zDot+1, "rowid",
-                                           0, 0, 0, 0, 0)==SQLITE_OK;
-    sqlite3_free(zSchema);
   }else{
     p->zTable = sqlite3_mprintf("\"%w\"", zSrc);
-    bRowid = sqlite3_table_column_metadata(db, 0, zSrc, "rowid",
-                                           0, 0, 0, 0, 0)==SQLITE_OK;
   }
-  if( p->zTable==0 ) return SQLITE_NOMEM;
+  if( p->zTable==0 ){ sqlite3_free(zSchema); return SQLITE_NOMEM; }
   zDisplay = zSrc;
+  /* A view or a WITHOUT ROWID table has no rowid to name rows by */
+  rc = segRowidAlias(db, zSchema, zSchema ? zDot+1 : zSrc, &zRowid);
+  sqlite3_free(zSchema);
+  if( rc ) return rc;
 
   zSql = sqlite3_mprintf("SELECT * FROM %s", p->zTable);
   if( zSql==0 ) return SQLITE_NOMEM;
@@ -238,9 +283,13 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
   if( rc ) goto open_done;
 
   /* 4. The scan: rowid (when there is one), then each role, then order */
-  for(iSkip=bRowid ? 0 : 1; iSkip<2; iSkip++){
+  for(iSkip=zRowid ? 0 : 1; iSkip<2; iSkip++){
     pStr = sqlite3_str_new(db);
-    sqlite3_str_appendall(pStr, iSkip==0 ? "SELECT rowid" : "SELECT NULL");
+    if( iSkip==0 ){
+      sqlite3_str_appendf(pStr, "SELECT %s", zRowid);
+    }else{
+      sqlite3_str_appendall(pStr, "SELECT NULL");
+    }
     for(i=0; i<nCol; i++){
       if( p->aiCol[i]>=0 ){
         sqlite3_str_appendf(pStr, ", \"%w\"",
