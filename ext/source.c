@@ -716,6 +716,7 @@ int segSourceAsOf(SegSource *p, int *piDay){
 */
 #define SEG_RING_BUFS 8           /* buffers in the ring */
 #define SEG_RING_ROWS 4096        /* rows per buffer */
+#define SEG_RING_KEYS 65536       /* bytes of text keys per buffer */
 
 #if SEG_THREADS
 /* segRingStore() copies four 8-byte words: the build fails if SegPending
@@ -748,6 +749,8 @@ struct SegRingBuf {
   SegPending *aRow;
   SegValue *aOrd;                 /* with order= */
   int nRow;
+  int bLent;                      /* its last row's keys are the
+                                  ** statement's own, not copies */
   SegArena arena;
 };
 
@@ -799,24 +802,47 @@ static int segWorkerAllowed(sqlite3 *db){
   return bReal;
 }
 
-/* Reader: fill the buffer at iHead (not full: nFull<SEG_RING_BUFS) and
-** publish it, with the end of the scan if it came. */
+/* Bytes of a text or blob key (0 for other keys). */
+static i64 segKeyBytes(const SegValue *pKey){
+  return pKey->eType==SQLITE_TEXT || pKey->eType==SQLITE_BLOB ? pKey->n : 0;
+}
+
+/*
+** Reader: fill the buffer at iHead (not full: nFull<SEG_RING_BUFS) and
+** publish it, with the end of the scan if it came.
+**
+** The text keys in the ring are bounded in bytes, not only in rows: a
+** buffer is published once its copies of them reach SEG_RING_KEYS bytes,
+** so the ring's arenas stay below 2*SEG_RING_KEYS each whatever the keys'
+** length.  A row whose keys alone are longer is not copied at all: it is
+** the buffer's last row, its keys are lent from the statement, and the
+** statement is stepped again only once the worker has released the buffer
+** (a key that long costs more to copy than to wait for).
+*/
 static void segRingFill(SegRing *r){
   SegRingBuf *b = &r->aBuf[r->iHead];
   char *zErr = 0;
   int n = 0, rc = SQLITE_ROW;
   b->arena.n = 0;
+  b->bLent = 0;
   while( n<SEG_RING_ROWS ){
     SegPending row;
     SegValue *pOrd = b->aOrd ? &b->aOrd[n] : 0;
+    i64 nKey;
     rc = segSourceStep(&r->rd, &row, pOrd, &zErr);
     if( rc!=SQLITE_ROW ) break;
-    rc = segArenaKeep(&b->arena, &row.cust);
-    if( rc==SQLITE_OK && pOrd ) rc = segArenaKeep(&b->arena, pOrd);
-    if( rc!=SQLITE_OK ) break;
+    nKey = segKeyBytes(&row.cust) + (pOrd ? segKeyBytes(pOrd) : 0);
+    if( nKey>SEG_RING_KEYS ){
+      b->bLent = 1;
+    }else if( nKey ){
+      rc = segArenaKeep(&b->arena, &row.cust);
+      if( rc==SQLITE_OK && pOrd ) rc = segArenaKeep(&b->arena, pOrd);
+      if( rc!=SQLITE_OK ) break;
+      rc = SQLITE_ROW;
+    }
     segRingStore(&b->aRow[n], &row);
-    rc = SQLITE_ROW;
     n++;
+    if( nKey && (b->bLent || b->arena.n>=SEG_RING_KEYS) ) break;
   }
   segRingFence();
   pthread_mutex_lock(&r->mu);
@@ -831,6 +857,12 @@ static void segRingFill(SegRing *r){
     r->zErrEnd = zErr;
   }
   if( r->bWorkWaits ) pthread_cond_signal(&r->cvWork);
+  while( b->bLent && r->nFull>0 && !r->bStop ){
+    /* the worker reads the lent keys: the statement waits */
+    r->bReadWaits = 1;
+    pthread_cond_wait(&r->cvRead, &r->mu);
+    r->bReadWaits = 0;
+  }
   pthread_mutex_unlock(&r->mu);
 }
 
@@ -864,10 +896,13 @@ static int segRingNext(SegSource *p, char **pzErr){
     r->bHeld = 1;
     pthread_mutex_unlock(&r->mu);
     b = &r->aBuf[r->iTail];
+    n = b->nRow - b->bLent;         /* rows whose keys are in the arena */
     for(i=0; i<b->nRow; i++){
       SegPending *pP = &b->aRow[i];
-      segArenaResolve(&pP->cust, &b->arena);
-      if( b->aOrd ) segArenaResolve(&b->aOrd[i], &b->arena);
+      if( i<n ){
+        segArenaResolve(&pP->cust, &b->arena);
+        if( b->aOrd ) segArenaResolve(&b->aOrd[i], &b->arena);
+      }
       r->aFound[i].h = segMapHash(&pP->cust, 0);
       segMapPrefetch(&p->cust, &pP->cust, r->aFound[i].h);
     }
