@@ -18,7 +18,9 @@
 **      after_as_of (a day after as_of= or before since=); or used.
 **      Errors name the column, the value and the row (rowid, or `row N`,
 **      the 1-based position in the scan, for views and WITHOUT ROWID
-**      tables).
+**      tables).  The rowid is read under the first of its names rowid,
+**      oid, _rowid_ that no column of the table has; a table with columns
+**      of all three names has its rows named by position too.
 **   4. Used rows with amount < 0 are refunds: not orders.  Other used rows
 **      are orders; with order=, rows sharing an order id within a customer
 **      are one order (a NULL id is an order of its own).
@@ -218,6 +220,49 @@ static int segSourceCollation(SegSource *p, const char *zSchema,
   return SQLITE_OK;
 }
 
+/*
+** The name under which the scan reads the rowid of table zTab (in schema
+** zSchema, or the first that has it when zSchema is NULL): the first of
+** SQLite's names for it, rowid, oid and _rowid_, that no column of the
+** table (hidden ones included) is named.  *pzAlias is NULL when there is
+** no rowid to read (a view, a WITHOUT ROWID table) or when all three are
+** the names of columns: rows are then named by their position.  SQLITE_OK
+** or SQLITE_NOMEM.
+*/
+static int segRowidAlias(sqlite3 *db, const char *zSchema, const char *zTab,
+                         const char **pzAlias){
+  static const char *const azAlias[] = { "rowid", "oid", "_rowid_" };
+  sqlite3_stmt *pStmt = 0;
+  int aShadow[3] = { 0, 0, 0 };
+  int rc, i;
+  *pzAlias = 0;
+  rc = sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_xinfo(?1, ?2)",
+                          -1, &pStmt, 0);
+  if( rc==SQLITE_OK ) rc = sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
+  if( rc==SQLITE_OK && zSchema ){
+    rc = sqlite3_bind_text(pStmt, 2, zSchema, -1, SQLITE_STATIC);
+  }
+  while( rc==SQLITE_OK && (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
+    const char *z = (const char*)sqlite3_column_text(pStmt, 0);
+    rc = SQLITE_OK;
+    if( z==0 && sqlite3_errcode(db)==SQLITE_NOMEM ) rc = SQLITE_NOMEM;
+    for(i=0; z && i<3; i++){
+      if( sqlite3_stricmp(z, azAlias[i])==0 ) aShadow[i] = 1;
+    }
+  }
+  sqlite3_finalize(pStmt);
+  if( rc==SQLITE_NOMEM ) return rc;
+  if( rc!=SQLITE_DONE ) return SQLITE_OK;   /* unreadable: count rows */
+  for(i=0; i<3 && aShadow[i]; i++){}
+  /* a name no column has is the rowid, if the table has one: not a view
+  ** nor a WITHOUT ROWID table */
+  if( i<3 && sqlite3_table_column_metadata(db, zSchema, zTab, azAlias[i],
+                                           0, 0, 0, 0, 0)==SQLITE_OK ){
+    *pzAlias = azAlias[i];
+  }
+  return SQLITE_OK;
+}
+
 int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
                   const SegColumn *aCol, int nCol, char **pzErr){
   const char *zSrc = segOptsGet(pOpts, "source");
@@ -225,8 +270,10 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
   sqlite3_stmt *pAll = 0;
   sqlite3_str *pStr;
   char *zSql;
-  int rc, i, iSkip = 0, nNum, bRowid = 0, bSchema = 0;
+  int rc, i, iSkip = 0, nNum;
   const char *zDisplay;
+  const char *zRowid = 0;         /* the rowid's name in the scan */
+  char *zSchema = 0;
   static const char *const azOnError[] = { "error", "skip", 0 };
 
   memset(p, 0, sizeof(*p));
@@ -244,35 +291,33 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
 
   /* 1. The table, quoted */
   zDot = strchr(zSrc, '.');
-  bSchema = zDot && segIsSchema(db, zSrc, (int)(zDot-zSrc));
-  if( bSchema ){
-    char *zSchema = sqlite3_mprintf("%.*s", (int)(zDot-zSrc), zSrc);
+  if( zDot && segIsSchema(db, zSrc, (int)(zDot-zSrc)) ){
+    zSchema = sqlite3_mprintf("%.*s", (int)(zDot-zSrc), zSrc);
     if( zSchema==0 ) return SQLITE_NOMEM;
     p->zTable = sqlite3_mprintf("\"%w\".\"%w\"", zSchema, zDot+1);
-    /* A view or a WITHOUT ROWID table has no rowid to name rows by */
-    bRowid = sqlite3_table_column_metadata(db, zSchema, zDot+1, "rowid",
-                                           0, 0, 0, 0, 0)==SQLITE_OK;
-    sqlite3_free(zSchema);
   }else{
     p->zTable = sqlite3_mprintf("\"%w\"", zSrc);
-    bRowid = sqlite3_table_column_metadata(db, 0, zSrc, "rowid",
-                                           0, 0, 0, 0, 0)==SQLITE_OK;
   }
-  if( p->zTable==0 ) return SQLITE_NOMEM;
+  if( p->zTable==0 ){ sqlite3_free(zSchema); return SQLITE_NOMEM; }
   zDisplay = zSrc;
+  /* A view or a WITHOUT ROWID table has no rowid to name rows by */
+  rc = segRowidAlias(db, zSchema, zSchema ? zDot+1 : zSrc, &zRowid);
+  if( rc ) goto open_done;
 
   zSql = sqlite3_mprintf("SELECT * FROM %s", p->zTable);
-  if( zSql==0 ) return SQLITE_NOMEM;
+  if( zSql==0 ){ rc = SQLITE_NOMEM; goto open_done; }
   rc = sqlite3_prepare_v2(db, zSql, -1, &pAll, 0);
   sqlite3_free(zSql);
   if( rc!=SQLITE_OK ){
     const char *zMsg = sqlite3_errmsg(db);
-    if( rc==SQLITE_NOMEM ) return rc;
+    if( rc==SQLITE_NOMEM ) goto open_done;
     if( strncmp(zMsg, "no such table: ", 15)==0
      && sqlite3_stricmp(zMsg+15, zSrc)==0 ){
-      return SRC_ERR(p, pzErr, "no such table or view: %s", zDisplay);
+      rc = SRC_ERR(p, pzErr, "no such table or view: %s", zDisplay);
+    }else{
+      rc = SRC_ERR(p, pzErr, "cannot read %s: %s", zDisplay, zMsg);
     }
-    return SRC_ERR(p, pzErr, "cannot read %s: %s", zDisplay, zMsg);
+    goto open_done;
   }
 
   /* 2. Columns */
@@ -329,22 +374,14 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
   }
 
   /* The customer column's collation */
-  {
-    char *zSchema = 0;
-    if( sqlite3_column_name(pAll, p->aiCol[0])==0 ){
-      rc = SQLITE_NOMEM;
-      goto open_done;
-    }
-    if( bSchema ){
-      zSchema = sqlite3_mprintf("%.*s", (int)(zDot-zSrc), zSrc);
-      if( zSchema==0 ){ rc = SQLITE_NOMEM; goto open_done; }
-    }
-    rc = segSourceCollation(p, zSchema, bSchema ? zDot+1 : zSrc,
-                            sqlite3_column_name(pAll, p->aiCol[0]),
-                            zDisplay, pzErr);
-    sqlite3_free(zSchema);
-    if( rc ) goto open_done;
+  if( sqlite3_column_name(pAll, p->aiCol[0])==0 ){
+    rc = SQLITE_NOMEM;
+    goto open_done;
   }
+  rc = segSourceCollation(p, zSchema, zSchema ? zDot+1 : zSrc,
+                          sqlite3_column_name(pAll, p->aiCol[0]),
+                          zDisplay, pzErr);
+  if( rc ) goto open_done;
 
   /* 3. Options of the window and of bad rows */
   rc = segOptsDay(pOpts, "as_of", &p->iAsOfDay, &p->bAsOf, pzErr);
@@ -359,9 +396,13 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
   if( rc ) goto open_done;
 
   /* 4. The scan: rowid (when there is one), then each role, then order */
-  for(iSkip=bRowid ? 0 : 1; iSkip<2; iSkip++){
+  for(iSkip=zRowid ? 0 : 1; iSkip<2; iSkip++){
     pStr = sqlite3_str_new(db);
-    sqlite3_str_appendall(pStr, iSkip==0 ? "SELECT rowid" : "SELECT NULL");
+    if( iSkip==0 ){
+      sqlite3_str_appendf(pStr, "SELECT %s", zRowid);
+    }else{
+      sqlite3_str_appendall(pStr, "SELECT NULL");
+    }
     for(i=0; i<nCol; i++){
       if( p->aiCol[i]>=0 ){
         sqlite3_str_appendf(pStr, ", \"%w\"",
@@ -419,6 +460,7 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
 
 open_done:
   sqlite3_finalize(pAll);
+  sqlite3_free(zSchema);
   return rc;
 }
 
@@ -788,6 +830,7 @@ int segSourceAsOf(SegSource *p, int *piDay){
 */
 #define SEG_RING_BUFS 8           /* buffers in the ring */
 #define SEG_RING_ROWS 4096        /* rows per buffer */
+#define SEG_RING_KEYS 65536       /* bytes of text keys per buffer */
 
 #if SEG_THREADS
 /* segRingStore() copies four 8-byte words: the build fails if SegPending
@@ -820,6 +863,8 @@ struct SegRingBuf {
   SegPending *aRow;
   SegValue *aOrd;                 /* with order= */
   int nRow;
+  int bLent;                      /* its last row's keys are the
+                                  ** statement's own, not copies */
   SegArena arena;
 };
 
@@ -871,24 +916,47 @@ static int segWorkerAllowed(sqlite3 *db){
   return bReal;
 }
 
-/* Reader: fill the buffer at iHead (not full: nFull<SEG_RING_BUFS) and
-** publish it, with the end of the scan if it came. */
+/* Bytes of a text or blob key (0 for other keys). */
+static i64 segKeyBytes(const SegValue *pKey){
+  return pKey->eType==SQLITE_TEXT || pKey->eType==SQLITE_BLOB ? pKey->n : 0;
+}
+
+/*
+** Reader: fill the buffer at iHead (not full: nFull<SEG_RING_BUFS) and
+** publish it, with the end of the scan if it came.
+**
+** The text keys in the ring are bounded in bytes, not only in rows: a
+** buffer is published once its copies of them reach SEG_RING_KEYS bytes,
+** so the ring's arenas stay below 2*SEG_RING_KEYS each whatever the keys'
+** length.  A row whose keys alone are longer is not copied at all: it is
+** the buffer's last row, its keys are lent from the statement, and the
+** statement is stepped again only once the worker has released the buffer
+** (a key that long costs more to copy than to wait for).
+*/
 static void segRingFill(SegRing *r){
   SegRingBuf *b = &r->aBuf[r->iHead];
   char *zErr = 0;
   int n = 0, rc = SQLITE_ROW;
   b->arena.n = 0;
+  b->bLent = 0;
   while( n<SEG_RING_ROWS ){
     SegPending row;
     SegValue *pOrd = b->aOrd ? &b->aOrd[n] : 0;
+    i64 nKey;
     rc = segSourceStep(&r->rd, &row, pOrd, &zErr);
     if( rc!=SQLITE_ROW ) break;
-    rc = segArenaKeep(&b->arena, &row.cust);
-    if( rc==SQLITE_OK && pOrd ) rc = segArenaKeep(&b->arena, pOrd);
-    if( rc!=SQLITE_OK ) break;
+    nKey = segKeyBytes(&row.cust) + (pOrd ? segKeyBytes(pOrd) : 0);
+    if( nKey>SEG_RING_KEYS ){
+      b->bLent = 1;
+    }else if( nKey ){
+      rc = segArenaKeep(&b->arena, &row.cust);
+      if( rc==SQLITE_OK && pOrd ) rc = segArenaKeep(&b->arena, pOrd);
+      if( rc!=SQLITE_OK ) break;
+      rc = SQLITE_ROW;
+    }
     segRingStore(&b->aRow[n], &row);
-    rc = SQLITE_ROW;
     n++;
+    if( nKey && (b->bLent || b->arena.n>=SEG_RING_KEYS) ) break;
   }
   segRingFence();
   pthread_mutex_lock(&r->mu);
@@ -903,6 +971,12 @@ static void segRingFill(SegRing *r){
     r->zErrEnd = zErr;
   }
   if( r->bWorkWaits ) pthread_cond_signal(&r->cvWork);
+  while( b->bLent && r->nFull>0 && !r->bStop ){
+    /* the worker reads the lent keys: the statement waits */
+    r->bReadWaits = 1;
+    pthread_cond_wait(&r->cvRead, &r->mu);
+    r->bReadWaits = 0;
+  }
   pthread_mutex_unlock(&r->mu);
 }
 
@@ -936,10 +1010,13 @@ static int segRingNext(SegSource *p, char **pzErr){
     r->bHeld = 1;
     pthread_mutex_unlock(&r->mu);
     b = &r->aBuf[r->iTail];
+    n = b->nRow - b->bLent;         /* rows whose keys are in the arena */
     for(i=0; i<b->nRow; i++){
       SegPending *pP = &b->aRow[i];
-      segArenaResolve(&pP->cust, &b->arena);
-      if( b->aOrd ) segArenaResolve(&b->aOrd[i], &b->arena);
+      if( i<n ){
+        segArenaResolve(&pP->cust, &b->arena);
+        if( b->aOrd ) segArenaResolve(&b->aOrd[i], &b->arena);
+      }
       r->aFound[i].h = segMapHash(&p->cust, &pP->cust, 0);
       segMapPrefetch(&p->cust, &pP->cust, r->aFound[i].h);
     }

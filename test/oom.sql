@@ -46,8 +46,10 @@ PRAGMA threads=1; CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <
 PRAGMA threads=1; CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT count(*), sum(orders) FROM lifecycle_stage('o');
 PRAGMA threads=1; CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT count(*), sum(active) FROM cohort_retention('o');
 CREATE TEMP VIEW t AS SELECT printf('%.100c-%d', 'k', customer_id) AS customer_id, ordered_at, amount, order_id FROM orders WHERE customer_id <= 5; SELECT count(*), sum(frequency) FROM rfm_score('t', 'order=order_id');
+PRAGMA threads=1; CREATE TEMP VIEW t AS SELECT printf('%.30000c-%d', 'k', customer_id % 3) AS customer_id, ordered_at, amount, CASE WHEN order_id % 4 = 0 THEN printf('%.70000c', 'o') ELSE order_id END AS order_id FROM orders WHERE order_id <= 30; SELECT count(*), sum(frequency) FROM rfm_score('t', 'order=order_id');
 CREATE TEMP TABLE bad(customer_id, ordered_at, amount); INSERT INTO bad VALUES(1,'2024-01-01',5),(NULL,'2024-01-02',1),(2,NULL,1),(3,'2024-13-01',1),(4,'2024-01-03','abc'),(5,'2024-01-04',-2); SELECT * FROM source_stats('bad', 'on_error=skip'); SELECT * FROM rfm_score('bad', 'on_error=skip');
 CREATE TEMP TABLE bad(customer_id, ordered_at, amount); INSERT INTO bad VALUES(1,'2024-01-01',5),(3,'2024-13-01',1); SELECT * FROM rfm_score('bad');
+CREATE TEMP TABLE sh(rowid, oid, customer_id, ordered_at, amount); INSERT INTO sh(_rowid_, customer_id, ordered_at, amount) VALUES(7,1,'2024-01-01',5),(9,3,'2024-13-01',1); SELECT * FROM rfm_score('sh');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM cohort_retention('o');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM cohort_retention('o', 'period=week', 'as_of=2024-06-30');
 CREATE TEMP TABLE far(customer_id, ordered_at, amount); INSERT INTO far VALUES (1, '1700-01-01', 10), (1, '1700-01-09', 5), (3, '1950-06-01', 1), (2, '2200-01-01', 20); SELECT count(*), sum(active) FROM cohort_retention('far', 'period=week'); SELECT * FROM cohort_retention('far', 'period=quarter') WHERE active>0;
