@@ -346,7 +346,8 @@ static int schemesReadTable(SegScheme *p, sqlite3 *db, const char *zName,
     "segment", "r_lo", "r_hi", "f_lo", "f_hi", "m_lo", "m_hi", "priority"
   };
   const char *zDot = strchr(zName, '.');
-  char *zTable = 0, *zSql = 0;
+  char *zTable = 0, *zSql = 0, *zSchema = 0;
+  const char *zRowid = 0;         /* the rowid's name in the scan */
   sqlite3_stmt *pStmt = 0;
   int aiCol[8];
   int rc = SQLITE_OK, i, k, bRowid = 1, nAlloc = 0, nGrid = 5;
@@ -355,35 +356,35 @@ static int schemesReadTable(SegScheme *p, sqlite3 *db, const char *zName,
   SchemeRule *aSorted = 0;
 
   if( zDot && segIsSchema(db, zName, (int)(zDot-zName)) ){
-    char *zSchema = sqlite3_mprintf("%.*s", (int)(zDot-zName), zName);
-    zTable = zSchema ? sqlite3_mprintf("\"%w\".\"%w\"", zSchema, zDot+1) : 0;
-    sqlite3_free(zSchema);
+    zSchema = sqlite3_mprintf("%.*s", (int)(zDot-zName), zName);
+    if( zSchema==0 ) return SQLITE_NOMEM;
+    zTable = sqlite3_mprintf("\"%w\".\"%w\"", zSchema, zDot+1);
   }else{
     zTable = sqlite3_mprintf("\"%w\"", zName);
   }
-  if( zTable==0 ) return SQLITE_NOMEM;
+  if( zTable==0 ){ rc = SQLITE_NOMEM; goto load_done; }
 
-  /* rowid first; views and WITHOUT ROWID tables count rows instead */
-  for(k=0; k<2; k++){
-    zSql = sqlite3_mprintf("SELECT %s, * FROM %s", k==0 ? "rowid" : "NULL",
-                           zTable);
-    if( zSql==0 ){ rc = SQLITE_NOMEM; goto load_done; }
-    rc = sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0);
-    sqlite3_free(zSql);
-    if( rc==SQLITE_OK || rc==SQLITE_NOMEM ) break;
+  /* The real rowid first, under a name no column shadows; views and
+  ** WITHOUT ROWID tables count rows instead */
+  rc = segRowidAlias(db, zSchema, zSchema ? zDot+1 : zName, &zRowid);
+  if( rc ) goto load_done;
+  bRowid = zRowid!=0;
+  zSql = sqlite3_mprintf("SELECT %s, * FROM %s", zRowid ? zRowid : "NULL",
+                         zTable);
+  if( zSql==0 ){ rc = SQLITE_NOMEM; goto load_done; }
+  rc = sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0);
+  sqlite3_free(zSql);
+  if( rc==SQLITE_NOMEM ) goto load_done;
+  if( rc!=SQLITE_OK ){
     if( strncmp(sqlite3_errmsg(db), "no such table", 13)==0 ){
       rc = SCHEME_ERR(pzErr, "%s(): no such scheme or table '%s' "
                       "(schemes: standard, rfm_r, rf_grid)", zFunc, zName);
-      goto load_done;
+    }else{
+      rc = SCHEME_ERR(pzErr, "%s(): cannot read rules table '%s': %s", zFunc,
+                      zName, sqlite3_errmsg(db));
     }
-  }
-  if( rc==SQLITE_NOMEM ) goto load_done;
-  if( rc!=SQLITE_OK ){
-    rc = SCHEME_ERR(pzErr, "%s(): cannot read rules table '%s': %s", zFunc,
-                    zName, sqlite3_errmsg(db));
     goto load_done;
   }
-  bRowid = (k==0);
 
   /* Columns */
   {
@@ -509,6 +510,7 @@ static int schemesReadTable(SegScheme *p, sqlite3 *db, const char *zName,
 load_done:
   sqlite3_finalize(pStmt);
   sqlite3_free(zTable);
+  sqlite3_free(zSchema);
   sqlite3_free(aIdx);
   sqlite3_free(aSorted);
   return rc;

@@ -458,6 +458,12 @@ int segSourceAsOf(SegSource *p, int *piDay);
 void segSourceClose(SegSource *p);
 /* Is zName[0..nName-1] the name of an attached schema (main, temp, ...)? */
 int segIsSchema(sqlite3 *db, const char *zName, int nName);
+/* The name under which a scan of table zTab (schema zSchema, or NULL)
+** reads its real rowid: the first of rowid, oid and _rowid_ that no column
+** shadows; *pzAlias is NULL when rows must be named by position (a view,
+** a WITHOUT ROWID table, all three names taken).  SQLITE_OK or NOMEM. */
+int segRowidAlias(sqlite3 *db, const char *zSchema, const char *zTab,
+                  const char **pzAlias);
 /* Standard roles: customer, date, amount (used by most functions). */
 extern const SegColumn segStdColumns[3];
 

@@ -229,8 +229,8 @@ static int segSourceCollation(SegSource *p, const char *zSchema,
 ** the names of columns: rows are then named by their position.  SQLITE_OK
 ** or SQLITE_NOMEM.
 */
-static int segRowidAlias(sqlite3 *db, const char *zSchema, const char *zTab,
-                         const char **pzAlias){
+int segRowidAlias(sqlite3 *db, const char *zSchema, const char *zTab,
+                  const char **pzAlias){
   static const char *const azAlias[] = { "rowid", "oid", "_rowid_" };
   sqlite3_stmt *pStmt = 0;
   int aShadow[3] = { 0, 0, 0 };
