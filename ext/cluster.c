@@ -289,7 +289,8 @@ static const SegModuleSpec cohortModule = {
 **       space, one array per cluster).
 **   K7. kmeans_cluster() standardizes its arguments with the model's mean
 **       and sd and returns the number of the nearest centroid; NULL if any
-**       argument is NULL.
+**       argument is NULL.  The model is parsed once per statement and
+**       distinct text, however it is passed (segModelArg()).
 **   K8. Any finite values give a valid model: each column is scaled by a
 **       power of two near its largest |x| before its mean and sd are
 **       computed (exact, so ordinary data gives the same model), and
@@ -619,7 +620,7 @@ kmeans_done:
   p->aX = 0;
 }
 
-/* The parsed model of kmeans_cluster(), kept per statement. */
+/* The parsed model of kmeans_cluster(), kept per statement (K7). */
 typedef struct KmeansModel KmeansModel;
 struct KmeansModel {
   int k, d;
@@ -726,12 +727,24 @@ static void kmeansModelFree(void *p){
   if( m ){ sqlite3_free(m->aMean); sqlite3_free(m); }
 }
 
+static int kmeansModelParseKind(const char *z, int n, void **ppModel){
+  int bNomem = 0;
+  *ppModel = kmeansModelParse(z, n, &bNomem);
+  return *ppModel ? SQLITE_OK : bNomem ? SQLITE_NOMEM : SQLITE_ERROR;
+}
+
+/* K7: kmeans_cluster()'s model, parsed once per statement (json.c) */
+static const SegModelKind kmeansModelKind = {
+  kmeansModelParseKind, kmeansModelFree
+};
+
 static void kmeansClusterFunc(sqlite3_context *ctx, int argc,
                               sqlite3_value **argv){
-  KmeansModel *m;
+  const KmeansModel *m;
+  void *pModel;
   double aZ[64];
   double *aX = aZ;
-  int i, j, bNew = 0;
+  int i, j, rc;
   if( argc<2 ){
     sqlite3_result_error(ctx, "kmeans_cluster() needs a model and values", -1);
     return;
@@ -739,20 +752,14 @@ static void kmeansClusterFunc(sqlite3_context *ctx, int argc,
   for(i=0; i<argc; i++){
     if( sqlite3_value_type(argv[i])==SQLITE_NULL ) return;
   }
-  m = (KmeansModel*)sqlite3_get_auxdata(ctx, 0);
-  if( m==0 ){
-    int bNomem = 0;
-    const char *z = (const char*)sqlite3_value_text(argv[0]);
-    if( z==0 ){ sqlite3_result_error_nomem(ctx); return; }
-    m = kmeansModelParse(z, sqlite3_value_bytes(argv[0]), &bNomem);
-    if( m==0 ){
-      if( bNomem ) sqlite3_result_error_nomem(ctx);
-      else sqlite3_result_error(ctx,
-          "1st argument to kmeans_cluster() is not a kmeans_fit() model", -1);
-      return;
-    }
-    bNew = 1;
+  rc = segModelArg(ctx, argv, 0, &kmeansModelKind, &pModel);
+  if( rc ){
+    if( rc==SQLITE_NOMEM ) sqlite3_result_error_nomem(ctx);
+    else sqlite3_result_error(ctx,
+        "1st argument to kmeans_cluster() is not a kmeans_fit() model", -1);
+    return;
   }
+  m = (const KmeansModel*)pModel;
   if( argc-1!=m->d ){
     char *zErr = sqlite3_mprintf("kmeans_cluster() has %d values but the "
                                  "model has %d dimensions", argc-1, m->d);
@@ -787,7 +794,6 @@ static void kmeansClusterFunc(sqlite3_context *ctx, int argc,
   sqlite3_result_int(ctx, kmeansNearest(m, aX)+1);
 cluster_done:
   if( aX!=aZ ) sqlite3_free(aX);
-  if( bNew ) sqlite3_set_auxdata(ctx, 0, m, kmeansModelFree);
 }
 
 int segmentRegisterCluster(sqlite3 *db, char **pzErr){

@@ -560,5 +560,18 @@ int segJsonGetNumber(const SegJson *p, const char *zPath, double *prOut);
 const char *segJsonGetText(const SegJson *p, const char *zPath);
 /* Append a double as JSON (17 significant digits, NaN/Inf as null). */
 void segJsonAppendNumber(sqlite3_str *pStr, double r);
+/* The parsed model of a scalar's argument argv[iArg] (not NULL), parsed
+** once per statement and distinct text however it is passed: xParse(z,
+** n, &p) gives SQLITE_OK, SQLITE_ERROR (not such a model) or
+** SQLITE_NOMEM; xFree frees what it made.  Returns what xParse returned
+** (or SQLITE_NOMEM); *ppModel belongs to the cache and stays valid until
+** the function returns. */
+typedef struct SegModelKind SegModelKind;
+struct SegModelKind {
+  int (*xParse)(const char *z, int n, void **ppModel);
+  void (*xFree)(void *pModel);
+};
+int segModelArg(sqlite3_context *ctx, sqlite3_value **argv, int iArg,
+                const SegModelKind *pKind, void **ppModel);
 
 #endif /* SEGMENTINT_H */
