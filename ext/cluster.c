@@ -337,7 +337,17 @@ static const SegModuleSpec cohortModule = {
 **       space, one array per cluster).
 **   K7. kmeans_cluster() standardizes its arguments with the model's mean
 **       and sd and returns the number of the nearest centroid; NULL if any
-**       argument is NULL.
+**       argument is NULL.  The model is parsed once per statement and
+**       distinct text, however it is passed (segModelArg()).
+**   K8. Any finite values give a valid model: each column is scaled by a
+**       power of two near its largest |x| before its mean and sd are
+**       computed (exact, so ordinary data gives the same model), and
+**       kmeans_cluster() orders centroids without overflow for points far
+**       outside the data (|z| beyond 1e150).  kmeans_cluster() rejects
+**       infinite values, as kmeans_fit() does.
+**   K9. The fit calls segCheck() every few thousand distances:
+**       sqlite3_interrupt() and a progress handler stop it within
+**       milliseconds with SQLITE_INTERRUPT ("interrupted").
 */
 
 typedef struct KmeansAgg KmeansAgg;
@@ -487,7 +497,10 @@ static void kmeansFinal(sqlite3_context *ctx){
   double rInertia = 0.0;
   sqlite3_str *pStr;
   char *zOut;
+  SegCheck chk;
+  int rc;
   if( p==0 ) return;
+  segCheckInit(&chk, sqlite3_context_db_handle(ctx));
   if( p->bErr || p->n==0 ) goto kmeans_done;
   d = p->nDim;
   n = p->n;
@@ -503,19 +516,33 @@ static void kmeansFinal(sqlite3_context *ctx){
   }
   aSd = aMean + d;
   aOrder = aCount + p->k;
-  /* K3: standardize in place */
+  /* K3: standardize in place (K8: in units of a power of two near the
+  ** column's largest |x|, so that no sum or square overflows) */
   for(j=0; j<d; j++){
     SegSum s = {0, 0}, q = {0, 0};
-    double m, v;
-    for(t=0; t<n; t++) segSumAdd(&s, p->aX[t*d+j]);
+    double m, v, rMax = 0.0, rScale = 1.0, rSd;
+    for(t=0; t<n; t++) rMax = fmax(rMax, fabs(p->aX[t*d+j]));
+    if( rMax>0.0 ){
+      int e;
+      (void)frexp(rMax, &e);
+      rScale = ldexp(1.0, e-1);         /* |x| / rScale < 2 */
+      if( rScale==0.0 ) rScale = 1.0;
+    }
+    for(t=0; t<n; t++){
+      p->aX[t*d+j] /= rScale;
+      segSumAdd(&s, p->aX[t*d+j]);
+    }
     m = segSumValue(&s)/(double)n;
     for(t=0; t<n; t++){ double x = p->aX[t*d+j]-m; segSumAdd(&q, x*x); }
     v = segSumValue(&q)/(double)n;
-    aMean[j] = m;
-    aSd[j] = v>0.0 ? sqrt(v) : 0.0;
+    rSd = v>0.0 ? sqrt(v) : 0.0;
+    aMean[j] = m*rScale;
+    aSd[j] = fmin(rSd*rScale, rMax);    /* sd <= max |x|: never Inf */
     for(t=0; t<n; t++){
-      p->aX[t*d+j] = aSd[j]>0.0 ? (p->aX[t*d+j]-m)/aSd[j] : 0.0;
+      p->aX[t*d+j] = rSd>0.0 ? (p->aX[t*d+j]-m)/rSd : 0.0;
     }
+    rc = segCheck(&chk, 4*n);
+    if( rc ) goto kmeans_error;
   }
   /* K4: k-means++ seeding */
   rng = p->iSeed;
@@ -542,6 +569,7 @@ static void kmeansFinal(sqlite3_context *ctx){
     for(t=0; t<n; t++){
       double x = kmeansDist2(&p->aX[t*d], &aC[k*d], d);
       if( x<aD2[t] ) aD2[t] = x;
+      if( (rc = segCheck(&chk, 2*d+4))!=0 ) goto kmeans_error;
     }
     k++;
   }
@@ -559,6 +587,7 @@ static void kmeansFinal(sqlite3_context *ctx){
       }
       if( aAssign[t]!=best ){ aAssign[t] = best; nChanged++; }
       aD2[t] = bd;
+      if( (rc = segCheck(&chk, (i64)(k+1)*d+2))!=0 ) goto kmeans_error;
     }
     if( nChanged==0 ){ bConverged = 1; break; }
     memset(aSum, 0, sizeof(double)*k*d);
@@ -622,7 +651,13 @@ static void kmeansFinal(sqlite3_context *ctx){
   }else{
     sqlite3_result_text(ctx, zOut, -1, sqlite3_free);
   }
+  goto kmeans_done;
+kmeans_error:
+  /* K9: interrupted (or out of memory preparing the check) */
+  if( rc==SQLITE_NOMEM ) sqlite3_result_error_nomem(ctx);
+  else sqlite3_result_error_code(ctx, rc);
 kmeans_done:
+  segCheckFree(&chk);
   sqlite3_free(aMean);
   sqlite3_free(aC);
   sqlite3_free(aSum);
@@ -633,7 +668,7 @@ kmeans_done:
   p->aX = 0;
 }
 
-/* The parsed model of kmeans_cluster(), kept per statement. */
+/* The parsed model of kmeans_cluster(), kept per statement (K7). */
 typedef struct KmeansModel KmeansModel;
 struct KmeansModel {
   int k, d;
@@ -682,18 +717,82 @@ parse_fail:
   return 0;
 }
 
+/* The cluster (0-based) of the model's centroid nearest to the point
+** whose values are aX[0..d-1] (finite; overwritten with the standardized
+** values).  K8: where a standardized value is huge or not finite (a point
+** far outside the data of the fit), the point is scaled by a power of two
+** and the centroids are ordered by the terms of the squared distance
+** that then dominate, which orders them as the exact distances do,
+** without overflow. */
+static int kmeansNearest(const KmeansModel *m, double *aX){
+  int i, j, pass, best = 0, bBig = 0, eMax = 0;
+  double bd = 0.0, bd2 = 0.0;
+  for(j=0; j<m->d; j++){
+    double z = m->aSd[j]>0.0 ? (aX[j] - m->aMean[j])/m->aSd[j] : 0.0;
+    if( !(fabs(z)<=1e150) ) bBig = 1;
+  }
+  for(pass=bBig ? 0 : 2; pass<3; pass++){
+    for(j=0; j<m->d; j++){
+      if( pass==2 ){
+        /* the usual standardization */
+        aX[j] = m->aSd[j]>0.0 ? (aX[j] - m->aMean[j])/m->aSd[j] : 0.0;
+      }else if( !(m->aSd[j]>0.0) || aX[j]==m->aMean[j] ){
+        if( pass==1 ) aX[j] = 0.0;
+      }else{
+        /* z = u / sd with u = (x - mean)/2, which cannot overflow:
+        ** z = r 2^e with r = frac(u) / frac(sd); pass 0 finds the
+        ** largest e, pass 1 keeps z 2^-eMax */
+        int eU, eS;
+        double r = frexp(aX[j]*0.5 - m->aMean[j]*0.5, &eU)
+                 / frexp(m->aSd[j], &eS);
+        if( pass==0 ){
+          if( eU-eS+1>eMax ) eMax = eU-eS+1;
+        }else{
+          aX[j] = ldexp(r, eU-eS+1-eMax);
+        }
+      }
+    }
+    if( pass==1 ) break;
+  }
+  for(i=0; i<m->k; i++){
+    const double *c = &m->aC[i*m->d];
+    if( bBig ){
+      /* |z - c|^2 = |z|^2 + 2^eMax (-2 z' . c) + |c|^2 with z' = z 2^-eMax
+      ** and 2^eMax > 1e150: ordered by -2 z' . c, then by |c|^2 */
+      double a = 0.0, b = 0.0;
+      for(j=0; j<m->d; j++){ a -= 2.0*aX[j]*c[j]; b += c[j]*c[j]; }
+      if( i==0 || a<bd || (a==bd && b<bd2) ){ bd = a; bd2 = b; best = i; }
+    }else{
+      double x = kmeansDist2(aX, c, m->d);
+      if( i==0 || x<bd ){ bd = x; best = i; }
+    }
+  }
+  return best;
+}
+
 static void kmeansModelFree(void *p){
   KmeansModel *m = (KmeansModel*)p;
   if( m ){ sqlite3_free(m->aMean); sqlite3_free(m); }
 }
 
+static int kmeansModelParseKind(const char *z, int n, void **ppModel){
+  int bNomem = 0;
+  *ppModel = kmeansModelParse(z, n, &bNomem);
+  return *ppModel ? SQLITE_OK : bNomem ? SQLITE_NOMEM : SQLITE_ERROR;
+}
+
+/* K7: kmeans_cluster()'s model, parsed once per statement (json.c) */
+static const SegModelKind kmeansModelKind = {
+  kmeansModelParseKind, kmeansModelFree
+};
+
 static void kmeansClusterFunc(sqlite3_context *ctx, int argc,
                               sqlite3_value **argv){
-  KmeansModel *m;
+  const KmeansModel *m;
+  void *pModel;
   double aZ[64];
   double *aX = aZ;
-  int i, j, best = 0, bNew = 0;
-  double bd = 0.0;
+  int i, j, rc;
   if( argc<2 ){
     sqlite3_result_error(ctx, "kmeans_cluster() needs a model and values", -1);
     return;
@@ -701,20 +800,14 @@ static void kmeansClusterFunc(sqlite3_context *ctx, int argc,
   for(i=0; i<argc; i++){
     if( sqlite3_value_type(argv[i])==SQLITE_NULL ) return;
   }
-  m = (KmeansModel*)sqlite3_get_auxdata(ctx, 0);
-  if( m==0 ){
-    int bNomem = 0;
-    const char *z = (const char*)sqlite3_value_text(argv[0]);
-    if( z==0 ){ sqlite3_result_error_nomem(ctx); return; }
-    m = kmeansModelParse(z, sqlite3_value_bytes(argv[0]), &bNomem);
-    if( m==0 ){
-      if( bNomem ) sqlite3_result_error_nomem(ctx);
-      else sqlite3_result_error(ctx,
-          "1st argument to kmeans_cluster() is not a kmeans_fit() model", -1);
-      return;
-    }
-    bNew = 1;
+  rc = segModelArg(ctx, argv, 0, &kmeansModelKind, &pModel);
+  if( rc ){
+    if( rc==SQLITE_NOMEM ) sqlite3_result_error_nomem(ctx);
+    else sqlite3_result_error(ctx,
+        "1st argument to kmeans_cluster() is not a kmeans_fit() model", -1);
+    return;
   }
+  m = (const KmeansModel*)pModel;
   if( argc-1!=m->d ){
     char *zErr = sqlite3_mprintf("kmeans_cluster() has %d values but the "
                                  "model has %d dimensions", argc-1, m->d);
@@ -737,16 +830,18 @@ static void kmeansClusterFunc(sqlite3_context *ctx, int argc,
       goto cluster_done;
     }
     x = sqlite3_value_double(argv[j+1]);
-    aX[j] = m->aSd[j]>0.0 ? (x - m->aMean[j])/m->aSd[j] : 0.0;
+    if( !isfinite(x) ){
+      char *zErr = sqlite3_mprintf("%s argument to kmeans_cluster() is not "
+                                   "finite", segOrdinal(j+2));
+      if( zErr ){ sqlite3_result_error(ctx, zErr, -1); sqlite3_free(zErr); }
+      else sqlite3_result_error_nomem(ctx);
+      goto cluster_done;
+    }
+    aX[j] = x;
   }
-  for(i=0; i<m->k; i++){
-    double x = kmeansDist2(aX, &m->aC[i*m->d], m->d);
-    if( i==0 || x<bd ){ bd = x; best = i; }
-  }
-  sqlite3_result_int(ctx, best+1);
+  sqlite3_result_int(ctx, kmeansNearest(m, aX)+1);
 cluster_done:
   if( aX!=aZ ) sqlite3_free(aX);
-  if( bNew ) sqlite3_set_auxdata(ctx, 0, m, kmeansModelFree);
 }
 
 int segmentRegisterCluster(sqlite3 *db, char **pzErr){

@@ -90,7 +90,8 @@
 **   P1. A model argument that is not a model made by these fits is an
 **       error: "1st argument to p_alive() is not a libsegment model"; a
 **       model of the wrong kind: "... is not a bgnbd or pareto_nbd model".
-**   P2. Parsed models are cached per statement (sqlite3_set_auxdata).
+**   P2. A model is parsed once per statement and distinct text, however
+**       it is passed (literal, parameter, column, CTE): segModelArg().
 **   P3. Numeric arguments: numbers (text that looks like one is taken);
 **       x a whole number >= 0, 0 <= t_x <= T, t >= 0, months a whole
 **       number 0..1200, discount > -1.
@@ -205,7 +206,17 @@ struct ClvData {
   int *aiPx, *aiPT;               /* per row: pair of (x, t_x), (x, T) */
   double *aScratch;               /* 2*nTime + nPair doubles */
   double *aLogM;                  /* Gamma-Gamma: log m per row */
+  SegCheck *pCheck;               /* F7: the interrupt check, or NULL */
 };
+
+/* F7: in the likelihoods' loops, every 1,024 rows (or pairs) costing
+** about nNs nanoseconds each, the interrupt check; once it has fired, the
+** likelihood is infinite (and the optimiser loops stop). */
+#define CLV_CHECK(d, i, nNs) \
+  if( ((i)&1023)==1023 && segCheck((d)->pCheck, 1024*(nNs)) ) return INFINITY
+static int clvStopped(const ClvData *d){
+  return d->pCheck && d->pCheck->rc;
+}
 
 /* -LL of BG/NBD at log-parameters aTheta. */
 static double clvBgnbdNll(const ClvData *d, const double *aTheta){
@@ -219,6 +230,7 @@ static double clvBgnbdNll(const ClvData *d, const double *aTheta){
   for(k=0; k<d->nTime; k++) lAt[k] = log(al + d->aTime[k]);
   for(i=0; i<d->n; i++){
     double x = d->aX[i], l;
+    CLV_CHECK(d, i, 100);
     if( x!=xPrev ){
       A12 = clvLgamma(r+x) - lgR + r*lAlpha
           + lgAB + clvLgamma(b+x) - lgB - clvLgamma(a+b+x);
@@ -455,6 +467,7 @@ static double clvParetoNll(const ClvData *d, const double *aTheta){
   }
   for(i=0; i<d->nPair; i++){
     double x = d->aPairX[i], h;
+    CLV_CHECK(d, i, 1000);
     if( x!=xPrev ){
       rsx = r+s+x;
       clvHypInit(&hyp, bAlpha ? r+x : s+1.0, rsx+1.0);
@@ -473,6 +486,7 @@ static double clvParetoNll(const ClvData *d, const double *aTheta){
   for(i=0; i<d->n; i++){
     double x = d->aX[i], l;
     int iT = d->aiT[i], iTx = d->aiTx[i];
+    CLV_CHECK(d, i, 1000);
     if( x!=xPrev ){
       A = clvLgamma(r+x) - lgR + lConst;
       lS = log(s/(r+s+x));
@@ -505,6 +519,7 @@ static double clvGgNll(const ClvData *d, const double *aTheta){
   int i;
   for(i=0; i<d->n; i++){
     double x = d->aX[i];
+    CLV_CHECK(d, i, 100);
     if( x!=xPrev ){
       px = p*x;
       A = clvLgamma(px+q) - clvLgamma(px) + px*log(x) + C;
@@ -517,6 +532,7 @@ static double clvGgNll(const ClvData *d, const double *aTheta){
 
 static double clvNll(int eModel, const ClvData *d, const double *aTheta){
   int i;
+  if( segCheck(d->pCheck, 200 + (d->n & 1023)*(i64)100) ) return INFINITY;
   for(i=0; i<aClvNParam[eModel]; i++){
     if( !(aTheta[i]>-40.0 && aTheta[i]<40.0) ) return INFINITY;
   }
@@ -553,7 +569,7 @@ static int clvNelderMead(int eModel, const ClvData *d, int n, double *aTheta,
     for(j=0; j<n; j++) aS[i][j] = aTheta[j] + (i==j+1 ? rStep : 0.0);
     aF[i] = clvNll(eModel, d, aS[i]);
   }
-  for(it=0; it<nMaxIter; it++){
+  for(it=0; it<nMaxIter && !clvStopped(d); it++){
     int iLo = 0, iHi = 0, iNext;
     double fR;
     for(i=1; i<=n; i++){
@@ -678,7 +694,7 @@ static void clvNewton(ClvFit *p, const ClvData *d, double f, int nMax){
   int bPd = 0, bFresh = 0;
   p->bConverged = 0;
   for(i=0; i<4; i++) p->aSe[i] = NAN;
-  for(k=0; k<nMax && isfinite(f); k++){
+  for(k=0; k<nMax && isfinite(f) && !clvStopped(d); k++){
     double rDec = 0.0, t = 1.0;
     clvDerivs(p->eModel, d, n, p->aTheta, f, aG, p->aH);
     bPd = clvCholesky(n, p->aH, aL);
@@ -740,7 +756,7 @@ static void clvOptimize(ClvFit *p, const ClvData *d){
   clvNewton(p, d, f, 30);
   if( !p->bConverged ){
     f = p->rNll;
-    for(run=1; run<20; run++){
+    for(run=1; run<20 && !clvStopped(d); run++){
       double fNew;
       p->nIter += clvNelderMead(p->eModel, d, n, p->aTheta, &fNew, 0.25,
                                 2000);
@@ -780,7 +796,7 @@ static void clvRefine(ClvFit *p, const ClvData *d, double aHs[4][4]){
     mu = mu==0.0 ? 1e-8*rDiag : mu*10.0;
     if( mu>1e6*rDiag ) return;
   }
-  for(k=0; k<25 && isfinite(f); k++){
+  for(k=0; k<25 && isfinite(f) && !clvStopped(d); k++){
     const double h = 1e-4;
     double aG[4] = {0, 0, 0, 0}, aStep[4], aTry[4], rDec = 0.0, t = 1.0;
     for(i=0; i<n; i++){
@@ -1080,6 +1096,7 @@ static int clvDataSub(ClvData *pSub, const ClvData *d, double nWant,
   double f = nWant/d->nTotal, S = 0.0, prev = 0.0;
   int i, k = 0;
   if( clvDataAlloc(pSub, d->n) ) return SQLITE_NOMEM;
+  pSub->pCheck = d->pCheck;
   for(i=0; i<d->n; i++){
     double cur, w;
     S += d->aW[i];
@@ -1138,7 +1155,9 @@ static void clvFitData(int eModel, const ClvData *d, ClvFit *pFit){
       for(j=0; j<pFit->nParam; j++) aHs[i][j] = pFit->aH[i][j]*rScale;
     }
     nIter = pFit->nIter;
-    if( pFit->bConverged ){
+    if( clvStopped(d) ){
+      /* interrupted: the caller reports it */
+    }else if( pFit->bConverged ){
       clvRefine(pFit, d, aHs);
       pFit->nIter += nIter;
     }else{
@@ -1186,6 +1205,7 @@ static void clvFitFinal(sqlite3_context *ctx){
   ClvAgg *p = (ClvAgg*)sqlite3_aggregate_context(ctx, 0);
   ClvData d;
   ClvFit fit;
+  SegCheck chk;
   char *z;
   if( p==0 ) return;               /* no rows */
   if( p->bError || p->n==0 ){ sqlite3_free(p->a); return; }
@@ -1194,10 +1214,19 @@ static void clvFitFinal(sqlite3_context *ctx){
     sqlite3_result_error_nomem(ctx);
     return;
   }
+  segCheckInit(&chk, sqlite3_context_db_handle(ctx));
+  d.pCheck = &chk;
   clvFitData(eModel, &d, &fit);
-  z = clvModelJson(&fit, eModel==CLV_GG ? 1 : p->eUnit, p->n);
+  segCheckFree(&chk);
   clvDataFree(&d);
   sqlite3_free(p->a);
+  if( chk.rc ){
+    /* F7: interrupted (or no memory for the check) */
+    if( chk.rc==SQLITE_NOMEM ) sqlite3_result_error_nomem(ctx);
+    else sqlite3_result_error_code(ctx, chk.rc);
+    return;
+  }
+  z = clvModelJson(&fit, eModel==CLV_GG ? 1 : p->eUnit, p->n);
   if( z==0 ){ sqlite3_result_error_nomem(ctx); return; }
   sqlite3_result_text(ctx, z, -1, sqlite3_free);
 }
@@ -1248,44 +1277,52 @@ static int clvModelParse(const char *z, int n, ClvModel *m){
   return rc;
 }
 
+static int clvModelParseKind(const char *z, int n, void **ppModel){
+  ClvModel *m = sqlite3_malloc64(sizeof(*m));
+  int rc;
+  *ppModel = 0;
+  if( m==0 ) return SQLITE_NOMEM;
+  rc = clvModelParse(z, n, m);
+  if( rc ){
+    sqlite3_free(m);
+    return rc==SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+  }
+  *ppModel = m;
+  return SQLITE_OK;
+}
+
+static void clvModelFree(void *pModel){
+  sqlite3_free(pModel);
+}
+
+/* P2: the scalars' models, parsed once per statement (json.c) */
+static const SegModelKind clvModelKind = { clvModelParseKind, clvModelFree };
+
 /* The model of argument iArg, cached.  NULL (after setting an error, or
 ** for a NULL argument with *pbNull) when there is none. */
 static const ClvModel *clvModelArg(sqlite3_context *ctx, sqlite3_value **argv,
                                    int iArg, const char *zFunc, int mask,
                                    int *pbNull){
-  ClvModel *m = (ClvModel*)sqlite3_get_auxdata(ctx, iArg);
+  const ClvModel *m;
+  void *pModel;
+  int rc;
   *pbNull = 0;
-  if( m==0 ){
-    const char *z;
-    int rc;
-    if( sqlite3_value_type(argv[iArg])==SQLITE_NULL ){ *pbNull = 1; return 0; }
-    z = (const char*)sqlite3_value_text(argv[iArg]);
-    if( z==0 ){ sqlite3_result_error_nomem(ctx); return 0; }
-    m = sqlite3_malloc64(sizeof(*m));
-    if( m==0 ){ sqlite3_result_error_nomem(ctx); return 0; }
-    rc = clvModelParse(z, sqlite3_value_bytes(argv[iArg]), m);
-    if( rc ){
-      sqlite3_free(m);
-      if( rc==SQLITE_NOMEM ){
-        sqlite3_result_error_nomem(ctx);
-      }else{
-        char *zErr = sqlite3_mprintf("%s argument to %s() is not a "
-                                     "libsegment model", segOrdinal(iArg+1),
-                                     zFunc);
-        if( zErr ) sqlite3_result_error(ctx, zErr, -1);
-        else sqlite3_result_error_nomem(ctx);
-        sqlite3_free(zErr);
-      }
-      return 0;
-    }
-    sqlite3_set_auxdata(ctx, iArg, m, sqlite3_free);
-    m = (ClvModel*)sqlite3_get_auxdata(ctx, iArg);
-    if( m==0 ){
-      /* set_auxdata may have freed it (OOM): parse again, uncached */
+  if( sqlite3_value_type(argv[iArg])==SQLITE_NULL ){ *pbNull = 1; return 0; }
+  rc = segModelArg(ctx, argv, iArg, &clvModelKind, &pModel);
+  if( rc ){
+    if( rc==SQLITE_NOMEM ){
       sqlite3_result_error_nomem(ctx);
-      return 0;
+    }else{
+      char *zErr = sqlite3_mprintf("%s argument to %s() is not a "
+                                   "libsegment model", segOrdinal(iArg+1),
+                                   zFunc);
+      if( zErr ) sqlite3_result_error(ctx, zErr, -1);
+      else sqlite3_result_error_nomem(ctx);
+      sqlite3_free(zErr);
     }
+    return 0;
   }
+  m = (const ClvModel*)pModel;
   if( (mask & (1<<m->eModel))==0 ){
     char *zErr = sqlite3_mprintf("%s argument to %s() is not a %s model",
         segOrdinal(iArg+1), zFunc,
@@ -1843,6 +1880,7 @@ static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
   ClvData d;
   ClvFit fit, ggFit;
   ClvModel m, g;
+  SegCheck chk;
   int eModel, nHorizon, eUnit, rc, i, n, bSpend = 0;
 
   rc = segOptsEnum(pOpts, "model", azModel, 0, &eModel, pzErr);
@@ -1859,6 +1897,7 @@ static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
   p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ) return SQLITE_NOMEM;
   memset(p, 0, sizeof(*p));
+  segCheckInit(&chk, db);
   rc = clvSummarize(db, pOpts, p, pzErr);
   if( rc ) goto table_error;
   memset(&d, 0, sizeof(d));
@@ -1873,8 +1912,10 @@ static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
     }
     rc = clvDataInit(&d, aRow, p->nCust, eModel);
     if( rc ) goto table_error;
+    d.pCheck = &chk;
     clvFitData(eModel, &d, &fit);
     clvDataFree(&d);
+    if( (rc = chk.rc)!=SQLITE_OK ) goto table_error;
     m.eModel = eModel;
     m.eUnit = eUnit;
     for(i=0; i<4; i++) m.a[i] = exp(fit.aTheta[i]);
@@ -1899,8 +1940,10 @@ static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
     if( n>0 ){
       rc = clvDataInit(&d, aRow, n, CLV_GG);
       if( rc ) goto table_error;
+      d.pCheck = &chk;
       clvFitData(CLV_GG, &d, &ggFit);
       clvDataFree(&d);
+      if( (rc = chk.rc)!=SQLITE_OK ) goto table_error;
       g.eModel = CLV_GG;
       g.eUnit = eUnit;
       for(i=0; i<3; i++) g.a[i] = exp(ggFit.aTheta[i]);
@@ -1921,6 +1964,7 @@ static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
     }
   }
   sqlite3_free(aRow);
+  segCheckFree(&chk);
   pRes->nRow = p->nCust;
   pRes->pData = p;
   pRes->xColumn = clvColumn;
@@ -1929,6 +1973,7 @@ static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
 
 table_error:
   sqlite3_free(aRow);
+  segCheckFree(&chk);
   clvResultFree(p);
   return rc;
 }

@@ -14,6 +14,9 @@
 **                                   significant digits, always with a
 **                                   decimal point: 1.0, 0.1, 1.0e+20);
 **                                   NaN and +-Inf as null
+** Models of scalars:
+**   segModelArg(ctx, argv, i, pKind, &p) the parsed model of argument i,
+**                                   cached for the statement by its text
 **
 ** Requirements:
 **   1. Strict RFC 8259: one value, surrounded only by JSON whitespace
@@ -31,6 +34,13 @@
 **      A key that holds '.' cannot be addressed.
 **   5. Memory: sqlite3_malloc64 only; out of memory returns SQLITE_NOMEM
 **      with nothing allocated.
+**   6. A model argument is parsed once per statement and distinct text,
+**      however it is passed (literal, parameter, column, subquery, CTE):
+**      the parsed models hang on the statement (sqlite3_set_auxdata()
+**      with a negative index, which outlives each call), keyed by kind
+**      and text (length, then memcmp), the SEG_MODEL_CACHE_N most
+**      recently used kept.  Where the statement cannot hold them, on the
+**      argument (SQLite keeps that only while the argument is constant).
 **
 ** Example:
 **   segJsonParse("{\"params\":{\"r\":0.24}}", -1, &p);
@@ -418,4 +428,97 @@ void segJsonAppendNumber(sqlite3_str *pStr, double r){
   }
   segNumberFormat(zBuf, r);
   sqlite3_str_appendall(pStr, zBuf);
+}
+
+/*
+** Models of scalars (requirement 6).
+*/
+#define SEG_MODEL_CACHE_ID (-0x5e6d01)  /* statement auxdata index */
+#define SEG_MODEL_CACHE_N 8
+
+typedef struct SegModelEntry SegModelEntry;
+struct SegModelEntry {
+  const SegModelKind *pKind;
+  char *zKey; int nKey;           /* the model's text */
+  void *pModel;                   /* parsed by pKind->xParse */
+  u64 iUse;                       /* last use, for eviction */
+};
+typedef struct SegModelCache SegModelCache;
+struct SegModelCache {
+  SegModelEntry a[SEG_MODEL_CACHE_N];
+  int n;
+  u64 iUse;
+};
+
+static void segModelCacheFree(void *p){
+  SegModelCache *pCache = (SegModelCache*)p;
+  int i;
+  for(i=0; i<pCache->n; i++){
+    pCache->a[i].pKind->xFree(pCache->a[i].pModel);
+    sqlite3_free(pCache->a[i].zKey);
+  }
+  sqlite3_free(pCache);
+}
+
+int segModelArg(sqlite3_context *ctx, sqlite3_value **argv, int iArg,
+                const SegModelKind *pKind, void **ppModel){
+  SegModelCache *pCache;
+  SegModelEntry *e;
+  const char *z;
+  void *pModel = 0;
+  char *zKey;
+  int n, i, rc;
+  *ppModel = 0;
+  pModel = sqlite3_get_auxdata(ctx, iArg);      /* the fallback's */
+  if( pModel ){ *ppModel = pModel; return SQLITE_OK; }
+  z = (const char*)sqlite3_value_text(argv[iArg]);
+  if( z==0 ) return SQLITE_NOMEM;
+  n = sqlite3_value_bytes(argv[iArg]);
+  pCache = (SegModelCache*)sqlite3_get_auxdata(ctx, SEG_MODEL_CACHE_ID);
+  for(i=0; pCache && i<pCache->n; i++){
+    e = &pCache->a[i];
+    if( e->pKind==pKind && e->nKey==n && memcmp(e->zKey, z, n)==0 ){
+      e->iUse = ++pCache->iUse;
+      *ppModel = e->pModel;
+      return SQLITE_OK;
+    }
+  }
+  rc = pKind->xParse(z, n, &pModel);
+  if( rc ) return rc;
+  if( pCache==0 ){
+    pCache = sqlite3_malloc64(sizeof(*pCache));
+    if( pCache==0 ){ pKind->xFree(pModel); return SQLITE_NOMEM; }
+    memset(pCache, 0, sizeof(*pCache));
+    sqlite3_set_auxdata(ctx, SEG_MODEL_CACHE_ID, pCache, segModelCacheFree);
+    pCache = (SegModelCache*)sqlite3_get_auxdata(ctx, SEG_MODEL_CACHE_ID);
+    if( pCache==0 ){
+      /* not kept (out of memory, or a SQLite without statement auxdata):
+      ** on the argument */
+      sqlite3_set_auxdata(ctx, iArg, pModel, pKind->xFree);
+      *ppModel = sqlite3_get_auxdata(ctx, iArg);
+      return *ppModel ? SQLITE_OK : SQLITE_NOMEM;
+    }
+  }
+  zKey = sqlite3_malloc64((u64)n+1);
+  if( zKey==0 ){ pKind->xFree(pModel); return SQLITE_NOMEM; }
+  memcpy(zKey, z, n);
+  zKey[n] = 0;
+  if( pCache->n<SEG_MODEL_CACHE_N ){
+    e = &pCache->a[pCache->n++];
+  }else{
+    /* evict the least recently used (never the one just used) */
+    e = &pCache->a[0];
+    for(i=1; i<SEG_MODEL_CACHE_N; i++){
+      if( pCache->a[i].iUse<e->iUse ) e = &pCache->a[i];
+    }
+    e->pKind->xFree(e->pModel);
+    sqlite3_free(e->zKey);
+  }
+  e->pKind = pKind;
+  e->zKey = zKey;
+  e->nKey = n;
+  e->pModel = pModel;
+  e->iUse = ++pCache->iUse;
+  *ppModel = pModel;
+  return SQLITE_OK;
 }

@@ -499,6 +499,32 @@ static inline double segSumValue(const SegSum *p){
   return p->s + p->c;
 }
 
+/************************************************************************
+** Interrupts (util.c).  A long computation calls segCheck(p, nWork)
+** every so often, with nWork its work since the last call in units of
+** about a nanosecond (a few floating-point operations); after about
+** SEG_CHECK_WORK units, segCheckProbe() runs a trivial statement on the
+** connection, which sqlite3_interrupt() and the progress handler stop.
+** Returns SQLITE_OK, or SQLITE_INTERRUPT (or SQLITE_NOMEM) from then on:
+** the caller stops and reports it with sqlite3_result_error_code().
+*/
+typedef struct SegCheck SegCheck;
+struct SegCheck {
+  sqlite3 *db;
+  sqlite3_stmt *pProbe;           /* prepared at the first probe */
+  i64 nWork;                      /* work since the last probe */
+  int rc;                         /* sticky result */
+};
+#define SEG_CHECK_WORK 2000000    /* about 2 ms between probes */
+void segCheckInit(SegCheck *p, sqlite3 *db);
+int segCheckProbe(SegCheck *p);
+void segCheckFree(SegCheck *p);
+static inline int segCheck(SegCheck *p, i64 nWork){
+  if( p==0 ) return SQLITE_OK;
+  p->nWork += nWork;
+  return p->nWork>=SEG_CHECK_WORK || p->rc ? segCheckProbe(p) : SQLITE_OK;
+}
+
 /* A hint to load the cache line of an address soon to be used. */
 #if defined(__GNUC__) || defined(__clang__)
 # define SEG_PREFETCH(x) __builtin_prefetch(x)
@@ -585,5 +611,18 @@ int segJsonGetNumber(const SegJson *p, const char *zPath, double *prOut);
 const char *segJsonGetText(const SegJson *p, const char *zPath);
 /* Append a double as JSON (17 significant digits, NaN/Inf as null). */
 void segJsonAppendNumber(sqlite3_str *pStr, double r);
+/* The parsed model of a scalar's argument argv[iArg] (not NULL), parsed
+** once per statement and distinct text however it is passed: xParse(z,
+** n, &p) gives SQLITE_OK, SQLITE_ERROR (not such a model) or
+** SQLITE_NOMEM; xFree frees what it made.  Returns what xParse returned
+** (or SQLITE_NOMEM); *ppModel belongs to the cache and stays valid until
+** the function returns. */
+typedef struct SegModelKind SegModelKind;
+struct SegModelKind {
+  int (*xParse)(const char *z, int n, void **ppModel);
+  void (*xFree)(void *pModel);
+};
+int segModelArg(sqlite3_context *ctx, sqlite3_value **argv, int iArg,
+                const SegModelKind *pKind, void **ppModel);
 
 #endif /* SEGMENTINT_H */

@@ -38,6 +38,18 @@
 ** 5. Numbers as text.  segNumberParse() is the only reader of decimal
 **    text and segNumberFormat() the writer of round-trip numbers: both
 **    the same under every C locale (DESIGN.md section 8).
+**
+** 6. Interrupts.  segCheck() is what every long computation calls every
+**    so often (kmeans_fit's passes, the CLV likelihoods): after about
+**    SEG_CHECK_WORK units of work it steps a small statement on the
+**    caller's connection, which sqlite3_interrupt() and a progress handler
+**    stop as they stop any statement (SQLite 3.40 has no
+**    sqlite3_is_interrupted(), and a progress handler cannot be queried).
+**    The statement runs about 1,000 VM instructions (a few microseconds),
+**    so a handler set for N instructions is called at every check when
+**    N <= 1,000, at every N/1,000th check otherwise.  Checks are a few
+**    milliseconds apart.  The result is sticky: once interrupted, every
+**    later call returns SQLITE_INTERRUPT at once.
 */
 #include "segmentInt.h"
 #include <string.h>
@@ -1428,4 +1440,55 @@ int segArrayEnsure(void **pa, int *pnAlloc, int i, size_t sz){
     *pnAlloc = (int)nNew;
   }
   return SQLITE_OK;
+}
+
+/*
+** Interrupt checks for long computations (segmentInt.h, "Interrupts").
+**
+** The probe is 0+0+...+0 (500 terms: about 1,000 VM instructions, 5 us,
+** 60 KB), prepared at the first check; where the connection's limits
+** refuse it (a small SQLITE_LIMIT_EXPR_DEPTH), "SELECT 0", which still
+** sees sqlite3_interrupt() and reaches a progress handler more rarely.
+*/
+#define SEG_PROBE_TERMS 500
+
+void segCheckInit(SegCheck *p, sqlite3 *db){
+  memset(p, 0, sizeof(*p));
+  p->db = db;
+}
+
+int segCheckProbe(SegCheck *p){
+  p->nWork = 0;
+  if( p->rc ) return p->rc;
+  if( p->pProbe==0 ){
+    sqlite3_str *pStr = sqlite3_str_new(p->db);
+    char *zSql;
+    int i, rc;
+    sqlite3_str_appendall(pStr, "SELECT 0");
+    for(i=1; i<SEG_PROBE_TERMS; i++) sqlite3_str_appendall(pStr, "+0");
+    zSql = sqlite3_str_finish(pStr);
+    if( zSql==0 ) return (p->rc = SQLITE_NOMEM);
+    rc = sqlite3_prepare_v2(p->db, zSql, -1, &p->pProbe, 0);
+    sqlite3_free(zSql);
+    if( rc==SQLITE_ERROR ){
+      rc = sqlite3_prepare_v2(p->db, "SELECT 0", -1, &p->pProbe, 0);
+    }
+    if( rc ){
+      sqlite3_finalize(p->pProbe);
+      p->pProbe = 0;
+      return (p->rc = rc);
+    }
+  }
+  if( sqlite3_step(p->pProbe)!=SQLITE_ROW ){
+    int rc = sqlite3_reset(p->pProbe);
+    p->rc = rc ? rc : SQLITE_INTERRUPT;
+  }else{
+    sqlite3_reset(p->pProbe);
+  }
+  return p->rc;
+}
+
+void segCheckFree(SegCheck *p){
+  sqlite3_finalize(p->pProbe);
+  p->pProbe = 0;
 }

@@ -27,6 +27,9 @@ SELECT kmeans_fit('k=3, seed=7, max_iter=20', amount, discount) FROM orders WHER
 SELECT kmeans_fit(0, amount) FROM orders WHERE order_id <= 3;
 WITH m AS (SELECT kmeans_fit(2, amount, discount) AS model FROM orders WHERE order_id <= 100) SELECT kmeans_cluster(m.model, o.amount, o.discount) FROM m, orders o WHERE o.order_id <= 20;
 SELECT kmeans_cluster('{"bad": 1}', 1, 2);
+-- kmeans_cluster's models from a column, ten of them in turn (the model cache evicts); a fit long enough to check for interrupts
+CREATE TEMP TABLE km AS WITH RECURSIVE s(seed) AS (SELECT 1 UNION ALL SELECT seed+1 FROM s WHERE seed<10) SELECT seed, (SELECT kmeans_fit('k=3, seed=' || seed, amount, discount) FROM orders WHERE order_id <= 60) AS model FROM s; SELECT kmeans_cluster(km.model, o.amount, o.discount) FROM orders o, km WHERE o.order_id <= 3 ORDER BY o.order_id, km.seed;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<5000) SELECT length(kmeans_fit('k=30, max_iter=5', (i*7919) % 1009, (i*104729) % 1013)) FROM n;
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT kmeans_fit(3, recency_days, frequency, monetary) FROM rfm_score('o');
 -- Table-valued functions
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM rfm_score('o');
@@ -77,6 +80,9 @@ CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT gamma
 WITH m AS (SELECT bgnbd_fit(x, t_x, T) AS b FROM (SELECT 1 x, 5 t_x, 20 T UNION ALL SELECT 3, 10, 30 UNION ALL SELECT 0, 0, 25)) SELECT p_alive(b, 2, 10, 20), expected_purchases(b, 12), expected_purchases(b, 12, 2, 10, 20) FROM m;
 WITH g AS (SELECT gamma_gamma_fit(x, m) AS gg FROM (SELECT 1 x, 20.0 m UNION ALL SELECT 3, 35.5 UNION ALL SELECT 2, 10.0 UNION ALL SELECT 5, 80.0)) SELECT expected_spend(gg, 2, 30.0) FROM g;
 SELECT p_alive('{"model":"nope"}', 1, 1, 2);
+-- the CLV scalars' models from columns; a fit long enough to check for interrupts
+CREATE TEMP TABLE cm(id, model); INSERT INTO cm VALUES (1, '{"model":"bgnbd","params":{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426}}'), (2, '{"model":"pareto_nbd","params":{"r":0.5,"alpha":10,"s":0.6,"beta":11}}'), (3, '{"model":"gamma_gamma","params":{"p":6.25,"q":3.74,"gamma":15.44}}'); SELECT p_alive(a.model, 2, 10, 20), expected_purchases(a.model, 5), clv(a.model, g.model, 2, 10, 20, 15.0, 6), expected_spend(g.model, 2, 15.0) FROM cm a, cm g WHERE a.id <= 2 AND g.id = 3;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<3000) SELECT length(bgnbd_fit(i % 4, (i % 4)*(i % 13), 13 + i % 17)) FROM n;
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM clv('o', 'horizon=6', 'discount=0.02');
 -- occasions, occasion_of, season_of, days_to_birthday, occasion_profile (ext/calendar.c)
 SELECT * FROM occasions(2025, 'UK');
