@@ -202,6 +202,7 @@ check-fuzz: check-fuzz-build
 	  rm -rf $(CHECK_DIR)/fuzz/new-$$h; mkdir -p $(CHECK_DIR)/fuzz/new-$$h; \
 	  seeds=""; [ $$h = sql ] && seeds=$(CHECK_DIR)/fuzz/seeds; \
 	  dict=""; [ $$h = sql ] && dict=-dict=$(CHECK_DIR)/fuzz/sql.dict; \
+	  [ $$h = date ] && dict=-dict=test/fuzz/date.dict; \
 	  $(CHECK_ENV) $(CHECK_DIR)/fuzz/fuzz_$$h $(FUZZ_OPTS) $$dict \
 	    -artifact_prefix=$(CHECK_DIR)/fuzz/ -seed=$(CHECK_FUZZ_SEED) \
 	    -max_total_time=$(CHECK_FUZZ_SECONDS) $(CHECK_DIR)/fuzz/new-$$h \
@@ -217,6 +218,7 @@ fuzz: check-fuzz-build
 	  mkdir -p $(CHECK_DIR)/fuzz/long-$$h; \
 	  seeds=""; [ $$h = sql ] && seeds=$(CHECK_DIR)/fuzz/seeds; \
 	  dict=""; [ $$h = sql ] && dict=-dict=$(CHECK_DIR)/fuzz/sql.dict; \
+	  [ $$h = date ] && dict=-dict=test/fuzz/date.dict; \
 	  $(CHECK_ENV) $(CHECK_DIR)/fuzz/fuzz_$$h $(FUZZ_OPTS) $$dict \
 	    -artifact_prefix=$(CHECK_DIR)/fuzz/ -max_total_time=$(FUZZ_SECONDS) \
 	    $(CHECK_DIR)/fuzz/long-$$h test/fuzz/corpus/$$h $$seeds \

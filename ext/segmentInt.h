@@ -98,16 +98,31 @@ const char *segOrdinal(int i);
 #define SEG_DATE_BAD   2     /* not a date in any accepted form */
 
 int segDateFromValue(sqlite3_value *pVal, i64 *piMs);
+/* A date_format= layout, compiled (util.c, 1.5). */
+typedef struct SegDateFormat SegDateFormat;
 /* The same, remembering the last day read in *pMemo (zeroed at first):
-** faster on rows in date order, same results. */
+** faster on rows in date order, same results.  When pMemo->pFmt is set,
+** TEXT is read with that layout instead (and nothing is remembered). */
 typedef struct SegDateMemo SegDateMemo;
 struct SegDateMemo {
   char zDay[10];                  /* the YYYY-MM-DD text ... */
   int bValid;
   i64 iDayMs;                     /* ... and its midnight */
+  const SegDateFormat *pFmt;      /* date_format=, or NULL for ISO */
 };
 int segDateFromValueMemo(sqlite3_value *pVal, i64 *piMs, SegDateMemo *pMemo);
 int segDateFromText(const char *z, int n, i64 *piMs);
+/* segDateFromValue with TEXT read with pFmt (ISO when pFmt is NULL). */
+int segDateFromValueFmt(sqlite3_value *pVal, i64 *piMs,
+                        const SegDateFormat *pFmt);
+/* TEXT z[0..n-1] read with layout pFmt: SEG_DATE_OK or SEG_DATE_BAD. */
+int segDateParseFormat(const SegDateFormat *pFmt, const char *z, int n,
+                       i64 *piMs);
+/* Compile a layout: SQLITE_OK with *ppFmt (free with sqlite3_free),
+** SQLITE_NOMEM, or SQLITE_ERROR with *pzWhy (what is wrong with it). */
+int segDateFormatCompile(const char *zFmt, SegDateFormat **ppFmt,
+                         char **pzWhy);
+const char *segDateFormatText(const SegDateFormat *pFmt);
 int segDayOfMs(i64 iMs);                     /* UTC calendar day */
 int segDayFromYmd(int y, int m, int d);      /* proleptic Gregorian */
 void segYmdFromDay(int iDay, int *pY, int *pM, int *pD);
@@ -134,7 +149,7 @@ struct SegOpts {
 ** function's option list, in this order. */
 #define SEG_SOURCE_OPTIONS \
   "source", "customer", "date", "amount", "order", "as_of", "since", \
-  "on_error"
+  "on_error", "date_format"
 
 int segOptsInit(SegOpts *p, const char *zFunc, const char *const *azName,
                 int bPositional);
@@ -156,7 +171,11 @@ int segOptsEnum(const SegOpts *p, const char *zName,
 ** (NULL and *pnOut = 0 when the option is absent). */
 int segOptsNumberList(const SegOpts *p, const char *zName, double **paOut,
                       int *pnOut, char **pzErr);
-/* A date option: *pbSet = 0 when absent. */
+/* The date_format= option, compiled: *ppFmt NULL when absent; an error
+** naming the function and the layout when it is not a valid layout. */
+int segDateFormatOpen(const SegOpts *p, SegDateFormat **ppFmt,
+                      char **pzErr);
+/* A date option (always ISO text): *pbSet = 0 when absent. */
 int segOptsDay(const SegOpts *p, const char *zName, int *piDay, int *pbSet,
                char **pzErr);
 /* Like sqlite3_mprintf, prefixed with "zFunc(): ". */
@@ -421,11 +440,12 @@ struct SegSource {
   SegArena arena;                 /* text keys of a batch */
   SegRing *pRing;                 /* segSourceScan() with a worker thread */
   SegDateMemo dateMemo;           /* the date column's last day */
+  SegDateFormat *pDateFmt;        /* date_format=, or NULL */
   void (*xPrefetch)(void*, int);  /* see segSourceBatch() */
   void *pPrefetchCtx;
 };
 /* Open: resolve the table, the columns (options and auto-detection), the
-** as_of / since / on_error options, and prepare the scan.  aCol[0] must be
+** as_of / since / on_error / date_format options, and prepare the scan.  aCol[0] must be
 ** the customer role, aCol[1] the date role. */
 int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
                   const SegColumn *aCol, int nCol, char **pzErr);

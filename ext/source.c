@@ -13,6 +13,8 @@
 **      the usual names.  A column that cannot be found is an error that
 **      lists the source's columns and the option to add.  Only the needed
 **      columns are read, in one pass.
+**      date_format= (a strftime layout) reads the TEXT of every date
+**      column (util.c 1.5); as_of= and since= are always ISO.
 **   3. Each row is, in this order: skipped as null_customer, null_date,
 **      bad_date (an error unless on_error=skip), bad_amount (likewise),
 **      after_as_of (a day after as_of= or before since=); or used.
@@ -394,6 +396,9 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
   }
   rc = segOptsEnum(pOpts, "on_error", azOnError, 0, &p->bSkipErrors, pzErr);
   if( rc ) goto open_done;
+  rc = segDateFormatOpen(pOpts, &p->pDateFmt, pzErr);
+  if( rc ) goto open_done;
+  p->dateMemo.pFmt = p->pDateFmt;
 
   /* 4. The scan: rowid (when there is one), then each role, then order */
   for(iSkip=zRowid ? 0 : 1; iSkip<2; iSkip++){
@@ -479,6 +484,9 @@ void segSourceClose(SegSource *p){
   sqlite3_free(p->aOrd);
   sqlite3_free(p->arena.a);
   sqlite3_free(p->zErrEnd);
+  sqlite3_free(p->pDateFmt);
+  p->pDateFmt = 0;
+  p->dateMemo.pFmt = 0;
   p->aPend = 0;
   p->aFound = 0;
   p->aOrd = 0;
@@ -519,8 +527,15 @@ static int segBadValue(SegSource *p, int iStmtCol, const char *zWhat,
     zVal = sqlite3_mprintf("'%.60s'", z ? z : "");
   }
   if( zVal==0 ){ sqlite3_free(zRow); return SQLITE_NOMEM; }
-  rc = SRC_ERR(p, pzErr, "cannot parse %s %s in column %s (%s)",
-               zWhat, zVal, zCol ? zCol : "?", zRow);
+  if( p->pDateFmt && sqlite3_value_type(pVal)==SQLITE_TEXT
+   && strcmp(zWhat, "date")==0 ){
+    rc = SRC_ERR(p, pzErr, "cannot parse date %s in column %s (%s) with "
+                 "date_format '%s'", zVal, zCol ? zCol : "?", zRow,
+                 segDateFormatText(p->pDateFmt));
+  }else{
+    rc = SRC_ERR(p, pzErr, "cannot parse %s %s in column %s (%s)",
+                 zWhat, zVal, zCol ? zCol : "?", zRow);
+  }
   sqlite3_free(zRow);
   sqlite3_free(zVal);
   return rc;
@@ -580,7 +595,7 @@ static int segSourceStep(SegSource *p, SegPending *pP, SegValue *pOrd,
           if( e==SEG_AMT_KNOWN ) rAmount = p->aNum[i];
         }
       }else if( p->aCol[i].eKind==SEG_COL_DATE ){
-        int e = segDateFromValue(pV, &p->aMs[i]);
+        int e = segDateFromValueFmt(pV, &p->aMs[i], p->pDateFmt);
         if( e==SEG_DATE_BAD ){
           if( p->bSkipErrors ){ bBad = 1; break; }
           return segBadValue(p, i+1, "date", pzErr);

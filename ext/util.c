@@ -5,13 +5,18 @@
 **    (DESIGN.md section 2, detail 1):
 **      1.1 TEXT: YYYY-MM-DD, optionally followed by 'T' or one space and
 **          HH:MM, HH:MM:SS or HH:MM:SS.f (one or more fraction digits; the
-**          first three are kept), then optionally 'Z' or +HH:MM / -HH:MM
-**          (only after a time; converted to UTC).  Month 1-12, day valid for
-**          its month and year, hour 0-23, minute and second 0-59.  Nothing
+**          first three are kept), then optionally 'Z' or an offset +HH:MM,
+**          -HH:MM, +HHMM or -HHMM (only after a time; converted to UTC; an
+**          offset, not Z, may follow the time after one space, as in
+**          `2024-01-15 10:23:45 -0500`).  Month 1-12, day valid for its
+**          month and year, hour 0-23, minute and second 0-59.  Nothing
 **          else: no surrounding spaces, no numeric text, no other forms.
 **      1.2 REAL: a julian day in [0, 5373484.5).
 **      1.3 INTEGER: unix seconds that map into that range.
 **      1.4 NULL is SEG_DATE_NULL; every other value is SEG_DATE_BAD.
+**      1.5 date_format=: TEXT of another layout (SegDateFormat), written
+**          with strftime's letters, compiled once at open time and read
+**          just as strictly: the value must be exactly the layout.
 **    A day is the UTC calendar day as a julian day number.
 **
 ** 2. Options.  segOptsAdd() is the only parser of table-valued-function
@@ -175,20 +180,24 @@ static int segDateParse(const char *z, int n, i64 *piMs, SegDateMemo *pMemo){
     }
     iMs += (i64)h*3600000 + (i64)mi*60000 + (i64)s*1000 + ms;
     if( i<n ){
+      /* one space may come before a +/- offset (not before Z) */
+      if( z[i]==' ' && n-i>1 && (z[i+1]=='+' || z[i+1]=='-') ) i++;
       if( z[i]=='Z' ){
         i++;
       }else if( z[i]=='+' || z[i]=='-' ){
-        int oh, om;
-        if( n-i<6 || z[i+3]!=':' ) return SEG_DATE_BAD;
+        int oh, om, k;
+        if( n-i<5 ) return SEG_DATE_BAD;
+        k = z[i+3]==':' ? 4 : 3;           /* +HH:MM or +HHMM */
+        if( n-i<k+2 ) return SEG_DATE_BAD;
         oh = segDigits(z+i+1, 2);
-        om = segDigits(z+i+4, 2);
+        om = segDigits(z+i+k, 2);
         if( oh<0 || oh>23 || om<0 || om>59 ) return SEG_DATE_BAD;
         if( z[i]=='+' ){
           iMs -= (i64)oh*3600000 + (i64)om*60000;
         }else{
           iMs += (i64)oh*3600000 + (i64)om*60000;
         }
-        i += 6;
+        i += k+2;
       }
     }
   }
@@ -200,6 +209,304 @@ static int segDateParse(const char *z, int n, i64 *piMs, SegDateMemo *pMemo){
 
 int segDateFromText(const char *z, int n, i64 *piMs){
   return segDateParse(z, n, piMs, 0);
+}
+
+/*
+** 1.5 date_format=.  The layout is compiled into aOp[]: a value below 256
+** is a literal byte, which must be there exactly (a space is one space);
+** SEG_FMT_OP + c is the field of letter c:
+**
+**   %Y  year, exactly 4 digits        %y  year 00-99, 1-2 digits: 69-99
+**                                          are 19xx, 00-68 are 20xx
+**   %m  month 1-12, 1-2 digits        %b  month as Jan..Dec, %B as
+**   %d  day 1-31, 1-2 digits               January..December (English,
+**   %e  the same, or a space and one       any case)
+**       digit (as strftime writes it) %j  day of the year 1-366, 1-3 digits
+**   %H  hour 0-23, 1-2 digits         %I  hour 1-12, 1-2 digits, with
+**   %M  minute 0-59, 1-2 digits       %p  AM or PM (any case)
+**   %S  second 0-59, 1-2 digits       %f  fraction: one or more digits
+**   %z  Z, +HHMM or +HH:MM (or -)          (the first three are kept)
+**   %F = %Y-%m-%d   %T = %H:%M:%S   %R = %H:%M   %D = %m/%d/%y   %% = %
+**
+** Each field at most once; a year, and a month and a day or %j, are
+** required; %M needs an hour, %S %M, %f %S, %z an hour; %I and %p go
+** together.  The day must be valid for its month (or year, with %j).
+*/
+#define SEG_FMT_OP 256
+struct SegDateFormat {
+  const char *zFmt;               /* the option's text, for messages */
+  int nOp;
+  int b12;                        /* %I with %p */
+  unsigned short aOp[1];          /* nOp operations (allocated larger) */
+};
+
+static const char *const azSegMonth[] = {
+  "January", "February", "March", "April", "May", "June", "July",
+  "August", "September", "October", "November", "December"
+};
+
+/* The classes of field: each may be given once. */
+#define SEG_FC_YEAR   0x001
+#define SEG_FC_MONTH  0x002
+#define SEG_FC_DAY    0x004
+#define SEG_FC_YDAY   0x008
+#define SEG_FC_HOUR   0x010
+#define SEG_FC_AMPM   0x020
+#define SEG_FC_MIN    0x040
+#define SEG_FC_SEC    0x080
+#define SEG_FC_FRAC   0x100
+#define SEG_FC_OFF    0x200
+
+static int segFmtClass(int c, const char **pzName){
+  switch( c ){
+    case 'Y': case 'y':           *pzName = "year";      return SEG_FC_YEAR;
+    case 'm': case 'b': case 'B': *pzName = "month";     return SEG_FC_MONTH;
+    case 'd': case 'e':           *pzName = "day";       return SEG_FC_DAY;
+    case 'j':                     *pzName = "day of the year";
+                                  return SEG_FC_YDAY;
+    case 'H': case 'I':           *pzName = "hour";      return SEG_FC_HOUR;
+    case 'p':                     *pzName = "AM/PM";     return SEG_FC_AMPM;
+    case 'M':                     *pzName = "minute";    return SEG_FC_MIN;
+    case 'S':                     *pzName = "second";    return SEG_FC_SEC;
+    case 'f':                     *pzName = "fraction";  return SEG_FC_FRAC;
+    case 'z':                     *pzName = "offset";    return SEG_FC_OFF;
+  }
+  return 0;
+}
+
+/*
+** Compile zFmt.  SQLITE_OK with *ppFmt (one sqlite3_malloc'd block: free
+** it with sqlite3_free), SQLITE_NOMEM, or SQLITE_ERROR with *pzWhy, what
+** is wrong with it (sqlite3_malloc'd, or NULL after an OOM).
+*/
+int segDateFormatCompile(const char *zFmt, SegDateFormat **ppFmt,
+                         char **pzWhy){
+  static const char *const azExpand[] = {
+    "F", "Y-m-d",  "T", "H:M:S",  "R", "H:M",  "D", "m/d/y",  0
+  };
+  int n = (int)strlen(zFmt), i, k, nOp = 0, mSeen = 0, bI = 0, bP = 0;
+  const char *zWhy = 0;           /* what is wrong: a printf format ... */
+  const char *zArg = "";          /* ... of this one argument */
+  char c1[2] = {0, 0};
+  SegDateFormat *p;
+  *ppFmt = 0;
+  *pzWhy = 0;
+  p = sqlite3_malloc64(sizeof(SegDateFormat) + sizeof(unsigned short)*3*(i64)n
+                       + n + 1);
+  if( p==0 ) return SQLITE_NOMEM;
+  memcpy((char*)&p->aOp[3*n+1], zFmt, n+1);
+  p->zFmt = (const char*)&p->aOp[3*n+1];
+  for(i=0; i<n && zWhy==0; i++){
+    const char *zField;
+    if( zFmt[i]!='%' ){
+      p->aOp[nOp++] = (unsigned char)zFmt[i];
+      continue;
+    }
+    i++;
+    if( i>=n ){
+      zWhy = "ends in a lone %%%s";
+      zArg = "";
+      break;
+    }
+    if( zFmt[i]=='%' ){
+      p->aOp[nOp++] = '%';
+      continue;
+    }
+    c1[0] = zFmt[i];
+    zField = c1;
+    for(k=0; azExpand[k]; k+=2){
+      if( azExpand[k][0]==zFmt[i] ){ zField = azExpand[k+1]; break; }
+    }
+    for(k=0; zField[k] && zWhy==0; k++){
+      int c = zField[k], m;
+      if( k%2 ){ p->aOp[nOp++] = (unsigned char)c; continue; }
+      m = segFmtClass(c, &zArg);
+      if( m==0 ){
+        zWhy = (unsigned char)c>=0x20 && (unsigned char)c<0x7f
+             ? "has an unknown letter %%%s (letters: %%Y %%y %%m %%d %%e %%b "
+               "%%B %%j %%H %%I %%p %%M %%S %%f %%z %%F %%T %%R %%D %%%%)"
+             : "has %% before a byte that is not a letter%s";
+        zArg = (unsigned char)c>=0x20 && (unsigned char)c<0x7f ? c1 : "";
+      }else if( mSeen & m ){
+        zWhy = "gives the %s twice";
+      }else{
+        mSeen |= m;
+        if( c=='I' ) bI = 1;
+        if( c=='p' ) bP = 1;
+        p->aOp[nOp++] = (unsigned short)(SEG_FMT_OP + c);
+      }
+    }
+  }
+  if( zWhy==0 ){
+    zArg = "";
+    if( (mSeen & SEG_FC_YEAR)==0 ){
+      zWhy = "has no year (%%Y or %%y)%s";
+    }else if( (mSeen & SEG_FC_YDAY) && (mSeen & (SEG_FC_MONTH|SEG_FC_DAY)) ){
+      zWhy = "has %%j and a month or day%s";
+    }else if( (mSeen & SEG_FC_YDAY)==0 && (mSeen & SEG_FC_MONTH)==0 ){
+      zWhy = "has no month (%%m, %%b or %%B)%s";
+    }else if( (mSeen & SEG_FC_YDAY)==0 && (mSeen & SEG_FC_DAY)==0 ){
+      zWhy = "has no day (%%d or %%e)%s";
+    }else if( bI && !bP ){
+      zWhy = "has %%I without %%p%s";
+    }else if( bP && !bI ){
+      zWhy = "has %%p without %%I%s";
+    }else if( (mSeen & SEG_FC_MIN) && !(mSeen & SEG_FC_HOUR) ){
+      zWhy = "has %%M without an hour (%%H or %%I)%s";
+    }else if( (mSeen & SEG_FC_SEC) && !(mSeen & SEG_FC_MIN) ){
+      zWhy = "has %%S without %%M%s";
+    }else if( (mSeen & SEG_FC_FRAC) && !(mSeen & SEG_FC_SEC) ){
+      zWhy = "has %%f without %%S%s";
+    }else if( (mSeen & SEG_FC_OFF) && !(mSeen & SEG_FC_HOUR) ){
+      zWhy = "has %%z without an hour (%%H or %%I)%s";
+    }
+  }
+  if( zWhy==0 ){
+    p->nOp = nOp;
+    p->b12 = bI;
+    *ppFmt = p;
+    return SQLITE_OK;
+  }
+  sqlite3_free(p);
+  *pzWhy = sqlite3_mprintf(zWhy, zArg);
+  return *pzWhy ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+const char *segDateFormatText(const SegDateFormat *p){
+  return p->zFmt;
+}
+
+/* At least 1 and at most nMax digits at z[*pi..n-1]; -1 if none. */
+static int segDigitsUpTo(const char *z, int n, int *pi, int nMax){
+  int i = *pi, v = 0;
+  while( i<n && i-*pi<nMax && z[i]>='0' && z[i]<='9' ){
+    v = v*10 + (z[i]-'0');
+    i++;
+  }
+  if( i==*pi ) return -1;
+  *pi = i;
+  return v;
+}
+
+int segDateParseFormat(const SegDateFormat *pF, const char *z, int n,
+                       i64 *piMs){
+  int y = 0, mo = 1, d = 1, yd = 0, h = 0, mi = 0, s = 0, ms = 0, pm = 0;
+  int i = 0, k, iDay;
+  i64 iOff = 0, iMs;
+  for(k=0; k<pF->nOp; k++){
+    int op = pF->aOp[k];
+    if( op<SEG_FMT_OP ){
+      if( i>=n || (unsigned char)z[i]!=op ) return SEG_DATE_BAD;
+      i++;
+      continue;
+    }
+    switch( op - SEG_FMT_OP ){
+      case 'Y':
+        if( n-i<4 || (y = segDigits(z+i, 4))<0 ) return SEG_DATE_BAD;
+        i += 4;
+        break;
+      case 'y':
+        if( (y = segDigitsUpTo(z, n, &i, 2))<0 ) return SEG_DATE_BAD;
+        y += y<69 ? 2000 : 1900;
+        break;
+      case 'm':
+        mo = segDigitsUpTo(z, n, &i, 2);
+        if( mo<1 || mo>12 ) return SEG_DATE_BAD;
+        break;
+      case 'e':
+        if( i<n && z[i]==' ' ){
+          i++;
+          d = segDigitsUpTo(z, n, &i, 1);
+          if( d<1 ) return SEG_DATE_BAD;
+          break;
+        }
+        /* fall through */
+      case 'd':
+        d = segDigitsUpTo(z, n, &i, 2);
+        if( d<1 || d>31 ) return SEG_DATE_BAD;
+        break;
+      case 'j':
+        yd = segDigitsUpTo(z, n, &i, 3);
+        if( yd<1 || yd>366 ) return SEG_DATE_BAD;
+        break;
+      case 'H':
+        h = segDigitsUpTo(z, n, &i, 2);
+        if( h<0 || h>23 ) return SEG_DATE_BAD;
+        break;
+      case 'I':
+        h = segDigitsUpTo(z, n, &i, 2);
+        if( h<1 || h>12 ) return SEG_DATE_BAD;
+        break;
+      case 'M':
+        mi = segDigitsUpTo(z, n, &i, 2);
+        if( mi<0 || mi>59 ) return SEG_DATE_BAD;
+        break;
+      case 'S':
+        s = segDigitsUpTo(z, n, &i, 2);
+        if( s<0 || s>59 ) return SEG_DATE_BAD;
+        break;
+      case 'f': {
+        int nDigit = 0, scale = 100;
+        while( i<n && z[i]>='0' && z[i]<='9' ){
+          if( nDigit<3 ){ ms += (z[i]-'0')*scale; scale /= 10; }
+          nDigit++;
+          i++;
+        }
+        if( nDigit==0 ) return SEG_DATE_BAD;
+        break;
+      }
+      case 'p':
+        if( n-i<2 || (z[i+1]!='m' && z[i+1]!='M') ) return SEG_DATE_BAD;
+        if( z[i]=='p' || z[i]=='P' ) pm = 1;
+        else if( z[i]!='a' && z[i]!='A' ) return SEG_DATE_BAD;
+        i += 2;
+        break;
+      case 'b': case 'B': {
+        int m, nName = 3;
+        for(m=0; m<12; m++){
+          if( op-SEG_FMT_OP=='B' ) nName = (int)strlen(azSegMonth[m]);
+          if( n-i>=nName && sqlite3_strnicmp(z+i, azSegMonth[m], nName)==0 ){
+            break;
+          }
+        }
+        if( m==12 ) return SEG_DATE_BAD;
+        mo = m+1;
+        i += nName;
+        break;
+      }
+      case 'z': {
+        int oh, om, sign;
+        if( i<n && z[i]=='Z' ){ i++; break; }
+        if( n-i<5 || (z[i]!='+' && z[i]!='-') ) return SEG_DATE_BAD;
+        sign = z[i]=='+' ? 1 : -1;
+        oh = segDigits(z+i+1, 2);
+        i += 3;
+        if( z[i]==':' ){
+          i++;
+          if( n-i<2 ) return SEG_DATE_BAD;
+        }
+        om = segDigits(z+i, 2);
+        if( oh<0 || oh>23 || om<0 || om>59 ) return SEG_DATE_BAD;
+        i += 2;
+        iOff = sign*((i64)oh*3600000 + (i64)om*60000);
+        break;
+      }
+    }
+  }
+  if( i!=n ) return SEG_DATE_BAD;
+  if( yd ){
+    if( yd>337+segDaysInMonth(y, 2) ) return SEG_DATE_BAD;
+    iDay = segDayFromYmd(y, 1, 1) + yd - 1;
+  }else{
+    if( d>segDaysInMonth(y, mo) ) return SEG_DATE_BAD;
+    iDay = segDayFromYmd(y, mo, d);
+  }
+  if( pF->b12 ) h = h%12 + 12*pm;
+  iMs = (i64)iDay*SEG_MS_PER_DAY - SEG_MS_PER_DAY/2
+      + (i64)h*3600000 + (i64)mi*60000 + (i64)s*1000 + ms - iOff;
+  if( iMs<0 || iMs>=SEG_MS_MAX ) return SEG_DATE_BAD;
+  *piMs = iMs;
+  return SEG_DATE_OK;
 }
 
 int segDateFromValue(sqlite3_value *pVal, i64 *piMs){
@@ -228,11 +535,26 @@ int segDateFromValueMemo(sqlite3_value *pVal, i64 *piMs, SegDateMemo *pMemo){
     case SQLITE_TEXT: {
       const char *z = (const char*)sqlite3_value_text(pVal);
       if( z==0 ) return SEG_DATE_BAD;   /* OOM: reported by caller as bad */
+      if( pMemo && pMemo->pFmt ){
+        return segDateParseFormat(pMemo->pFmt, z, sqlite3_value_bytes(pVal),
+                                  piMs);
+      }
       return segDateParse(z, sqlite3_value_bytes(pVal), piMs, pMemo);
     }
     default:
       return SEG_DATE_BAD;
   }
+}
+
+int segDateFromValueFmt(sqlite3_value *pVal, i64 *piMs,
+                        const SegDateFormat *pFmt){
+  SegDateMemo m;
+  if( pFmt==0 || sqlite3_value_type(pVal)!=SQLITE_TEXT ){
+    return segDateFromValueMemo(pVal, piMs, 0);
+  }
+  memset(&m, 0, sizeof(m));
+  m.pFmt = pFmt;
+  return segDateFromValueMemo(pVal, piMs, &m);
 }
 
 /**************************************************************************
@@ -718,6 +1040,21 @@ int segTextListHas(const SegTextList *pList, sqlite3_value *pVal){
 void segTextListFree(SegTextList *pList){
   sqlite3_free(pList->az);
   memset(pList, 0, sizeof(*pList));
+}
+
+int segDateFormatOpen(const SegOpts *p, SegDateFormat **ppFmt,
+                      char **pzErr){
+  const char *z = segOptsGet(p, "date_format");
+  char *zWhy = 0;
+  int rc;
+  *ppFmt = 0;
+  if( z==0 ) return SQLITE_OK;
+  rc = segDateFormatCompile(z, ppFmt, &zWhy);
+  if( rc==SQLITE_ERROR ){
+    rc = SEG_OPT_ERROR(p, pzErr, "date_format '%s' %s", z, zWhy);
+    sqlite3_free(zWhy);
+  }
+  return rc;
 }
 
 int segOptsDay(const SegOpts *p, const char *zName, int *piDay, int *pbSet,

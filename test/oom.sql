@@ -94,3 +94,7 @@ CREATE TEMP VIEW li AS SELECT o.*, i.category FROM order_items i JOIN orders o U
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM benefits_sought('o', 'fast=express, pickup');
 CREATE TEMP VIEW e AS SELECT * FROM events WHERE customer_id <= 300; SELECT * FROM engagement_score('e');
 CREATE TEMP VIEW e AS SELECT * FROM events WHERE customer_id <= 300; SELECT * FROM cart_abandonment('e', 'hours=48');
+-- date_format= (ext/util.c 1.5): the compiled layout, and a layout refused
+CREATE TEMP VIEW o AS SELECT customer_id, strftime('%m/%d/%Y %H:%M', ordered_at) AS ordered_at, amount FROM orders WHERE customer_id <= 20; SELECT * FROM rfm_score('o', 'date_format=%m/%d/%Y %H:%M');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 5; SELECT * FROM source_stats('o', 'date_format=%d %e %Y');
+CREATE TEMP VIEW o AS SELECT customer_id, strftime('%m/%d/%Y', ordered_at) AS ordered_at, amount FROM orders WHERE customer_id <= 5; SELECT * FROM source_stats('o', 'date_format=%m/%d/%Y %H');
