@@ -50,8 +50,9 @@
 **   6. The customers= table is read by identifier, like the source
 **      (schema.table when schema is attached).  Its customer column is
 **      the column named like the source's customer column, else the first
-**      of customer_id, customer.  NULL ids are ignored; ids are grouped
-**      as the source groups them.
+**      of customer_id, customer.  NULL ids, and TEXT ids that are empty
+**      or all spaces, are ignored (segCustomerIsNull); ids are grouped as
+**      the source groups them.
 **
 ** Example:
 **   SELECT stage, count(*) FROM lifecycle_stage('orders',
@@ -272,7 +273,7 @@ static int lcProspects(LcResult *p, sqlite3 *db, const SegOpts *pOpts,
   while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
     sqlite3_value *pVal = sqlite3_column_value(pStmt, iCol);
     int iCust, bNew;
-    if( sqlite3_value_type(pVal)==SQLITE_NULL ) continue;
+    if( segCustomerIsNull(pVal) ) continue;
     rc = segMapFind(&p->src.cust, pVal, 0, &iCust, &bNew);
     if( rc ) break;
     if( iCust>=*pnAlloc ){

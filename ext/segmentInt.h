@@ -358,6 +358,11 @@ struct SegStats {
   int iMinDay, iMaxDay;           /* span of usable rows */
   int iFirstOrderDay, iLastOrderDay; /* span of used orders; valid if nOrderRows */
   i64 nOrderRows;
+  /* the first bad date and bad amount skipped, for the error when
+  ** on_error=skip leaves no row (source.c) */
+  int iBadDateCol, iBadAmountCol;  /* their columns in the statement */
+  const char *zBadAmountWhat;      /* "amount", "number" or "date" */
+  char zBadDate[68], zBadAmount[68];  /* 'quoted' value or "a blob" */
 };
 
 #define SEG_AMT_NULL   0
@@ -418,6 +423,11 @@ struct SegSource {
   const SegColumn *aCol; int nCol;   /* roles */
   int *aiCol;                     /* aiCol[role]: column in pStmt, or -1 */
   int iOrderCol;                  /* column of order=, or -1 */
+  char *zOrderCol;                /* the order column's name, or NULL; it
+                                  ** is not read (iOrderCol -1) when it is
+                                  ** its table's whole PRIMARY KEY */
+  int bCountOnly;                 /* source_stats: no error when
+                                  ** on_error=skip leaves no row */
   int bSkipErrors;                /* on_error=skip */
   int bHasRowid;
   int bAsOf; int iAsOfDay;        /* as_of= given */
@@ -476,6 +486,9 @@ int segSourceScan(SegSource *p, int (*xScan)(void*, char**), void *pCtx,
 ** usable day.  Returns 0 when there is none (empty source). */
 int segSourceAsOf(SegSource *p, int *piDay);
 void segSourceClose(SegSource *p);
+/* Is pVal a NULL customer (DESIGN.md detail 5)?  NULL, or TEXT that is
+** empty or all spaces (U+0020 only, as RTRIM trims). */
+int segCustomerIsNull(sqlite3_value *pVal);
 /* Is zName[0..nName-1] the name of an attached schema (main, temp, ...)? */
 int segIsSchema(sqlite3 *db, const char *zName, int nName);
 /* The name under which a scan of table zTab (schema zSchema, or NULL)

@@ -12,10 +12,15 @@
 **      and the function's own) or, when absent, from the first present of
 **      the usual names.  A column that cannot be found is an error that
 **      lists the source's columns and the option to add.  Only the needed
-**      columns are read, in one pass.
+**      columns are read, in one pass.  The order column, without
+**      order=, is the first present of order_id, orderid, order_number,
+**      order_no, invoice_id, invoice_no, invoiceno, invoice_number,
+**      invoice; order=none reads none.  An order column that is its
+**      table's whole PRIMARY KEY holds no id twice and is not read.
 **      date_format= (a strftime layout) reads the TEXT of every date
 **      column (util.c 1.5); as_of= and since= are always ISO.
-**   3. Each row is, in this order: skipped as null_customer, null_date,
+**   3. Each row is, in this order: skipped as null_customer (NULL, or
+**      TEXT that is empty or all spaces: segCustomerIsNull), null_date,
 **      bad_date (an error unless on_error=skip), bad_amount (likewise),
 **      after_as_of (a day after as_of= or before since=); or used.
 **      Errors name the column, the value and the row (rowid, or `row N`,
@@ -23,6 +28,9 @@
 **      tables).  The rowid is read under the first of its names rowid,
 **      oid, _rowid_ that no column of the table has; a table with columns
 **      of all three names has its rows named by position too.
+**      When on_error=skip skipped every row that has a customer and a
+**      date, the scan ends with an error giving the count and the first
+**      bad value (source_stats reports the counts instead).
 **   4. Used rows with amount < 0 are refunds: not orders.  Other used rows
 **      are orders; with order=, rows sharing an order id within a customer
 **      are one order (a NULL id is an order of its own).
@@ -50,7 +58,9 @@
 ** source_stats(source, options...) returns one row describing what the
 ** reader read and skipped: rows, used, null_customer, null_date, bad_date,
 ** bad_amount, after_as_of, refunds, refund_only, customers, first_date,
-** last_date, as_of.  rows = used + the skipped counts.
+** last_date, as_of, orders, order_column.  rows = used + the skipped
+** counts; orders counts the orders of the used rows (rows sharing an
+** order id are one) and order_column names the order column read.
 */
 #include "segmentInt.h"
 #include <string.h>
@@ -75,6 +85,10 @@ static const char *const azAutoDate[] = {
   "ordered_at", "order_date", "date", "created_at", 0
 };
 static const char *const azAutoAmount[] = { "amount", "total", "revenue", 0 };
+static const char *const azAutoOrder[] = {
+  "order_id", "orderid", "order_number", "order_no", "invoice_id",
+  "invoice_no", "invoiceno", "invoice_number", "invoice", 0
+};
 
 const SegColumn segStdColumns[3] = {
   { "customer", azAutoCustomer, SEG_COL_VALUE,  1 },
@@ -85,6 +99,45 @@ const SegColumn segStdColumns[3] = {
 #define SRC_ERR(p, pzErr, ...) \
   (*(pzErr) = segOptsError((p)->pOpts, __VA_ARGS__), \
    *(pzErr) ? SQLITE_ERROR : SQLITE_NOMEM)
+
+int segCustomerIsNull(sqlite3_value *pVal){
+  const unsigned char *z;
+  int n, i;
+  switch( sqlite3_value_type(pVal) ){
+    case SQLITE_NULL: return 1;
+    case SQLITE_TEXT: break;
+    default: return 0;
+  }
+  z = sqlite3_value_text(pVal);
+  if( z==0 ) return 0;            /* out of memory: the key's copy says so */
+  n = sqlite3_value_bytes(pVal);
+  for(i=0; i<n && z[i]==' '; i++){}
+  return i==n;
+}
+
+/* Is zCol the whole PRIMARY KEY of table zTab (a table, not a view)? Its
+** values are then distinct.  0 when not, or when unknown. */
+static int segIsWholeKey(sqlite3 *db, const char *zSchema, const char *zTab,
+                         const char *zCol){
+  sqlite3_stmt *pStmt = 0;
+  int bPk = 0, bWhole = 0;
+  if( sqlite3_table_column_metadata(db, zSchema, zTab, zCol, 0, 0, 0,
+                                    &bPk, 0)!=SQLITE_OK || !bPk ){
+    return 0;
+  }
+  if( sqlite3_prepare_v2(db, zSchema
+          ? "SELECT count(*) FROM pragma_table_info(?1, ?2) WHERE pk>0"
+          : "SELECT count(*) FROM pragma_table_info(?1) WHERE pk>0",
+          -1, &pStmt, 0)==SQLITE_OK
+   && sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC)==SQLITE_OK
+   && (zSchema==0 || sqlite3_bind_text(pStmt, 2, zSchema, -1,
+                                       SQLITE_STATIC)==SQLITE_OK)
+   && sqlite3_step(pStmt)==SQLITE_ROW ){
+    bWhole = sqlite3_column_int(pStmt, 0)==1;
+  }
+  sqlite3_finalize(pStmt);
+  return bWhole;
+}
 
 /* Is zName an attached schema of db? */
 int segIsSchema(sqlite3 *db, const char *zName, int nName){
@@ -362,8 +415,11 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
     p->aiCol[i] = iFound;
   }
   {
+    /* the order column: order=, none, or the first of the usual names */
     const char *zOrder = segOptsGet(pOpts, "order");
-    if( zOrder ){
+    if( zOrder && sqlite3_stricmp(zOrder, "none")==0 ){
+      /* each row is an order */
+    }else if( zOrder ){
       p->iOrderCol = segFindColumn(pAll, zOrder);
       if( p->iOrderCol<0 ){
         char *zList = segColumnList(pAll);
@@ -372,6 +428,16 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
         sqlite3_free(zList);
         goto open_done;
       }
+    }else{
+      int k;
+      for(k=0; p->iOrderCol<0 && azAutoOrder[k]; k++){
+        p->iOrderCol = segFindColumn(pAll, azAutoOrder[k]);
+      }
+    }
+    if( p->iOrderCol>=0 ){
+      const char *z = sqlite3_column_name(pAll, p->iOrderCol);
+      p->zOrderCol = z ? sqlite3_mprintf("%s", z) : 0;
+      if( p->zOrderCol==0 ){ rc = SQLITE_NOMEM; goto open_done; }
     }
   }
 
@@ -384,6 +450,12 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
                           sqlite3_column_name(pAll, p->aiCol[0]),
                           zDisplay, pzErr);
   if( rc ) goto open_done;
+  /* an order column that is its table's whole key: each row is an
+  ** order, as without one, and the ids need not be read */
+  if( p->zOrderCol
+   && segIsWholeKey(db, zSchema, zSchema ? zDot+1 : zSrc, p->zOrderCol) ){
+    p->iOrderCol = -1;
+  }
 
   /* 3. Options of the window and of bad rows */
   rc = segOptsDay(pOpts, "as_of", &p->iAsOfDay, &p->bAsOf, pzErr);
@@ -479,6 +551,8 @@ void segSourceClose(SegSource *p){
   sqlite3_free(p->aMs);
   sqlite3_free(p->aMsKnown);
   sqlite3_free(p->zTable);
+  sqlite3_free(p->zOrderCol);
+  p->zOrderCol = 0;
   sqlite3_free(p->aPend);
   sqlite3_free(p->aFound);
   sqlite3_free(p->aOrd);
@@ -541,6 +615,58 @@ static int segBadValue(SegSource *p, int iStmtCol, const char *zWhat,
   return rc;
 }
 
+/* Keep the first bad value of a kind, quoted, for segAllSkipped(). */
+static void segKeepExample(char *zBuf, sqlite3_value *pVal){
+  const char *z;
+  int n;
+  if( zBuf[0] ) return;
+  if( sqlite3_value_type(pVal)==SQLITE_BLOB ){
+    memcpy(zBuf, "a blob", 7);
+    return;
+  }
+  z = (const char*)sqlite3_value_text(pVal);
+  n = z ? sqlite3_value_bytes(pVal) : 0;
+  if( n>60 ){
+    n = 60;
+    while( n>0 && (z[n] & 0xc0)==0x80 ) n--;   /* not inside a character */
+  }
+  zBuf[0] = '\'';
+  if( n ) memcpy(zBuf+1, z, n);
+  zBuf[n+1] = '\'';
+  zBuf[n+2] = 0;
+}
+
+/*
+** The end of a scan under on_error=skip that skipped every row with a
+** customer and a date as a bad date or a bad amount: an error, for a scan
+** that would otherwise give nothing and say nothing.
+*/
+static int segAllSkipped(SegSource *p, char **pzErr){
+  SegStats *st = &p->st;
+  const char *zDateCol = sqlite3_column_name(p->pStmt, 2);
+  const char *zAmtCol = st->nBadAmount
+                      ? sqlite3_column_name(p->pStmt, st->iBadAmountCol) : 0;
+  i64 n = st->nBadDate + st->nBadAmount;
+  if( st->nBadAmount==0 ){
+    return SRC_ERR(p, pzErr, "on_error=skip skipped all %lld rows with a "
+                   "customer and a date: no date in column %s could be read "
+                   "(e.g. %s); give their layout with date_format=",
+                   n, zDateCol ? zDateCol : "?", st->zBadDate);
+  }
+  if( st->nBadDate==0 ){
+    return SRC_ERR(p, pzErr, "on_error=skip skipped all %lld rows with a "
+                   "customer and a date: no %s in column %s could be read "
+                   "(e.g. %s)", n, st->zBadAmountWhat,
+                   zAmtCol ? zAmtCol : "?", st->zBadAmount);
+  }
+  return SRC_ERR(p, pzErr, "on_error=skip skipped all %lld rows with a "
+                 "customer and a date: %lld with a bad date in column %s "
+                 "(e.g. %s), %lld with a bad %s in column %s (e.g. %s)",
+                 n, st->nBadDate, zDateCol ? zDateCol : "?", st->zBadDate,
+                 st->nBadAmount, st->zBadAmountWhat, zAmtCol ? zAmtCol : "?",
+                 st->zBadAmount);
+}
+
 /*
 ** Step to the next used row and classify it into *pP, and its order key
 ** into *pOrd (with order=; NULL otherwise), keys borrowed from the
@@ -559,7 +685,7 @@ static int segSourceStep(SegSource *p, SegPending *pP, SegValue *pOrd,
     st->nRows++;
     p->iPos++;
     pCust = sqlite3_column_value(pStmt, 1);
-    if( sqlite3_value_type(pCust)==SQLITE_NULL ){
+    if( segCustomerIsNull(pCust) ){
       st->nNullCustomer++;
       continue;
     }
@@ -571,7 +697,11 @@ static int segSourceStep(SegSource *p, SegPending *pP, SegValue *pOrd,
     }
     if( eDate==SEG_DATE_BAD ){
       if( sqlite3_errcode(p->db)==SQLITE_NOMEM ) return SQLITE_NOMEM;
-      if( p->bSkipErrors ){ st->nBadDate++; continue; }
+      if( p->bSkipErrors ){
+        segKeepExample(st->zBadDate, pDate);
+        st->nBadDate++;
+        continue;
+      }
       return segBadValue(p, 2, "date", pzErr);
     }
     iDay = segDayOfMs(iMs);
@@ -586,7 +716,15 @@ static int segSourceStep(SegSource *p, SegPending *pP, SegValue *pOrd,
         int e = segAmountFromValue(pV, &p->aNum[i]);
         if( e<0 ){
           if( sqlite3_errcode(p->db)==SQLITE_NOMEM ) return SQLITE_NOMEM;
-          if( p->bSkipErrors ){ bBad = 1; break; }
+          if( p->bSkipErrors ){
+            if( st->zBadAmount[0]==0 ){
+              st->iBadAmountCol = i+1;
+              st->zBadAmountWhat = i==2 ? "amount" : "number";
+            }
+            segKeepExample(st->zBadAmount, pV);
+            bBad = 1;
+            break;
+          }
           return segBadValue(p, i+1, i==2 ? "amount" : "number", pzErr);
         }
         p->aNumKnown[i] = (e==SEG_AMT_KNOWN);
@@ -597,7 +735,15 @@ static int segSourceStep(SegSource *p, SegPending *pP, SegValue *pOrd,
       }else if( p->aCol[i].eKind==SEG_COL_DATE ){
         int e = segDateFromValueFmt(pV, &p->aMs[i], p->pDateFmt);
         if( e==SEG_DATE_BAD ){
-          if( p->bSkipErrors ){ bBad = 1; break; }
+          if( p->bSkipErrors ){
+            if( st->zBadAmount[0]==0 ){
+              st->iBadAmountCol = i+1;
+              st->zBadAmountWhat = "date";
+            }
+            segKeepExample(st->zBadAmount, pV);
+            bBad = 1;
+            break;
+          }
           return segBadValue(p, i+1, "date", pzErr);
         }
         p->aMsKnown[i] = (e==SEG_DATE_OK);
@@ -634,7 +780,13 @@ static int segSourceStep(SegSource *p, SegPending *pP, SegValue *pOrd,
     }
     return SQLITE_ROW;
   }
-  if( rc==SQLITE_DONE ) return SQLITE_DONE;
+  if( rc==SQLITE_DONE ){
+    if( p->bSkipErrors && !p->bCountOnly && st->nUsed+st->nAfterAsOf==0
+     && st->nBadDate+st->nBadAmount>0 ){
+      return segAllSkipped(p, pzErr);
+    }
+    return SQLITE_DONE;
+  }
   if( rc==SQLITE_NOMEM ) return rc;
   *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
   return rc;
@@ -1160,8 +1312,10 @@ struct StatsResult {
   SegStats st;
   i64 nRefundOnly;
   i64 nCustomers;
+  i64 nOrders;
   int bAsOf;
   int iAsOf;
+  char *zOrderCol;
 };
 
 static int statsColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
@@ -1193,11 +1347,19 @@ static int statsColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
         sqlite3_result_text(ctx, zDay, -1, SQLITE_TRANSIENT);
       }
       break;
+    case 13: sqlite3_result_int64(ctx, p->nOrders); break;
+    case 14:
+      if( p->zOrderCol ){
+        sqlite3_result_text(ctx, p->zOrderCol, -1, SQLITE_TRANSIENT);
+      }
+      break;
   }
   return SQLITE_OK;
 }
 
 static void statsFree(void *pData){
+  StatsResult *p = (StatsResult*)pData;
+  if( p ) sqlite3_free(p->zOrderCol);
   sqlite3_free(pData);
 }
 
@@ -1208,6 +1370,7 @@ struct StatsScan {
   SegSource *pSrc;
   unsigned char *aFlag;          /* bit 1: has order, bit 2: has refund */
   int nFlag;
+  i64 nOrders;                   /* orders (order ids counted once) */
 };
 
 static int statsScan(void *pCtx, char **pzErr){
@@ -1226,6 +1389,7 @@ static int statsScan(void *pCtx, char **pzErr){
         q->nFlag = nNew;
       }
       q->aFlag[pSrc->row.iCust] |= pSrc->row.bOrder ? 1 : 2;
+      if( pSrc->row.bNewOrder ) q->nOrders++;
       rc = SQLITE_OK;
     }else if( rc==SQLITE_DONE ){
       rc = SQLITE_OK;
@@ -1248,7 +1412,9 @@ static int statsCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   q.pSrc = &src;
   q.aFlag = 0;
   q.nFlag = 0;
+  q.nOrders = 0;
   rc = segSourceOpen(&src, db, pOpts, aCol, 3, pzErr);
+  src.bCountOnly = 1;             /* report what skipping left, not fail */
   if( rc==SQLITE_OK ) rc = segSourceBatch(&src, 0, 0);
   if( rc==SQLITE_OK ) rc = segSourceScan(&src, statsScan, &q, pzErr);
   aFlag = q.aFlag;
@@ -1264,6 +1430,9 @@ static int statsCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
         else pOut->nRefundOnly++;
       }
       pOut->bAsOf = segSourceAsOf(&src, &pOut->iAsOf);
+      pOut->nOrders = q.nOrders;
+      pOut->zOrderCol = src.zOrderCol;
+      src.zOrderCol = 0;
       pRes->nRow = 1;
       pRes->pData = pOut;
       pRes->xColumn = statsColumn;
@@ -1280,7 +1449,8 @@ static const char *const azStatsOpt[] = { SEG_SOURCE_OPTIONS, 0 };
 static const SegModuleSpec statsModule = {
   "source_stats",
   "rows,used,null_customer,null_date,bad_date,bad_amount,after_as_of,"
-  "refunds,refund_only,customers,first_date,last_date,as_of",
+  "refunds,refund_only,customers,first_date,last_date,as_of,orders,"
+  "order_column",
   azStatsOpt, 0, statsCompute, SEG_READS_TABLE
 };
 

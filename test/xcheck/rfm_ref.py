@@ -23,12 +23,14 @@ COLUMNS = ['customer', 'first_date', 'last_date', 'recency_days',
            'segment']
 STATS = ['rows', 'used', 'null_customer', 'null_date', 'bad_date',
          'bad_amount', 'after_as_of', 'refunds', 'refund_only', 'customers',
-         'first_date', 'last_date', 'as_of']
+         'first_date', 'last_date', 'as_of', 'orders', 'order_column']
 
 USUAL = {
     'customer': ['customer_id', 'customer'],
     'date': ['ordered_at', 'order_date', 'date', 'created_at'],
     'amount': ['amount', 'total', 'revenue'],
+    'order': ['order_id', 'orderid', 'order_number', 'order_no', 'invoice_id',
+              'invoice_no', 'invoiceno', 'invoice_number', 'invoice'],
 }
 
 
@@ -230,20 +232,23 @@ def resolve_columns(conn, table, opts):
         low.setdefault(c.lower(), c)
     out = {}
     for what in ('customer', 'date', 'amount', 'order'):
-        if opts.get(what) is not None:
+        if what == 'order' and (opts.get(what) or '').lower() == 'none':
+            out[what] = None
+        elif opts.get(what) is not None:
             name = opts[what]
             if name.lower() not in low:
                 raise RefError('no such column %s' % name)
             out[what] = low[name.lower()]
-        elif what == 'order':
-            out[what] = None
         else:
             for cand in USUAL[what]:
                 if cand in low:
                     out[what] = low[cand]
                     break
             else:
-                raise RefError('cannot decide %s column' % what)
+                if what == 'order':
+                    out[what] = None       # optional: each row an order
+                else:
+                    raise RefError('cannot decide %s column' % what)
     return out
 
 
@@ -279,8 +284,10 @@ class Cust:
         self.refunds = 0
 
 
-def read_source(conn, table, opts):
-    """Returns (stats dict, list of Cust output in ORDER BY order)."""
+def read_source(conn, table, opts, count_only=False):
+    """Returns (stats dict, list of Cust output in ORDER BY order).  Unless
+    count_only (source_stats), on_error=skip that skips every row with a
+    customer and a date is an error."""
     cols = resolve_columns(conn, table, opts)
     skip = (opts.get('on_error') or '').lower() == 'skip'
     # Options are checked before the scan.
@@ -317,7 +324,8 @@ def read_source(conn, table, opts):
         where, row = row[0], row[1:]
         cust, dv, av = row[0], row[1], row[2]
         oid = row[3] if cols['order'] else None
-        if cust is None:
+        # detail 5: empty or all-space (U+0020) TEXT is a NULL customer
+        if cust is None or (isinstance(cust, str) and cust.strip(' ') == ''):
             st['null_customer'] += 1
             continue
         if dv is None:
@@ -384,6 +392,11 @@ def read_source(conn, table, opts):
         c.first = day if c.first is None else min(c.first, day)
         c.last = day if c.last is None else max(c.last, day)
 
+    if skip and not count_only and st['used'] + st['after_as_of'] == 0 \
+            and st['bad_date'] + st['bad_amount'] > 0:
+        raise RefError('on_error=skip skipped every row')
+    st['orders'] = sum(c.orders + len(c.order_ids) for c in custs.values())
+    st['order_column'] = cols['order']
     out = []
     for c in custs.values():
         if c.first is None:
@@ -399,7 +412,7 @@ def read_source(conn, table, opts):
 
 
 def source_stats(conn, table, opts):
-    st, _, _ = read_source(conn, table, opts)
+    st, _, _ = read_source(conn, table, opts, count_only=True)
     return [st[k] for k in STATS]
 
 
