@@ -102,6 +102,11 @@
 **   P3. Numeric arguments: numbers (text that looks like one is taken);
 **       x a whole number >= 0, 0 <= t_x <= T, t >= 0, months a whole
 **       number 0..1200, discount > -1.
+**   P4. Gamma-Gamma is a model of positive spend: expected_spend and clv
+**       of a repeat buyer (x > 0) whose m <= 0 (refunds outweigh the
+**       repeat orders) are NULL, as in the clv table; gamma_gamma_fit
+**       leaves such rows out and counts them: "excluded":{"one_time":..,
+**       "non_positive_spend":..}.
 **
 ** clv table-valued function, one row per customer (ORDER BY customer):
 **   customer, x, t_x, T, monetary, p_alive, expected_purchases,
@@ -879,7 +884,9 @@ static void clvFitStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     return;
   }
   if( eModel==CLV_GG ){
-    if( v[0]==0.0 || v[1]<=0.0 ) return;    /* not a repeat buyer */
+    /* outside Gamma-Gamma's domain: counted, not fitted */
+    if( v[0]==0.0 ){ p->nOneTime++; return; }
+    if( v[1]<=0.0 ){ p->nNonPos++; return; }
     v[2] = 0.0;
   }else{
     const char *zErr = 0;
@@ -1196,7 +1203,8 @@ static void clvFitScaled(int eModel, ClvData *d, ClvFit *pFit){
 }
 
 /* The JSON model text; sqlite3_malloc'd or NULL on OOM. */
-static char *clvModelJson(const ClvFit *p, int eUnit, i64 n){
+static char *clvModelJson(const ClvFit *p, int eUnit, i64 n,
+                          const ClvAgg *pAgg){
   sqlite3_str *pStr = sqlite3_str_new(0);
   int i;
   int bFinite = 1;
@@ -1219,8 +1227,14 @@ static char *clvModelJson(const ClvFit *p, int eUnit, i64 n){
     segJsonAppendNumber(pStr, p->aSe[i]);
   }
   sqlite3_str_appendf(pStr, "},\"iterations\":%d,\"converged\":%s,"
-                      "\"n\":%lld}", p->nIter,
+                      "\"n\":%lld", p->nIter,
                       p->bConverged && bFinite ? "true" : "false", n);
+  if( p->eModel==CLV_GG && pAgg ){
+    sqlite3_str_appendf(pStr, ",\"excluded\":{\"one_time\":%lld,"
+                        "\"non_positive_spend\":%lld}",
+                        pAgg->nOneTime, pAgg->nNonPos);
+  }
+  sqlite3_str_appendall(pStr, "}");
   return sqlite3_str_finish(pStr);
 }
 
@@ -1238,7 +1252,7 @@ static void clvFitFinal(sqlite3_context *ctx){
     return;
   }
   clvFitScaled(eModel, &d, &fit);
-  z = clvModelJson(&fit, eModel==CLV_GG ? 1 : p->eUnit, p->n);
+  z = clvModelJson(&fit, eModel==CLV_GG ? 1 : p->eUnit, p->n, p);
   clvDataFree(&d);
   sqlite3_free(p->a);
   if( z==0 ){ sqlite3_result_error_nomem(ctx); return; }
@@ -1533,6 +1547,7 @@ static void clvSpendFunc(sqlite3_context *ctx, int argc,
                          "a whole number >= 0", -1);
     return;
   }
+  if( a[0]>0.0 && !(a[1]>0.0) ) return;    /* m <= 0: NULL (P4) */
   if( a[0]==0.0 && g->a[1]<=1.0 ){
     sqlite3_result_error(ctx, "expected_spend(): the model's q <= 1, so the "
                          "population mean spend is infinite", -1);
@@ -1566,6 +1581,7 @@ static void clvValueFunc(sqlite3_context *ctx, int argc,
       return;
     }
   }
+  if( a[0]>0.0 && !(a[3]>0.0) ) return;    /* m <= 0: NULL (P4) */
   if( a[0]==0.0 && g->a[1]<=1.0 ){
     sqlite3_result_error(ctx, "clv(): the spend model's q <= 1, so the "
                          "population mean spend is infinite", -1);
@@ -1932,7 +1948,7 @@ static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
       e->pAlive = clvPAlive(&m, c->x, c->tx, c->T);
       e->eY = clvCondExpected(&m, rMonth*nHorizon, c->x, c->tx, c->T);
       e->eSpend = e->clv = NAN;
-      if( bSpend && !isnan(c->m) ){
+      if( bSpend && !isnan(c->m) && (c->x==0 || c->m>0.0) ){
         e->eSpend = clvSpend(&g, c->x, c->m);
         e->clv = clvValue(&m, e->eSpend, c->x, c->tx, c->T, nHorizon, rDisc);
       }
