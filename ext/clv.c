@@ -4,12 +4,12 @@
 ** the scalars that apply a fitted model.
 **
 **   SELECT * FROM clv_summary('orders', 'as_of=1997-09-30' [, 'unit=week']);
-**   SELECT bgnbd_fit(x, t_x, T) FROM clv_summary('orders');
+**   SELECT bgnbd_fit(x, t_x, T, unit) FROM clv_summary('orders');
 **   SELECT customer, p_alive(:m, x, t_x, T) FROM clv_summary('orders');
 **   SELECT * FROM clv('orders', 'horizon=12');
 **
 ** clv_summary: one row per customer with an order (ORDER BY customer):
-**   customer, x, t_x, T, monetary
+**   customer, x, t_x, T, monetary, unit
 ** Options: the source reader's and unit=day|week|month (default week;
 ** a month is 365.25/12 days; weeks are days / 7, not calendar weeks).
 **
@@ -29,6 +29,8 @@
 **       on or before it nets against the first day, which monetary
 **       excludes.  A customer with refunds but no order is not output.
 **   S5. The order= option has no effect: days, not orders, are counted.
+**   S6. unit is the unit= option's name ('day', 'week', 'month') on every
+**       row, for the fits' 4th argument.
 **
 ** Fits (aggregates), returning a JSON model:
 **   bgnbd_fit(x, t_x, T [, unit])       BG/NBD (Fader, Hardie & Lee 2005)
@@ -73,8 +75,18 @@
 **   F5. std_errors: delta-method standard errors from the inverse of that
 **       Hessian; null when it is not positive definite.  A parameter that
 **       is not finite makes "converged":false and null values, never NaN.
-**   F6. unit (4th argument, default 'week') only labels the model; x, t_x
-**       and T must be in that unit.
+**   F6. unit (4th argument, default 'week') is the unit of t_x and T, as
+**       clv_summary's unit column gives it; it labels the model.  Rows
+**       whose units differ are an error: "4th argument to bgnbd_fit()
+**       (unit) is not the same on every row: 'day' and 'week'".
+**   F7. The result does not depend on the unit beyond the change of scale:
+**       the fit runs on time divided by the mean T (clvFitScaled), then
+**       alpha, beta and their standard errors are scaled back and the
+**       log-likelihood is that of the data in their unit.
+**   F8. A fit (and the clv table) stops within milliseconds of
+**       sqlite3_interrupt() or a progress handler asking to stop: the
+**       likelihoods and the optimiser's loops call segCheck() (util.c 6),
+**       and the call fails with "interrupted".
 **
 ** Scalars (a NULL argument gives NULL):
 **   p_alive(model, x, t_x, T)
@@ -104,6 +116,11 @@
 **       and clv are errors.  E[X(t)] of the BG/NBD needs about
 **       40 (1 + t/alpha) terms (alpha + T for E[Y(t) | ...]): beyond
 **       200,000 it is a numerical failure.
+**   P5. Gamma-Gamma is a model of positive spend: expected_spend and clv
+**       of a repeat buyer (x > 0) whose m <= 0 (refunds outweigh the
+**       repeat orders) are NULL, as in the clv table; gamma_gamma_fit
+**       leaves such rows out and counts them: "excluded":{"one_time":..,
+**       "non_positive_spend":..}.
 **
 ** clv table-valued function, one row per customer (ORDER BY customer):
 **   customer, x, t_x, T, monetary, p_alive, expected_purchases,
@@ -206,10 +223,10 @@ struct ClvData {
   int *aiPx, *aiPT;               /* per row: pair of (x, t_x), (x, T) */
   double *aScratch;               /* 2*nTime + nPair doubles */
   double *aLogM;                  /* Gamma-Gamma: log m per row */
-  SegCheck *pCheck;               /* F7: the interrupt check, or NULL */
+  SegCheck *pCheck;               /* F8: the interrupt check, or NULL */
 };
 
-/* F7: in the likelihoods' loops, every 1,024 rows (or pairs) costing
+/* F8: in the likelihoods' loops, every 1,024 rows (or pairs) costing
 ** about nNs nanoseconds each, the interrupt check; once it has fired, the
 ** likelihood is infinite (and the optimiser loops stop). */
 #define CLV_CHECK(d, i, nNs) \
@@ -840,6 +857,8 @@ struct ClvAgg {
   double *a;                      /* 3 doubles per row */
   i64 n, nAlloc;
   int eUnit;
+  int bUnit;                      /* eUnit came from a 4th argument */
+  i64 nOneTime, nNonPos;          /* Gamma-Gamma: rows left out, by reason */
   int bError;
 };
 
@@ -866,7 +885,7 @@ static void clvFitStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                       eModel==CLV_PARETO ? "pareto_nbd_fit" : "gamma_gamma_fit";
   ClvAgg *p = (ClvAgg*)sqlite3_aggregate_context(ctx, sizeof(ClvAgg));
   double v[3];
-  int i;
+  int i, eUnit = 1;
   if( p==0 ){ sqlite3_result_error_nomem(ctx); return; }
   if( p->bError ) return;
   if( p->n==0 && p->a==0 ) p->eUnit = 1;
@@ -894,18 +913,27 @@ static void clvFitStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     return;
   }
   if( eModel==CLV_GG ){
-    if( v[0]==0.0 || v[1]<=0.0 ) return;    /* not a repeat buyer */
+    /* outside Gamma-Gamma's domain: counted, not fitted */
+    if( v[0]==0.0 ){ p->nOneTime++; return; }
+    if( v[1]<=0.0 ){ p->nNonPos++; return; }
     v[2] = 0.0;
   }else{
     const char *zErr = 0;
     if( v[1]<0.0 ) zErr = "2nd argument to %s() is negative";
     else if( v[2]<v[1] ) zErr = "3rd argument to %s() (T) is less than "
                                 "the 2nd (t_x)";
-    else if( argc==4 && !clvUnitArg(argv[3], &p->eUnit) ){
+    else if( argc==4 && !clvUnitArg(argv[3], &eUnit) ){
       zErr = "4th argument to %s() is not 'day', 'week' or 'month'";
+    }else if( argc==4 && p->bUnit && eUnit!=p->eUnit ){
+      zErr = "4th argument to %s() (unit) is not the same on every row: "
+             "'%s' and '%s'";
+    }else if( argc==4 ){
+      p->eUnit = eUnit;
+      p->bUnit = 1;
     }
     if( zErr ){
-      char *z = sqlite3_mprintf(zErr, zFunc);
+      char *z = sqlite3_mprintf(zErr, zFunc, azClvUnit[p->eUnit],
+                                azClvUnit[eUnit]);
       p->bError = 1;
       if( z ) sqlite3_result_error(ctx, z, -1);
       else sqlite3_result_error_nomem(ctx);
@@ -1171,8 +1199,44 @@ static void clvFitData(int eModel, const ClvData *d, ClvFit *pFit){
   }
 }
 
+/* Fit eModel to d with time in units of the mean T (requirement F7): d's
+** times are divided by it, in place, and rounded to multiples of 2^-30 (so
+** that the last-bit differences between t/7/(c/7) and t/c vanish), so
+** that the fit runs on the same numbers whatever the unit; alpha and
+** beta, their standard errors and the log-likelihood are then expressed
+** in d's unit again.  A rescaling
+** of time by c multiplies each customer's likelihood by c^-x (the density
+** of x purchase times), so LL = LL' - log(c) sum x. */
+#define CLV_TIME_GRID(t) (rint(ldexp((t), 30))/1073741824.0)
+static void clvFitScaled(int eModel, ClvData *d, ClvFit *pFit){
+  double c = 0.0, sx = 0.0, lc;
+  int i;
+  if( eModel==CLV_GG ){ clvFitData(eModel, d, pFit); return; }
+  for(i=0; i<d->n; i++){
+    c += d->aW[i]*d->aT[i];
+    sx += d->aW[i]*d->aX[i];
+  }
+  c = c/d->nTotal;
+  if( !(c>0.0) || !isfinite(c) ) c = 1.0;
+  for(i=0; i<d->n; i++){
+    d->aTx[i] = CLV_TIME_GRID(d->aTx[i]/c);
+    d->aT[i] = CLV_TIME_GRID(d->aT[i]/c);
+  }
+  for(i=0; i<d->nTime; i++) d->aTime[i] = CLV_TIME_GRID(d->aTime[i]/c);
+  clvFitData(eModel, d, pFit);
+  lc = log(c);
+  pFit->aTheta[1] += lc;
+  pFit->aSe[1] *= c;
+  if( eModel==CLV_PARETO ){
+    pFit->aTheta[3] += lc;
+    pFit->aSe[3] *= c;
+  }
+  pFit->rNll += lc*sx;
+}
+
 /* The JSON model text; sqlite3_malloc'd or NULL on OOM. */
-static char *clvModelJson(const ClvFit *p, int eUnit, i64 n){
+static char *clvModelJson(const ClvFit *p, int eUnit, i64 n,
+                          const ClvAgg *pAgg){
   sqlite3_str *pStr = sqlite3_str_new(0);
   int i;
   int bFinite = 1;
@@ -1195,8 +1259,14 @@ static char *clvModelJson(const ClvFit *p, int eUnit, i64 n){
     segJsonAppendNumber(pStr, p->aSe[i]);
   }
   sqlite3_str_appendf(pStr, "},\"iterations\":%d,\"converged\":%s,"
-                      "\"n\":%lld}", p->nIter,
+                      "\"n\":%lld", p->nIter,
                       p->bConverged && bFinite ? "true" : "false", n);
+  if( p->eModel==CLV_GG && pAgg ){
+    sqlite3_str_appendf(pStr, ",\"excluded\":{\"one_time\":%lld,"
+                        "\"non_positive_spend\":%lld}",
+                        pAgg->nOneTime, pAgg->nNonPos);
+  }
+  sqlite3_str_appendall(pStr, "}");
   return sqlite3_str_finish(pStr);
 }
 
@@ -1216,17 +1286,17 @@ static void clvFitFinal(sqlite3_context *ctx){
   }
   segCheckInit(&chk, sqlite3_context_db_handle(ctx));
   d.pCheck = &chk;
-  clvFitData(eModel, &d, &fit);
+  clvFitScaled(eModel, &d, &fit);
   segCheckFree(&chk);
   clvDataFree(&d);
   sqlite3_free(p->a);
   if( chk.rc ){
-    /* F7: interrupted (or no memory for the check) */
+    /* F8: interrupted (or no memory for the check) */
     if( chk.rc==SQLITE_NOMEM ) sqlite3_result_error_nomem(ctx);
     else sqlite3_result_error_code(ctx, chk.rc);
     return;
   }
-  z = clvModelJson(&fit, eModel==CLV_GG ? 1 : p->eUnit, p->n);
+  z = clvModelJson(&fit, eModel==CLV_GG ? 1 : p->eUnit, p->n, p);
   if( z==0 ){ sqlite3_result_error_nomem(ctx); return; }
   sqlite3_result_text(ctx, z, -1, sqlite3_free);
 }
@@ -1555,6 +1625,7 @@ static void clvSpendFunc(sqlite3_context *ctx, int argc,
                          "a whole number >= 0", -1);
     return;
   }
+  if( a[0]>0.0 && !(a[1]>0.0) ) return;    /* m <= 0: NULL (P5) */
   if( a[0]==0.0 && g->a[1]<=1.0 ){
     sqlite3_result_error(ctx, "expected_spend(): the model's q <= 1, so the "
                          "population mean spend is infinite", -1);
@@ -1593,6 +1664,7 @@ static void clvValueFunc(sqlite3_context *ctx, int argc,
       return;
     }
   }
+  if( a[0]>0.0 && !(a[3]>0.0) ) return;    /* m <= 0: NULL (P5) */
   if( a[0]==0.0 && g->a[1]<=1.0 ){
     sqlite3_result_error(ctx, "clv(): the spend model's q <= 1, so the "
                          "population mean spend is infinite", -1);
@@ -1638,6 +1710,7 @@ struct ClvResult {
   ClvCust *aCust;
   ClvPred *aPred;                 /* the clv table only */
   int nCust;
+  int eUnit;                      /* unit= option */
 };
 
 static void clvResultFree(void *pData){
@@ -1668,6 +1741,17 @@ static int clvColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
     case 8: clvDoubleOrNull(ctx, p->aPred[iRow].clv); break;
   }
   return SQLITE_OK;
+}
+
+/* clv_summary's columns: clv's first five, then unit. */
+static int clvSummaryColumn(void *pData, i64 iRow, int iCol,
+                            sqlite3_context *ctx){
+  ClvResult *p = (ClvResult*)pData;
+  if( iCol==5 ){
+    sqlite3_result_text(ctx, azClvUnit[p->eUnit], -1, SQLITE_STATIC);
+    return SQLITE_OK;
+  }
+  return clvColumn(pData, iRow, iCol, ctx);
 }
 
 /* Order of a customer's rows: day, orders before refunds, then amount
@@ -1773,6 +1857,7 @@ static int clvSummarize(sqlite3 *db, const SegOpts *pOpts, ClvResult *p,
   rc = segOptsEnum(pOpts, "unit", azClvUnit, 1, &eUnit, pzErr);
   if( rc ) return rc;
   rUnit = aClvUnitDays[eUnit];
+  p->eUnit = eUnit;
   memset(&q, 0, sizeof(q));
   q.pSrc = &p->src;
   rc = segSourceOpen(&p->src, db, pOpts, segStdColumns, 3, pzErr);
@@ -1866,7 +1951,7 @@ static int clvSummaryCompute(sqlite3 *db, const SegOpts *pOpts,
   }
   pRes->nRow = p->nCust;
   pRes->pData = p;
-  pRes->xColumn = clvColumn;
+  pRes->xColumn = clvSummaryColumn;
   pRes->xFree = clvResultFree;
   return SQLITE_OK;
 }
@@ -1913,7 +1998,7 @@ static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
     rc = clvDataInit(&d, aRow, p->nCust, eModel);
     if( rc ) goto table_error;
     d.pCheck = &chk;
-    clvFitData(eModel, &d, &fit);
+    clvFitScaled(eModel, &d, &fit);
     clvDataFree(&d);
     if( (rc = chk.rc)!=SQLITE_OK ) goto table_error;
     m.eModel = eModel;
@@ -1957,7 +2042,7 @@ static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
       e->pAlive = clvPAlive(&m, c->x, c->tx, c->T);
       e->eY = clvCondExpected(&m, rMonth*nHorizon, c->x, c->tx, c->T);
       e->eSpend = e->clv = NAN;
-      if( bSpend && !isnan(c->m) ){
+      if( bSpend && !isnan(c->m) && (c->x==0 || c->m>0.0) ){
         e->eSpend = clvSpend(&g, c->x, c->m);
         e->clv = clvValue(&m, e->eSpend, c->x, c->tx, c->T, nHorizon, rDisc);
       }
@@ -1986,7 +2071,7 @@ static const char *const azClvTableOpt[] = {
 };
 
 static const SegModuleSpec clvSummaryModule = {
-  "clv_summary", "customer,x,t_x,T,monetary", azClvSummaryOpt, 0,
+  "clv_summary", "customer,x,t_x,T,monetary,unit", azClvSummaryOpt, 0,
   clvSummaryCompute, SEG_READS_TABLE
 };
 static const SegModuleSpec clvTableModule = {

@@ -79,6 +79,7 @@ CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FRO
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT bgnbd_fit(x, t_x, T) FROM clv_summary('o');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT pareto_nbd_fit(x, t_x, T) FROM clv_summary('o');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT gamma_gamma_fit(x, monetary) FROM clv_summary('o');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT bgnbd_fit(x, t_x, T, unit), pareto_nbd_fit(x, t_x, T, unit), gamma_gamma_fit(x, monetary) FROM clv_summary('o', 'unit=month');
 WITH m AS (SELECT bgnbd_fit(x, t_x, T) AS b FROM (SELECT 1 x, 5 t_x, 20 T UNION ALL SELECT 3, 10, 30 UNION ALL SELECT 0, 0, 25)) SELECT p_alive(b, 2, 10, 20), expected_purchases(b, 12), expected_purchases(b, 12, 2, 10, 20) FROM m;
 WITH g AS (SELECT gamma_gamma_fit(x, m) AS gg FROM (SELECT 1 x, 20.0 m UNION ALL SELECT 3, 35.5 UNION ALL SELECT 2, 10.0 UNION ALL SELECT 5, 80.0)) SELECT expected_spend(gg, 2, 30.0) FROM g;
 SELECT p_alive('{"model":"nope"}', 1, 1, 2);
