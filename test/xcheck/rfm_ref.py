@@ -102,7 +102,7 @@ MDAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 DATE_RE = re.compile(
     r'(\d{4})-(\d{2})-(\d{2})'
     r'(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?'
-    r'(Z|[+-](\d{2}):(\d{2}))?)?\Z', re.ASCII)
+    r'(Z| ?[+-](\d{2}):?(\d{2}))?)?\Z', re.ASCII)
 
 JD_UNIX_EPOCH = 2440587.5          # julian day of 1970-01-01 00:00 UTC
 JD_MAX = 5373484.5                 # exclusive upper bound (10000-01-01)
@@ -147,7 +147,7 @@ def parse_date(v):
                 if oh > 23 or om > 59:
                     raise BadDate()
                 off = oh * 60 + om
-                if tz[0] == '-':
+                if tz.lstrip(' ')[0] == '-':
                     off = -off
                 minutes = hh * 60 + mm - off
                 day += minutes // 1440
@@ -600,18 +600,23 @@ def rfm_score(conn, table, opts):
     }
     scores = {}
     for k, (vals, hb) in measures.items():
-        if k == 'm' and mon_avg and any(v is None for v in vals):
-            # DESIGN is silent on NULL avg_order_value; treat it as the
-            # lowest value (below every known one).
-            vals = [(-math.inf if v is None else v) for v in vals]
+        # A NULL (avg_order_value with no known amount) is worse than every
+        # value under every method and scores 1; it counts among the
+        # customers (below every value for rank, first for ntile), and
+        # quantile breaks are those of the non-NULL values (README, rfm_score).
+        isnull = [v is None for v in vals]
+        vals = [(-math.inf if v is None else v) for v in vals]
         if k in brk:
-            scores[k] = score_breaks(vals, brk[k], hb)
+            sc = score_breaks(vals, brk[k], hb)
         elif method == 'rank':
-            scores[k] = score_rank(vals, bins, hb)
+            sc = score_rank(vals, bins, hb)
         elif method == 'ntile':
-            scores[k] = score_ntile(vals, keys, bins, hb)
+            sc = score_ntile(vals, keys, bins, hb)
         else:
-            scores[k] = score_quantile(vals, bins, hb)
+            known = [v for v, n in zip(vals, isnull) if not n]
+            it = iter(score_quantile(known, bins, hb) if known else [])
+            sc = [1 if n else next(it) for n in isnull]
+        scores[k] = [1 if n else x for x, n in zip(sc, isnull)]
     out = []
     for i, r in enumerate(rows):
         rs, fs, ms = scores['r'][i], scores['f'][i], scores['m'][i]
