@@ -152,8 +152,8 @@ proc csv_split {line} {
   return $out
 }
 
-# Is a measured time (ms) under its bound?  Under valgrind (make check sets
-# LIBSEGMENT_SLOW) time is not measured, so every bound holds there.
+# Is a measured time (ms) under its bound?  Under valgrind and TSan
+# (make check sets LIBSEGMENT_SLOW) time is not measured: every bound holds.
 proc in_time {ms bound} {
   expr {$ms < $bound || [info exists ::env(LIBSEGMENT_SLOW)]}
 }
