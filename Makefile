@@ -23,9 +23,14 @@ HDR     := ext/segmentInt.h
 LIB     := libsegment.$(SO)
 TCLSH   ?= tclsh
 SQLITE3 ?= sqlite3
+# The one version (ext/segmentInt.h); `make -s version` prints it.
+VERSION := $(shell sed -n 's/^\#define SEGMENT_VERSION "\(.*\)"/\1/p' $(HDR))
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+LDCONFIG ?= ldconfig
 
-.PHONY: all deps deps-test demo test check bench coverage fuzz install clean \
-        readme xcheck
+.PHONY: all deps deps-test demo test check bench coverage fuzz install uninstall \
+        clean readme xcheck version
 
 all: $(LIB)
 
@@ -55,9 +60,27 @@ test: $(LIB)
 	@bash .ci/deps test
 	LIBSEGMENT=$(CURDIR)/libsegment $(TCLSH) test/all.tcl
 
+version:
+	@echo $(VERSION)
+
+# make install [PREFIX=/usr/local] [LIBDIR=$(PREFIX)/lib] [DESTDIR=]: the
+# library into LIBDIR.  Installed for real (no DESTDIR) by root, the
+# loader's cache is refreshed (ldconfig), so that `.load libsegment` finds
+# it by name in a directory the loader searches through that cache
+# (/usr/local/lib on Debian).
 install: $(LIB)
-	install -d $(DESTDIR)/usr/local/lib
-	install -m 644 $(LIB) $(DESTDIR)/usr/local/lib/
+	install -d $(DESTDIR)$(LIBDIR)
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIB)
+	@$(MAKE) --no-print-directory ldcache
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(LIB)
+	@$(MAKE) --no-print-directory ldcache
+
+.PHONY: ldcache
+ldcache:
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v $(LDCONFIG) >/dev/null 2>&1; then \
+	  echo "$(LDCONFIG)"; $(LDCONFIG); fi
 
 clean:
 	rm -f $(LIB) examples.db.tmp
