@@ -16,7 +16,8 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   say "skipped: node and npm are not installed (Debian: apt-get install nodejs npm)"
   exit 0
 fi
-test -f libsegment.so || make --no-print-directory libsegment.so >/dev/null
+bash .ci/deps build test node || true   # node: g++, make, python3 for better-sqlite3
+make -s libsegment.so >/dev/null
 mkdir -p "$proj"
 npmq=(--no-audit --no-fund --loglevel=error)
 
