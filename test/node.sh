@@ -67,8 +67,10 @@ compare() {  # compare LABEL DB SQL...: better-sqlite3's rows against the shell'
   for s in "$@"; do
     sqlite3 "$db" -cmd ".load $root/libsegment" "$s"
   done >"$proj/expected.txt"
-  (cd "$proj" && node check.js "$db" "$@") >"$proj/actual.txt"
-  if cmp -s "$proj/expected.txt" "$proj/actual.txt"; then
+  if ! (cd "$proj" && node check.js "$db" "$@") >"$proj/actual.txt" 2>"$proj/error.txt"; then
+    say "$label: FAILED, better-sqlite3: $(grep -m1 -i error "$proj/error.txt")"
+    fail=1
+  elif cmp -s "$proj/expected.txt" "$proj/actual.txt"; then
     say "$label: $(wc -l <"$proj/actual.txt") rows equal to the sqlite3 shell's"
   else
     say "$label: FAILED, better-sqlite3 and the sqlite3 shell differ:"

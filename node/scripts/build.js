@@ -2,7 +2,8 @@
 // install: compile the extension with the system C compiler into
 // build/libsegment.<so|dylib|dll>.  The extension does not link Node or
 // SQLite; it needs SQLite's header sqlite3ext.h (Debian: libsqlite3-dev).
-// Sources: src/ in a packed tarball, ../ext in a clone of the repository.
+// Sources: ../ext in a clone of the repository (npm install node/), else
+// src/ (a packed tarball; the prepack script copies them there).
 // CC and CFLAGS are honoured.
 const fs = require('fs');
 const path = require('path');
@@ -10,9 +11,9 @@ const { spawnSync } = require('child_process');
 const { suffix } = require('..');
 
 const pkgDir = path.join(__dirname, '..');
-let srcDir = path.join(pkgDir, 'src');
+let srcDir = path.join(pkgDir, '..', 'ext');
 if (!fs.existsSync(path.join(srcDir, 'segmentInt.h'))) {
-  srcDir = path.join(pkgDir, '..', 'ext');
+  srcDir = path.join(pkgDir, 'src');
 }
 if (!fs.existsSync(path.join(srcDir, 'segmentInt.h'))) {
   console.error('libsegment: no C sources in src/ or ../ext');
