@@ -97,7 +97,7 @@ t0=$SECONDS
 say "tarball $tgz installed (extension compiled) in $((SECONDS - t0)) s"
 check_package "npm install $tgz" "$root/$proj/node_modules/libsegment"
 pkgver=$(cd "$proj" && node -p 'require("libsegment/package.json").version')
-extver=$(sed -n 's/^#define SEGMENT_VERSION "\(.*\)"/\1/p' ext/segmentInt.h)
+extver=$(node -p 'require("./node/scripts/version").sourceVersion("ext")')
 if [ "$pkgver" != "$extver" ]; then
   say "FAILED: the package's version $pkgver is not the extension's $extver"; fail=1
 fi
