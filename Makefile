@@ -94,7 +94,7 @@ install: $(LIB)
 	install -m 644 $(LIB) $(DESTDIR)/usr/local/lib/
 
 clean:
-	rm -f $(LIB) examples.db.tmp
+	rm -f $(LIB) libsegment.dll examples.db.tmp
 	rm -rf build
 
 # Rewrite the outputs of README.md's examples (then review the diff).
