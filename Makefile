@@ -3,13 +3,31 @@
 # `make demo` and `make test` install what is missing (Debian/Ubuntu,
 # through .ci/deps) before they build.
 
+# The target is the compiler's (cc -dumpmachine): a mingw-w64 compiler,
+# native (MSYS2) or cross (make dll, or make CC=x86_64-w64-mingw32-gcc),
+# builds libsegment.dll; Darwin builds libsegment.dylib (untested).
 UNAME_S := $(shell uname -s 2>/dev/null || echo Windows)
-ifeq ($(UNAME_S),Darwin)
-  SO := dylib
-  SHARED := -dynamiclib
-else ifneq (,$(findstring MINGW,$(UNAME_S))$(findstring Windows,$(UNAME_S)))
+CC_TARGET := $(shell $(CC) -dumpmachine 2>/dev/null)
+PIC     := -fPIC
+LIBS    := -lm -pthread
+ifneq (,$(findstring mingw,$(CC_TARGET))$(findstring MINGW,$(UNAME_S))$(findstring Windows,$(UNAME_S)))
   SO := dll
   SHARED := -shared
+  PIC :=
+  # winpthreads and libgcc linked in: the DLL needs only KERNEL32 and msvcrt
+  LIBS := -static -lpthread -lm
+  ifneq (,$(findstring mingw,$(CC_TARGET)))
+    ifneq ($(UNAME_S),Windows)
+      ifeq (,$(findstring MINGW,$(UNAME_S)))
+        # cross build: SQLite's headers from the build machine's libsqlite3-dev
+        WIN_INC := build/win/include
+        XFLAGS := -I$(WIN_INC)
+      endif
+    endif
+  endif
+else ifeq ($(UNAME_S),Darwin)
+  SO := dylib
+  SHARED := -dynamiclib
 else
   SO := so
   SHARED := -shared
@@ -40,10 +58,26 @@ deps:
 deps-test:
 	@bash .ci/deps build test
 
-$(LIB): $(SRC) $(HDR)
-	@bash .ci/deps build
+$(LIB): $(SRC) $(HDR) | $(WIN_INC)
+	@bash .ci/deps build $(if $(WIN_INC),mingw)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -fPIC $(SHARED) -o $@ $(SRC) -lm -pthread
+	$(CC) $(CFLAGS) $(WARN) $(XFLAGS) $(PIC) $(SHARED) -o $@ $(SRC) $(LIBS)
+
+# Windows: libsegment.dll cross-built with mingw-w64 (.ci/deps mingw);
+# make windows-test loads it under wine (test/windows.sh).
+MINGW_CC ?= x86_64-w64-mingw32-gcc
+.PHONY: dll windows-test
+dll:
+	@bash .ci/deps build mingw
+	@$(MAKE) --no-print-directory CC=$(MINGW_CC) libsegment.dll
+
+windows-test: $(LIB)
+	bash test/windows.sh
+
+$(WIN_INC):
+	@bash .ci/deps build
+	@mkdir -p $@
+	cp /usr/include/sqlite3.h /usr/include/sqlite3ext.h $@/
 
 examples.db: sql/examples.tcl sql/schema.sql
 	@bash .ci/deps test
@@ -83,7 +117,7 @@ ldcache:
 	  echo "$(LDCONFIG)"; $(LDCONFIG); fi
 
 clean:
-	rm -f $(LIB) examples.db.tmp
+	rm -f $(LIB) libsegment.dll examples.db.tmp
 	rm -rf build
 
 # Rewrite the outputs of README.md's examples (then review the diff).

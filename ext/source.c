@@ -65,16 +65,17 @@
 #include "segmentInt.h"
 #include <string.h>
 
+/* The reader thread uses POSIX threads; on Windows those of mingw-w64's
+** winpthreads (linked statically by the Makefile).  -DSEG_THREADS=0
+** builds without threads: every scan then runs on the caller's thread. */
 #ifndef SEG_THREADS
-# if defined(_WIN32)
-#  define SEG_THREADS 0
-# else
-#  define SEG_THREADS 1
-# endif
+# define SEG_THREADS 1
 #endif
 #if SEG_THREADS
 # include <pthread.h>
-# include <signal.h>
+# if !defined(_WIN32)
+#  include <signal.h>
+# endif
 # if defined(__SSE2__)
 #  include <emmintrin.h>
 # endif
@@ -1235,7 +1236,9 @@ int segSourceScan(SegSource *p, int (*xScan)(void*, char**), void *pCtx,
 #if SEG_THREADS
   SegRing *r;
   pthread_t tid;
+#if !defined(_WIN32)
   sigset_t sigAll, sigOld;
+#endif
   int i, nSync = 0, rcCreate = 1;
   if( p->nBatch<=1 || p->nPend>0 || p->bEof || p->pRing
    || !segWorkerAllowed(p->db) ){
@@ -1263,12 +1266,18 @@ int segSourceScan(SegSource *p, int (*xScan)(void*, char**), void *pCtx,
   if( nSync==2 && pthread_cond_init(&r->cvWork, 0)==0 ) nSync++;
   if( nSync==3 ){
     p->pRing = r;
+#if !defined(_WIN32)
     /* the worker takes no signals: they stay with the application's own
     ** threads (a shell's Ctrl-C handler, say) */
     sigfillset(&sigAll);
     pthread_sigmask(SIG_SETMASK, &sigAll, &sigOld);
     rcCreate = pthread_create(&tid, 0, segRingWorker, r);
     pthread_sigmask(SIG_SETMASK, &sigOld, 0);
+#else
+    /* Windows has no POSIX signals to keep from the worker (a console's
+    ** Ctrl-C handler runs on a thread of its own) */
+    rcCreate = pthread_create(&tid, 0, segRingWorker, r);
+#endif
   }
   if( rcCreate ){
     /* no thread to be had: the scan runs here, as without threads */
