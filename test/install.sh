@@ -12,12 +12,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 SQLITE3=${SQLITE3:-sqlite3}
 version=$(make -s --no-print-directory version)
-pass=0; fail=0
-ok()  { pass=$((pass+1)); echo "ok   $1"; }
-bad() { fail=$((fail+1)); echo "FAIL $1: $2"; }
-check() { # name expected actual
-  if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "expected [$2] got [$3]"; fi
-}
+. test/checks.sh
 case "$(uname -s)" in Darwin) so=dylib ;; MINGW*|MSYS*|CYGWIN*) so=dll ;; *) so=so ;; esac
 
 tmp=$(mktemp -d)
@@ -58,5 +53,4 @@ else
     *) bad install-2.5 "still loads after uninstall: [$out]" ;;
   esac
 fi
-echo "install: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+checks_done install

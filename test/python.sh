@@ -13,12 +13,7 @@ root=$PWD
 SQLITE3=${SQLITE3:-sqlite3}
 PY=/usr/bin/python3
 version=$(make -s --no-print-directory version)
-pass=0; fail=0
-ok()  { pass=$((pass+1)); echo "ok   $1"; }
-bad() { fail=$((fail+1)); echo "FAIL $1: $2"; }
-check() { # name expected actual
-  if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "expected [$2] got [$3]"; fi
-}
+. test/checks.sh
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -73,5 +68,4 @@ if command -v sqlite-utils >/dev/null 2>&1; then
 else
   echo "skip python-3.*: sqlite-utils is not installed (bash .ci/deps pkg)"
 fi
-echo "python: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+checks_done python
