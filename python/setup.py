@@ -1,5 +1,5 @@
 """libsegment for Python: builds the SQLite extension from ../ext/*.c into
-the package, as libsegment/libsegment.so (.dylib, .dll), a file for
+the package, as sqlite_segment/libsegment.so (.dylib, .dll), a file for
 sqlite3's load_extension(), not a Python module.
 
     pip install ./python                    (from a clone)
@@ -47,16 +47,16 @@ class build_sqlite_ext(build_ext):
 sources = sorted(glob.glob(os.path.join(ext_dir, "*.c")))
 
 setup(
-    name="libsegment",
+    name="sqlite-segment",
     version=version,
     description="Customer segmentation inside SQLite (RFM, lifecycle, CLV, cohorts): the loadable extension",
     long_description=__doc__,
     long_description_content_type="text/plain",
     license="see the repository",
-    packages=["libsegment"],
+    packages=["sqlite_segment"],
     ext_modules=[
         Extension(
-            "libsegment.libsegment",
+            "sqlite_segment.libsegment",
             sources=sources,
             include_dirs=[ext_dir],
             libraries=[] if sys.platform == "win32" else ["m", "pthread"],

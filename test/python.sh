@@ -3,8 +3,8 @@
 # offline (pip --no-build-isolation --no-index, Debian's setuptools) into a
 # fresh venv of /usr/bin/python3, from a copy of python/ and ext/ (the
 # build writes into its source folder), then runs rfm_score on a small
-# table through Python's sqlite3 (libsegment.load) and through sqlite-utils
-# (--load-extension with libsegment.loadable_path()), and compares both
+# table through Python's sqlite3 (sqlite_segment.load) and through sqlite-utils
+# (--load-extension with sqlite_segment.loadable_path()), and compares both
 # with the sqlite3 shell.  Needs .ci/deps pkg (skips, saying why, without
 # sqlite-utils).  Prints "python: N passed, M failed" last.
 set -u
@@ -32,10 +32,12 @@ else
 fi
 grep -E "\.c:[0-9]+:[0-9]+: warning:" "$tmp/log" && bad python-1.2 "compiler warnings" || ok python-1.2
 
-cd "$tmp"   # not the repository root, where ./libsegment.so would shadow the package
-check python-1.3 "$version" "$("$vpy" -c 'import libsegment; print(libsegment.__version__)')"
-lp=$("$vpy" -c 'import libsegment; print(libsegment.loadable_path())')
-case "$lp" in "$tmp/venv/"*/libsegment/libsegment) ok python-1.4 ;; *) bad python-1.4 "loadable_path() = $lp" ;; esac
+# the module's name is not the library's: it imports beside ./libsegment.so
+check python-1.5 "$version" "$("$vpy" -c 'import sqlite_segment; print(sqlite_segment.__version__)')"
+cd "$tmp"
+check python-1.3 "$version" "$("$vpy" -c 'import sqlite_segment; print(sqlite_segment.__version__)')"
+lp=$("$vpy" -c 'import sqlite_segment; print(sqlite_segment.loadable_path())')
+case "$lp" in "$tmp/venv/"*/sqlite_segment/libsegment) ok python-1.4 ;; *) bad python-1.4 "loadable_path() = $lp" ;; esac
 
 # A small table, as the examples' shop would have it.
 $SQLITE3 db.sqlite "CREATE TABLE orders(customer_id, ordered_at, amount);
@@ -47,18 +49,18 @@ shell=$($SQLITE3 -cmd ".load $lp" db.sqlite "$q" 2>&1)
 case "$shell" in *Lost*) ok python-2.0 ;; *) bad python-2.0 "shell: $shell" ;; esac
 
 check python-2.1 "$shell" "$("$vpy" - "$q" <<'EOF' 2>&1
-import sqlite3, sys, libsegment
+import sqlite3, sys, sqlite_segment
 db = sqlite3.connect("db.sqlite")
-libsegment.load(db)
+sqlite_segment.load(db)
 for row in db.execute(sys.argv[1]):
     print("|".join("" if v is None else str(v) for v in row))
 EOF
 )"
 # load() leaves extension loading disabled again
 check python-2.2 "not authorized" "$("$vpy" -c '
-import sqlite3, libsegment
-db = sqlite3.connect(":memory:"); libsegment.load(db)
-try: db.execute("select load_extension(?)", (libsegment.loadable_path(),))
+import sqlite3, sqlite_segment
+db = sqlite3.connect(":memory:"); sqlite_segment.load(db)
+try: db.execute("select load_extension(?)", (sqlite_segment.loadable_path(),))
 except sqlite3.OperationalError as e: print(e)
 ' 2>&1)"
 

@@ -1,8 +1,8 @@
 """libsegment: customer segmentation inside SQLite.
 
-    import sqlite3, libsegment
+    import sqlite3, sqlite_segment
     db = sqlite3.connect("shop.db")
-    libsegment.load(db)
+    sqlite_segment.load(db)
     db.execute("SELECT segment, count(*) FROM rfm_score('orders') GROUP BY 1")
 
 loadable_path() is the path to give to any SQLite host's load_extension()
@@ -14,7 +14,7 @@ import os
 try:
     from importlib.metadata import version as _version
 
-    __version__ = _version("libsegment")
+    __version__ = _version("sqlite-segment")
 except Exception:  # not installed (a source checkout on sys.path)
     __version__ = None
 
