@@ -18,17 +18,20 @@ case "$(uname -s)" in Darwin) so=dylib ;; MINGW*|MSYS*|CYGWIN*) so=dll ;; *) so=
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# 1. DESTDIR
-make -s --no-print-directory install DESTDIR="$tmp/root" PREFIX=/usr >"$tmp/log" 2>&1 \
+# 1. DESTDIR: the library goes to $stage$prefix/lib
+stage=$tmp/root
+prefix=/usr
+libdir=$stage$prefix/lib
+make -s --no-print-directory install DESTDIR="$stage" PREFIX=$prefix >"$tmp/log" 2>&1 \
   || { cat "$tmp/log"; bad install-1.0 "make install DESTDIR failed"; }
-lib=$tmp/root/usr/lib/libsegment.$so
+lib=$libdir/libsegment.$so
 if [ -f "$lib" ]; then ok install-1.1; else bad install-1.1 "$lib missing"; fi
 grep -q '^ldconfig' "$tmp/log" && bad install-1.2 "ldconfig ran under DESTDIR" || ok install-1.2
 check install-1.3 "$version" \
-  "$(cd "$tmp" && $SQLITE3 :memory: ".load $tmp/root/usr/lib/libsegment" 'select segment_version()' 2>&1)"
+  "$(cd "$tmp" && $SQLITE3 :memory: ".load $libdir/libsegment" 'select segment_version()' 2>&1)"
 check install-1.4 "$version" \
-  "$(cd "$tmp" && LD_LIBRARY_PATH=$tmp/root/usr/lib $SQLITE3 :memory: '.load libsegment' 'select segment_version()' 2>&1)"
-make -s --no-print-directory uninstall DESTDIR="$tmp/root" PREFIX=/usr >"$tmp/log" 2>&1 \
+  "$(cd "$tmp" && LD_LIBRARY_PATH=$libdir $SQLITE3 :memory: '.load libsegment' 'select segment_version()' 2>&1)"
+make -s --no-print-directory uninstall DESTDIR="$stage" PREFIX=$prefix >"$tmp/log" 2>&1 \
   || { cat "$tmp/log"; bad install-1.5 "make uninstall DESTDIR failed"; }
 if [ -e "$lib" ]; then bad install-1.6 "$lib still there"; else ok install-1.6; fi
 
