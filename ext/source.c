@@ -319,6 +319,73 @@ int segRowidAlias(sqlite3 *db, const char *zSchema, const char *zTab,
   return SQLITE_OK;
 }
 
+/* "no column 'zName' in zDisplay (columns: ...)" */
+static int segNoColumn(SegSource *p, sqlite3_stmt *pAll, const char *zName,
+                       const char *zDisplay, char **pzErr){
+  char *zList = segColumnList(pAll);
+  int rc = SRC_ERR(p, pzErr, "no column '%s' in %s (columns: %s)",
+                   zName, zDisplay, zList ? zList : "");
+  sqlite3_free(zList);
+  return rc;
+}
+
+/* The first of the usual names azAuto that pAll has, or -1. */
+static int segFindAuto(sqlite3_stmt *pAll, const char *const *azAuto){
+  int k, iFound = -1;
+  for(k=0; iFound<0 && azAuto && azAuto[k]; k++){
+    iFound = segFindColumn(pAll, azAuto[k]);
+  }
+  return iFound;
+}
+
+/*
+** Phase 2 of segSourceOpen: each role's column (its option, else the
+** first present of its usual names) into p->aiCol, and the order column
+** (order=, none, or the first of the usual order-id names) into
+** p->iOrderCol and p->zOrderCol.
+*/
+static int segSourceColumns(SegSource *p, sqlite3_stmt *pAll,
+                            const char *zDisplay, char **pzErr){
+  const SegColumn *aCol = p->aCol;
+  const char *zOrder = segOptsGet(p->pOpts, "order");
+  int i;
+  p->aiCol = sqlite3_malloc64(sizeof(int)*(p->nCol+1));
+  if( p->aiCol==0 ) return SQLITE_NOMEM;
+  for(i=0; i<p->nCol; i++){
+    const char *zOpt = segOptsGet(p->pOpts, aCol[i].zOpt);
+    int iFound = zOpt ? segFindColumn(pAll, zOpt)
+                      : segFindAuto(pAll, aCol[i].azAuto);
+    if( iFound<0 && zOpt ){
+      return segNoColumn(p, pAll, zOpt, zDisplay, pzErr);
+    }
+    if( iFound<0 && aCol[i].bRequired ){
+      char *zList = segColumnList(pAll);
+      int rc = aCol[i].azAuto
+        ? SRC_ERR(p, pzErr, "cannot find the %s column of %s "
+                  "(columns: %s); add the option %s=COLUMN",
+                  aCol[i].zOpt, zDisplay, zList ? zList : "", aCol[i].zOpt)
+        : SRC_ERR(p, pzErr, "the option %s=COLUMN is required "
+                  "(columns of %s: %s)", aCol[i].zOpt, zDisplay,
+                  zList ? zList : "");
+      sqlite3_free(zList);
+      return rc;
+    }
+    p->aiCol[i] = iFound;
+  }
+  if( zOrder && sqlite3_stricmp(zOrder, "none")==0 ) return SQLITE_OK;
+  p->iOrderCol = zOrder ? segFindColumn(pAll, zOrder)
+                        : segFindAuto(pAll, azAutoOrder);
+  if( p->iOrderCol<0 && zOrder ){
+    return segNoColumn(p, pAll, zOrder, zDisplay, pzErr);
+  }
+  if( p->iOrderCol>=0 ){
+    const char *z = sqlite3_column_name(pAll, p->iOrderCol);
+    p->zOrderCol = z ? sqlite3_mprintf("%s", z) : 0;
+    if( p->zOrderCol==0 ) return SQLITE_NOMEM;
+  }
+  return SQLITE_OK;
+}
+
 int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
                   const SegColumn *aCol, int nCol, char **pzErr){
   const char *zSrc = segOptsGet(pOpts, "source");
@@ -377,70 +444,8 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
   }
 
   /* 2. Columns */
-  p->aiCol = sqlite3_malloc64(sizeof(int)*(nCol+1));
-  if( p->aiCol==0 ){ rc = SQLITE_NOMEM; goto open_done; }
-  for(i=0; i<nCol; i++){
-    const char *zOpt = segOptsGet(pOpts, aCol[i].zOpt);
-    int iFound = -1;
-    if( zOpt ){
-      iFound = segFindColumn(pAll, zOpt);
-      if( iFound<0 ){
-        char *zList = segColumnList(pAll);
-        rc = SRC_ERR(p, pzErr, "no column '%s' in %s (columns: %s)",
-                     zOpt, zDisplay, zList ? zList : "");
-        sqlite3_free(zList);
-        goto open_done;
-      }
-    }else if( aCol[i].azAuto ){
-      int k;
-      for(k=0; iFound<0 && aCol[i].azAuto[k]; k++){
-        iFound = segFindColumn(pAll, aCol[i].azAuto[k]);
-      }
-      if( iFound<0 && aCol[i].bRequired ){
-        char *zList = segColumnList(pAll);
-        rc = SRC_ERR(p, pzErr, "cannot find the %s column of %s "
-                     "(columns: %s); add the option %s=COLUMN",
-                     aCol[i].zOpt, zDisplay, zList ? zList : "",
-                     aCol[i].zOpt);
-        sqlite3_free(zList);
-        goto open_done;
-      }
-    }else if( aCol[i].bRequired ){
-      char *zList = segColumnList(pAll);
-      rc = SRC_ERR(p, pzErr, "the option %s=COLUMN is required "
-                   "(columns of %s: %s)", aCol[i].zOpt, zDisplay,
-                   zList ? zList : "");
-      sqlite3_free(zList);
-      goto open_done;
-    }
-    p->aiCol[i] = iFound;
-  }
-  {
-    /* the order column: order=, none, or the first of the usual names */
-    const char *zOrder = segOptsGet(pOpts, "order");
-    if( zOrder && sqlite3_stricmp(zOrder, "none")==0 ){
-      /* each row is an order */
-    }else if( zOrder ){
-      p->iOrderCol = segFindColumn(pAll, zOrder);
-      if( p->iOrderCol<0 ){
-        char *zList = segColumnList(pAll);
-        rc = SRC_ERR(p, pzErr, "no column '%s' in %s (columns: %s)",
-                     zOrder, zDisplay, zList ? zList : "");
-        sqlite3_free(zList);
-        goto open_done;
-      }
-    }else{
-      int k;
-      for(k=0; p->iOrderCol<0 && azAutoOrder[k]; k++){
-        p->iOrderCol = segFindColumn(pAll, azAutoOrder[k]);
-      }
-    }
-    if( p->iOrderCol>=0 ){
-      const char *z = sqlite3_column_name(pAll, p->iOrderCol);
-      p->zOrderCol = z ? sqlite3_mprintf("%s", z) : 0;
-      if( p->zOrderCol==0 ){ rc = SQLITE_NOMEM; goto open_done; }
-    }
-  }
+  rc = segSourceColumns(p, pAll, zDisplay, pzErr);
+  if( rc ) goto open_done;
 
   /* The customer column's collation */
   if( sqlite3_column_name(pAll, p->aiCol[0])==0 ){
