@@ -310,8 +310,9 @@ coverage: check-deps $(COV_OBJ) $(COV_CORE)
 	-$(COV_DIR)/oom -q examples.db test/oom.sql | tail -1
 	@mkdir -p $(CHECK_DIR)/coverage
 	gcovr -r . -f 'ext/' --object-directory $(COV_DIR) -b \
+	  --exclude-directories 'build/win' \
 	  --txt $(CHECK_DIR)/coverage/branches.txt \
-	  --json $(CHECK_DIR)/coverage/coverage.json --print-summary
+	  --json $(CHECK_DIR)/coverage/coverage.json --print-summary $(COV_DIR)
 	python3 test/uncovered.py $(CHECK_DIR)/coverage/coverage.json \
 	  > $(CHECK_DIR)/coverage/uncovered-branches.txt
 	@echo "coverage: report in $(CHECK_DIR)/coverage/branches.txt, uncovered branches in $(CHECK_DIR)/coverage/uncovered-branches.txt"
