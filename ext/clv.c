@@ -38,9 +38,13 @@
 **                                       1987, Fader & Hardie's 2005 note)
 **   gamma_gamma_fit(x, m)               Gamma-Gamma (Fader & Hardie note
 **                                       025), on rows with x > 0 and m > 0
+**   mbgnbd_fit(x, t_x, T [, unit])      MBG/NBD (Batislam, Denizel &
+**                                       Filiztekin 2007): the BG/NBD with a
+**                                       dropout right after purchase 0 too
 **   {"model":"bgnbd","unit":"week","params":{"r":..,"alpha":..,"a":..,
 **    "b":..},"log_likelihood":..,"std_errors":{..},"iterations":..,
-**    "converged":true,"n":2357}
+**    "converged":true,"n":2357,"k":4,"aic":..,"bic":..}
+**   (k parameters; aic = 2k - 2 LL, bic = k ln(n) - 2 LL, n as "n")
 **
 ** Requirements (fits):
 **   F1. Rows with any NULL argument are skipped.  x must be a whole
@@ -101,7 +105,8 @@
 ** Requirements (scalars):
 **   P1. A model argument that is not a model made by these fits is an
 **       error: "1st argument to p_alive() is not a libsegment model"; a
-**       model of the wrong kind: "... is not a bgnbd or pareto_nbd model".
+**       model of the wrong kind: "... is not a bgnbd, pareto_nbd or mbgnbd
+**       model".
 **   P2. A model is parsed once per statement and distinct text, however
 **       it is passed (literal, parameter, column, CTE): segModelArg().
 **   P3. Numeric arguments: numbers (text that looks like one is taken);
@@ -125,7 +130,7 @@
 ** clv table-valued function, one row per customer (ORDER BY customer):
 **   customer, x, t_x, T, monetary, p_alive, expected_purchases,
 **   expected_spend, clv
-** Options: those of clv_summary and model=bgnbd|pareto_nbd (default
+** Options: those of clv_summary and model=bgnbd|pareto_nbd|mbgnbd (default
 ** bgnbd), horizon= months (default 12; expected_purchases and clv cover
 ** the next horizon months of 30 days), discount= (monthly, default 0.01).
 ** The purchase model is fitted on every customer, Gamma-Gamma on those
@@ -144,17 +149,21 @@
 #define CLV_BGNBD   0
 #define CLV_PARETO  1
 #define CLV_GG      2
+#define CLV_MBGNBD  3
+/* the purchase models: what p_alive, expected_purchases and clv take */
+#define CLV_PURCHASE_MASK ((1<<CLV_BGNBD)|(1<<CLV_PARETO)|(1<<CLV_MBGNBD))
 
 static const char *const azClvModel[] = { "bgnbd", "pareto_nbd",
-                                          "gamma_gamma", 0 };
+                                          "gamma_gamma", "mbgnbd", 0 };
 static const char *const azClvUnit[] = { "day", "week", "month", 0 };
 static const double aClvUnitDays[] = { 1.0, 7.0, 365.25/12.0 };
-static const char *const azClvParam[3][4] = {
+static const char *const azClvParam[4][4] = {
   { "r", "alpha", "a", "b" },
   { "r", "alpha", "s", "beta" },
   { "p", "q", "gamma", 0 },
+  { "r", "alpha", "a", "b" },
 };
-static const int aClvNParam[3] = { 4, 4, 3 };
+static const int aClvNParam[4] = { 4, 4, 3, 4 };
 
 /**************************************************************************
 ** Numerics
@@ -257,6 +266,39 @@ static double clvBgnbdNll(const ClvData *d, const double *aTheta){
     }
     l = -rx*lAt[d->aiT[i]];
     if( x>0 ) l = clvLogAdd(l, lB - rx*lAt[d->aiTx[i]]);
+    ll += d->aW[i]*(A12 + l);
+  }
+  return isfinite(ll) ? -ll : INFINITY;
+}
+
+/* -LL of MBG/NBD at log-parameters aTheta.  The customer may drop out
+** right after each purchase, the first one included (x+1 chances, where
+** the BG/NBD has x), so that
+**   L = B(a, b+x+1)/B(a, b) G(x) [(alpha+T)^-(r+x)
+**                                 + a/(b+x) (alpha+t_x)^-(r+x)],
+**   G(x) = Gamma(r+x) alpha^r / Gamma(r),
+** the second term (dropped after the last purchase, at t_x) present for
+** x = 0 too. */
+static double clvMbgnbdNll(const ClvData *d, const double *aTheta){
+  double r = exp(aTheta[0]), a = exp(aTheta[2]), b = exp(aTheta[3]);
+  double al = exp(aTheta[1]);
+  double ll = 0.0, lAlpha = aTheta[1], lA = aTheta[2];
+  double lgR = clvLgamma(r), lgB = clvLgamma(b), lgAB = clvLgamma(a+b);
+  double xPrev = -1.0, A12 = 0.0, lB = 0.0, rx = 0.0;
+  double *lAt = d->aScratch;
+  int i, k;
+  for(k=0; k<d->nTime; k++) lAt[k] = log(al + d->aTime[k]);
+  for(i=0; i<d->n; i++){
+    double x = d->aX[i], l;
+    CLV_CHECK(d, i, 100);
+    if( x!=xPrev ){
+      A12 = clvLgamma(r+x) - lgR + r*lAlpha
+          + lgAB + clvLgamma(b+x+1.0) - lgB - clvLgamma(a+b+x+1.0);
+      lB = lA - log(b+x);
+      rx = r+x;
+      xPrev = x;
+    }
+    l = clvLogAdd(-rx*lAt[d->aiT[i]], lB - rx*lAt[d->aiTx[i]]);
     ll += d->aW[i]*(A12 + l);
   }
   return isfinite(ll) ? -ll : INFINITY;
@@ -556,6 +598,7 @@ static double clvNll(int eModel, const ClvData *d, const double *aTheta){
   switch( eModel ){
     case CLV_BGNBD:  return clvBgnbdNll(d, aTheta);
     case CLV_PARETO: return clvParetoNll(d, aTheta);
+    case CLV_MBGNBD: return clvMbgnbdNll(d, aTheta);
     default:         return clvGgNll(d, aTheta);
   }
 }
@@ -882,7 +925,8 @@ static int clvUnitArg(sqlite3_value *pVal, int *peUnit){
 static void clvFitStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   int eModel = (int)(intptr_t)sqlite3_user_data(ctx);
   const char *zFunc = eModel==CLV_BGNBD ? "bgnbd_fit" :
-                      eModel==CLV_PARETO ? "pareto_nbd_fit" : "gamma_gamma_fit";
+                      eModel==CLV_PARETO ? "pareto_nbd_fit" :
+                      eModel==CLV_MBGNBD ? "mbgnbd_fit" : "gamma_gamma_fit";
   ClvAgg *p = (ClvAgg*)sqlite3_aggregate_context(ctx, sizeof(ClvAgg));
   double v[3];
   int i, eUnit = 1;
@@ -1259,8 +1303,12 @@ static char *clvModelJson(const ClvFit *p, int eUnit, i64 n,
     segJsonAppendNumber(pStr, p->aSe[i]);
   }
   sqlite3_str_appendf(pStr, "},\"iterations\":%d,\"converged\":%s,"
-                      "\"n\":%lld", p->nIter,
-                      p->bConverged && bFinite ? "true" : "false", n);
+                      "\"n\":%lld,\"k\":%d,\"aic\":", p->nIter,
+                      p->bConverged && bFinite ? "true" : "false", n,
+                      p->nParam);
+  segJsonAppendNumber(pStr, 2.0*p->nParam + 2.0*p->rNll);
+  sqlite3_str_appendall(pStr, ",\"bic\":");
+  segJsonAppendNumber(pStr, p->nParam*log((double)n) + 2.0*p->rNll);
   if( p->eModel==CLV_GG && pAgg ){
     sqlite3_str_appendf(pStr, ",\"excluded\":{\"one_time\":%lld,"
                         "\"non_positive_spend\":%lld}",
@@ -1396,7 +1444,7 @@ static const ClvModel *clvModelArg(sqlite3_context *ctx, sqlite3_value **argv,
   if( (mask & (1<<m->eModel))==0 ){
     char *zErr = sqlite3_mprintf("%s argument to %s() is not a %s model",
         segOrdinal(iArg+1), zFunc,
-        mask==(1<<CLV_GG) ? "gamma_gamma" : "bgnbd or pareto_nbd");
+        mask==(1<<CLV_GG) ? "gamma_gamma" : "bgnbd, pareto_nbd or mbgnbd");
     if( zErr ) sqlite3_result_error(ctx, zErr, -1);
     else sqlite3_result_error_nomem(ctx);
     sqlite3_free(zErr);
@@ -1455,6 +1503,11 @@ static double clvPAlive(const ClvModel *m, double x, double tx, double T){
     if( x==0.0 ) return 1.0;
     l = log(a) - log(b+x-1.0) + (r+x)*(log(al+T) - log(al+tx));
     return exp(-clvLogAdd(0.0, l));
+  }else if( m->eModel==CLV_MBGNBD ){
+    /* dropped at t_x (x = 0 too) against alive at T */
+    double r = m->a[0], al = m->a[1], a = m->a[2], b = m->a[3];
+    double l = log(a) - log(b+x) + (r+x)*(log(al+T) - log(al+tx));
+    return exp(-clvLogAdd(0.0, l));
   }else{
     double r = m->a[0], al = m->a[1], s = m->a[2], be = m->a[3], l1, l;
     l = clvParetoLogL(r, al, s, be, x, tx, T, &l1);
@@ -1509,6 +1562,11 @@ static double clvExpected(const ClvModel *m, double t){
   if( t<=0.0 ) return 0.0;
   if( m->eModel==CLV_BGNBD ){
     return clvBgnbdExpected(m->a[0], m->a[1], m->a[2], m->a[3], t);
+  }else if( m->eModel==CLV_MBGNBD ){
+    /* (1-p) times the BG/NBD's (1 - e^(-lambda p t))/p: Beta(a, b)
+    ** weighted by 1-p is b/(a+b) Beta(a, b+1) */
+    double a = m->a[2], b = m->a[3];
+    return b/(a+b)*clvBgnbdExpected(m->a[0], m->a[1], a, b+1.0, t);
   }else{
     double r = m->a[0], al = m->a[1], s = m->a[2], be = m->a[3];
     return r*be/al*clvParetoK(s, be, t);
@@ -1527,6 +1585,12 @@ static double clvCondExpected(const ClvModel *m, double t, double x,
       den += exp(log(a) - log(b+x-1.0) + (r+x)*(log(al+T) - log(al+tx)));
     }
     return num/den;
+  }else if( m->eModel==CLV_MBGNBD ){
+    /* alive at T: lambda ~ Gamma(r+x, alpha+T), p ~ Beta(a, b+x+1),
+    ** then the BG/NBD's (1 - e^(-lambda p t))/p */
+    double r = m->a[0], al = m->a[1], a = m->a[2], b = m->a[3];
+    return clvBgnbdExpected(r+x, al+T, a, b+x+1.0, t)
+         * clvPAlive(m, x, tx, T);
   }else{
     double r = m->a[0], al = m->a[1], s = m->a[2], be = m->a[3];
     return (r+x)*(be+T)/(al+T)*clvParetoK(s, be+T, t)
@@ -1579,7 +1643,7 @@ static void clvPAliveFunc(sqlite3_context *ctx, int argc,
   double a[3];
   int bNull, rc;
   (void)argc;
-  m = clvModelArg(ctx, argv, 0, "p_alive", 3, &bNull);
+  m = clvModelArg(ctx, argv, 0, "p_alive", CLV_PURCHASE_MASK, &bNull);
   if( m==0 ) return;
   rc = clvArgs(ctx, argv, 1, 3, "p_alive", a);
   if( rc<=0 ) return;
@@ -1592,7 +1656,8 @@ static void clvExpectedFunc(sqlite3_context *ctx, int argc,
   const ClvModel *m;
   double a[4];
   int bNull, rc;
-  m = clvModelArg(ctx, argv, 0, "expected_purchases", 3, &bNull);
+  m = clvModelArg(ctx, argv, 0, "expected_purchases", CLV_PURCHASE_MASK,
+                  &bNull);
   if( m==0 ) return;
   rc = clvArgs(ctx, argv, 1, argc-1, "expected_purchases", a);
   if( rc<=0 ) return;
@@ -1644,7 +1709,7 @@ static void clvValueFunc(sqlite3_context *ctx, int argc,
   const ClvModel *m, *g;
   double a[6], rDisc = 0.01, rSpend;
   int bNull, rc;
-  m = clvModelArg(ctx, argv, 0, "clv", 3, &bNull);
+  m = clvModelArg(ctx, argv, 0, "clv", CLV_PURCHASE_MASK, &bNull);
   if( m==0 ) return;
   g = clvModelArg(ctx, argv, 1, "clv", 1<<CLV_GG, &bNull);
   if( g==0 ) return;
@@ -1959,7 +2024,7 @@ static int clvSummaryCompute(sqlite3 *db, const SegOpts *pOpts,
 /* The clv table: summary, fits, predictions. */
 static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
                            SegResult *pRes, char **pzErr){
-  static const char *const azModel[] = { "bgnbd", "pareto_nbd", 0 };
+  static const char *const azModel[] = { "bgnbd", "pareto_nbd", "mbgnbd", 0 };
   ClvResult *p;
   double *aRow = 0, rDisc;
   ClvData d;
@@ -1969,6 +2034,7 @@ static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
   int eModel, nHorizon, eUnit, rc, i, n, bSpend = 0;
 
   rc = segOptsEnum(pOpts, "model", azModel, 0, &eModel, pzErr);
+  if( rc==SQLITE_OK && eModel==2 ) eModel = CLV_MBGNBD;
   if( rc==SQLITE_OK ){
     rc = segOptsInt(pOpts, "horizon", 12, 0, 1200, &nHorizon, pzErr);
   }
@@ -2007,7 +2073,7 @@ static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
     for(i=0; i<4; i++){
       if( !isfinite(m.a[i]) || m.a[i]<=0.0 ){
         *pzErr = segOptsError(pOpts, "the %s model could not be fitted",
-                              azModel[eModel]);
+                              azClvModel[eModel]);
         rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
         goto table_error;
       }
@@ -2097,6 +2163,8 @@ int segmentRegisterClv(sqlite3 *db, char **pzErr){
     { "expected_spend", 3, SEG_SCALAR_FLAGS, 0, clvSpendFunc, 0, 0 },
     { "clv",            7, SEG_SCALAR_FLAGS, 0, clvValueFunc, 0, 0 },
     { "clv",            8, SEG_SCALAR_FLAGS, 0, clvValueFunc, 0, 0 },
+    { "mbgnbd_fit",     3, SEG_AGG_FLAGS, CLV_MBGNBD, 0, clvFitStep, clvFitFinal },
+    { "mbgnbd_fit",     4, SEG_AGG_FLAGS, CLV_MBGNBD, 0, clvFitStep, clvFitFinal },
   };
   int rc = SQLITE_OK;
   size_t i;

@@ -101,3 +101,6 @@ CREATE TEMP VIEW e AS SELECT * FROM events WHERE customer_id <= 300; SELECT * FR
 CREATE TEMP VIEW o AS SELECT customer_id, strftime('%m/%d/%Y %H:%M', ordered_at) AS ordered_at, amount FROM orders WHERE customer_id <= 20; SELECT * FROM rfm_score('o', 'date_format=%m/%d/%Y %H:%M');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 5; SELECT * FROM source_stats('o', 'date_format=%d %e %Y');
 CREATE TEMP VIEW o AS SELECT customer_id, strftime('%m/%d/%Y', ordered_at) AS ordered_at, amount FROM orders WHERE customer_id <= 5; SELECT * FROM source_stats('o', 'date_format=%m/%d/%Y %H');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT mbgnbd_fit(x, t_x, T, unit) FROM clv_summary('o', 'unit=month');
+WITH m AS (SELECT mbgnbd_fit(x, t_x, T) AS b FROM (SELECT 1 x, 5 t_x, 20 T UNION ALL SELECT 3, 10, 30 UNION ALL SELECT 0, 0, 25)) SELECT p_alive(b, 0, 0, 20), expected_purchases(b, 12), expected_purchases(b, 12, 2, 10, 20) FROM m;
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT count(*) FROM clv('o', 'model=mbgnbd');
