@@ -101,3 +101,5 @@ CREATE TEMP VIEW e AS SELECT * FROM events WHERE customer_id <= 300; SELECT * FR
 CREATE TEMP VIEW o AS SELECT customer_id, strftime('%m/%d/%Y %H:%M', ordered_at) AS ordered_at, amount FROM orders WHERE customer_id <= 20; SELECT * FROM rfm_score('o', 'date_format=%m/%d/%Y %H:%M');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 5; SELECT * FROM source_stats('o', 'date_format=%d %e %Y');
 CREATE TEMP VIEW o AS SELECT customer_id, strftime('%m/%d/%Y', ordered_at) AS ordered_at, amount FROM orders WHERE customer_id <= 5; SELECT * FROM source_stats('o', 'date_format=%m/%d/%Y %H');
+SELECT purchase_probability('{"model":"bgnbd","params":{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426}}', 2, 30), purchase_probability('{"model":"pareto_nbd","params":{"r":0.553,"alpha":10.578,"s":0.606,"beta":11.669}}', 1, 30, 2, 10, 20);
+SELECT purchase_probability('{"model":"nope"}', 1, 2);
