@@ -96,6 +96,8 @@
 **   p_alive(model, x, t_x, T)
 **   expected_purchases(model, t)               E[X(t)], a new customer
 **   expected_purchases(model, t, x, t_x, T)    E[Y(t) | x, t_x, T]
+**   purchase_probability(model, k, t)          P(X(t) = k), a new customer
+**   purchase_probability(model, k, t, x, t_x, T)  P(k in (T, T+t] | x, t_x, T)
 **   expected_spend(gg_model, x, m)             (gamma + m x) p / (p x + q - 1);
 **                                              x = 0: p gamma / (q - 1)
 **   clv(model, gg_model, x, t_x, T, m, months [, monthly_discount])
@@ -1675,6 +1677,173 @@ static void clvExpectedFunc(sqlite3_context *ctx, int argc,
   }
 }
 
+/* P(X(t) = k) (purchase_probability).
+**
+** BG/NBD, a new customer (Fader, Hardie & Lee 2005, eq. 8): given lambda
+** and p, k purchases in t happen either alive throughout (k Poisson
+** events, none a dropout) or with the dropout right after the k-th, the
+** Poisson count having reached k by t.  Over lambda ~ Gamma(r, alpha)
+** each Poisson probability becomes the NBD's, with q = alpha/(alpha+t),
+** z = t/(alpha+t), nb(j) = Gamma(r+j)/(Gamma(r) j!) q^r z^j; over p ~
+** Beta(a, b):
+**   P = B(a, b+k)/B(a, b) nb(k)
+**     + [k > 0] B(a+1, b+k-1)/B(a, b) sum_{j>=k} nb(j).
+** The tail is summed from j = k while that is short (no 1 - head
+** cancellation when it is small), else 1 - the head. */
+static double clvBgnbdLogTail(double r, double lq, double lz, double k){
+  double lt = clvLgamma(r+k) - clvLgamma(r) - clvLgamma(k+1.0)
+            + r*lq + k*lz;
+  double z = exp(lz), s = 1.0, u = 1.0, h = 0.0, v;
+  double j;
+  for(j=k; j<k+200000.0; j+=1.0){
+    u *= (r+j)/(j+1.0)*z;
+    s += u;
+    if( u<=1e-17*s && (r+j)*z<(j+1.0) ) return lt + log(s);
+  }
+  if( k>=200000.0 ) return NAN;
+  v = exp(r*lq);                   /* nb(0) */
+  for(j=0.0; j<k; j+=1.0){
+    h += v;
+    v *= (r+j)/(j+1.0)*z;
+  }
+  return log1p(-h);
+}
+
+static double clvBgnbdPmf(double r, double al, double a, double b,
+                          double k, double t){
+  double lq = -log1p(t/al), lz = log(t/(al+t));
+  double lbab = clvLgamma(a) + clvLgamma(b) - clvLgamma(a+b);
+  double l1 = clvLgamma(a) + clvLgamma(b+k) - clvLgamma(a+b+k) - lbab
+            + clvLgamma(r+k) - clvLgamma(r) - clvLgamma(k+1.0)
+            + r*lq + k*lz;
+  if( k>0.0 ){
+    double l2 = clvLgamma(a+1.0) + clvLgamma(b+k-1.0) - clvLgamma(a+b+k)
+              - lbab + clvBgnbdLogTail(r, lq, lz, k);
+    l1 = clvLogAdd(l1, l2);
+  }
+  return exp(l1);
+}
+
+/* Pareto/NBD, a new customer: alive at t (e^{-mu t}) with k Poisson
+** events by t, or dead at tau < t with k events by tau.  Over the gammas
+**   P = C [ q^r z^k (beta/(beta+t))^s
+**         + s alpha^r beta^s int_0^t tau^k (alpha+tau)^-(r+k)
+**                                     (beta+tau)^-(s+1) dtau ],
+** C = Gamma(r+k)/(Gamma(r) k!); with u = tau/(alpha+tau) the integral is
+**   alpha^-r beta^-s (alpha/beta) int_0^z u^k (1-u)^(r+s-1)
+**                                     (1 - (1-alpha/beta) u)^-(s+1) du,
+** a smooth integrand (1 - c u > 0 on [0, z], z < 1), integrated by
+** tanh-sinh quadrature in log space, halving the step until two levels
+** agree to 1e-12. */
+static double clvParetoLogI(double r, double s, double c, double k,
+                            double z){
+  double lPrev = NAN, lSum = -INFINITY, h = 1.0;
+  int lev, j;
+  for(lev=0; lev<=12; lev++){
+    int n = (int)(3.5/h);
+    double lI;
+    for(j=-n; j<=n; j++){
+      double tau = j*h, v, av, e, u, lw, lf;
+      if( lev>0 && (j%2)==0 ) continue;
+      v = 1.5707963267948966*sinh(tau);
+      av = fabs(v);
+      e = exp(-2.0*av);
+      u = v>=0.0 ? z/(1.0+e) : z*e/(1.0+e);
+      if( !(u>0.0) ) continue;
+      lw = log(0.5*z) + log(1.5707963267948966*cosh(tau))
+         - 2.0*(av + log1p(e) - 0.6931471805599453);
+      lf = k*log(u) + (r+s-1.0)*log1p(-u) - (s+1.0)*log1p(-c*u);
+      lSum = clvLogAdd(lSum, lw+lf);
+    }
+    lI = lSum + log(h);
+    if( lev>=3 && fabs(expm1(lI-lPrev))<1e-12 ) return lI;
+    lPrev = lI;
+    h *= 0.5;
+  }
+  return lPrev;
+}
+
+static double clvParetoPmf(double r, double al, double s, double be,
+                           double k, double t){
+  double lc = clvLgamma(r+k) - clvLgamma(r) - clvLgamma(k+1.0);
+  double l1 = -r*log1p(t/al) + k*log(t/(al+t)) - s*log1p(t/be);
+  double l2 = log(s) + log(al) - log(be)
+            + clvParetoLogI(r, s, 1.0-al/be, k, t/(al+t));
+  return exp(lc + clvLogAdd(l1, l2));
+}
+
+/* P(X(t) = k) of a new customer. */
+static double clvPmf(const ClvModel *m, double k, double t){
+  if( t<=0.0 ) return k==0.0 ? 1.0 : 0.0;
+  switch( m->eModel ){
+    case CLV_BGNBD:
+      return clvBgnbdPmf(m->a[0], m->a[1], m->a[2], m->a[3], k, t);
+    case CLV_PARETO:
+      return clvParetoPmf(m->a[0], m->a[1], m->a[2], m->a[3], k, t);
+    case CLV_MBGNBD: {
+      /* MBG/NBD: the first dropout chance is at time 0, so with
+      ** E[p] = a/(a+b) the customer is gone at once; otherwise p given
+      ** survival is Beta(a, b+1) and the rest is a BG/NBD. */
+      double a = m->a[2], b = m->a[3], w = b/(a+b);
+      double v = w*clvBgnbdPmf(m->a[0], m->a[1], a, b+1.0, k, t);
+      return k==0.0 ? a/(a+b) + v : v;
+    }
+  }
+  return NAN;
+}
+
+/* P(k purchases in (T, T+t] | x, t_x, T).  Both models are memoryless:
+** a customer alive at T goes on as a new customer whose parameters are
+** the posterior of the alive part of the likelihood, (r+x, alpha+T, a,
+** b+x) for the BG/NBD, (r+x, alpha+T, s, beta+T) for the Pareto/NBD; a
+** dead one makes none.  An MBG/NBD customer alive at T survived x+1
+** chances (time 0 included) and has no time-0 chance left: a BG/NBD with
+** (r+x, alpha+T, a, b+x+1).  So P = p_alive P_post(X(t) = k) + [k = 0] (1 -
+** p_alive), whose mean is expected_purchases(model, t, x, t_x, T). */
+static double clvCondPmf(const ClvModel *m, double k, double t, double x,
+                         double tx, double T){
+  ClvModel post = *m;
+  double pa = clvPAlive(m, x, tx, T);
+  post.a[0] += x;
+  post.a[1] += T;
+  switch( m->eModel ){
+    case CLV_BGNBD:  post.a[3] += x; break;
+    case CLV_PARETO: post.a[3] += T; break;
+    case CLV_MBGNBD: post.a[3] += x+1.0; post.eModel = CLV_BGNBD; break;
+    default:         return NAN;
+  }
+  return pa*clvPmf(&post, k, t) + (k==0.0 ? 1.0-pa : 0.0);
+}
+
+static void clvPmfFunc(sqlite3_context *ctx, int argc,
+                       sqlite3_value **argv){
+  const ClvModel *m;
+  double a[5];
+  int bNull, rc;
+  m = clvModelArg(ctx, argv, 0, "purchase_probability", CLV_PURCHASE_MASK,
+                  &bNull);
+  if( m==0 ) return;
+  rc = clvArgs(ctx, argv, 1, argc-1, "purchase_probability", a);
+  if( rc<=0 ) return;
+  if( a[0]<0.0 || a[0]!=floor(a[0]) ){
+    sqlite3_result_error(ctx, "2nd argument to purchase_probability() must "
+                         "be a whole number >= 0", -1);
+    return;
+  }
+  if( a[1]<0.0 ){
+    sqlite3_result_error(ctx,
+        "3rd argument to purchase_probability() (t) is negative", -1);
+    return;
+  }
+  if( argc==3 ){
+    clvResult(ctx, "purchase_probability", clvPmf(m, a[0], a[1]));
+  }else{
+    if( !clvCheckHistory(ctx, 3, "purchase_probability", &a[2]) ) return;
+    clvResult(ctx, "purchase_probability",
+              clvCondPmf(m, a[0], a[1], a[2], a[3], a[4]));
+  }
+}
+
 static void clvSpendFunc(sqlite3_context *ctx, int argc,
                          sqlite3_value **argv){
   const ClvModel *g;
@@ -2165,6 +2334,8 @@ int segmentRegisterClv(sqlite3 *db, char **pzErr){
     { "clv",            8, SEG_SCALAR_FLAGS, 0, clvValueFunc, 0, 0 },
     { "mbgnbd_fit",     3, SEG_AGG_FLAGS, CLV_MBGNBD, 0, clvFitStep, clvFitFinal },
     { "mbgnbd_fit",     4, SEG_AGG_FLAGS, CLV_MBGNBD, 0, clvFitStep, clvFitFinal },
+    { "purchase_probability", 3, SEG_SCALAR_FLAGS, 0, clvPmfFunc, 0, 0 },
+    { "purchase_probability", 6, SEG_SCALAR_FLAGS, 0, clvPmfFunc, 0, 0 },
   };
   int rc = SQLITE_OK;
   size_t i;

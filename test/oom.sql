@@ -104,3 +104,5 @@ CREATE TEMP VIEW o AS SELECT customer_id, strftime('%m/%d/%Y', ordered_at) AS or
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT mbgnbd_fit(x, t_x, T, unit) FROM clv_summary('o', 'unit=month');
 WITH m AS (SELECT mbgnbd_fit(x, t_x, T) AS b FROM (SELECT 1 x, 5 t_x, 20 T UNION ALL SELECT 3, 10, 30 UNION ALL SELECT 0, 0, 25)) SELECT p_alive(b, 0, 0, 20), expected_purchases(b, 12), expected_purchases(b, 12, 2, 10, 20) FROM m;
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT count(*) FROM clv('o', 'model=mbgnbd');
+SELECT purchase_probability('{"model":"bgnbd","params":{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426}}', 2, 30), purchase_probability('{"model":"pareto_nbd","params":{"r":0.553,"alpha":10.578,"s":0.606,"beta":11.669}}', 1, 30, 2, 10, 20);
+SELECT purchase_probability('{"model":"nope"}', 1, 2);
