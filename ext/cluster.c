@@ -318,36 +318,54 @@ static const SegModuleSpec cohortModule = {
 **
 ** Requirements:
 **   K1. k is an integer 1..1000, or text of options 'k=4, seed=7,
-**       max_iter=300' (seed default 1, max_iter default 300).
+**       max_iter=300, n_init=10, transform=log1p' (seed default 1,
+**       max_iter default 300, n_init 1..1000 default 10, transform
+**       default none).  transform is none or log1p, one for every
+**       dimension or a comma list of one per dimension.
 **   K2. A row with a NULL x is skipped (counted in "skipped"); a value
-**       that is not a number is an error naming the argument.
-**   K3. Each dimension is standardized, z = (x - mean) / sd (population
-**       sd); a constant column has sd 0 and is taken with sd 1 (z = 0).
-**   K4. Seeding is k-means++ with a fixed pseudo-random sequence
-**       (splitmix64 from seed): the same data and seed give the same
-**       model.  When there are fewer distinct points than k, the model has
-**       as many clusters as distinct points.
+**       that is not a number is an error naming the argument, and so is
+**       a value <= -1 in a log1p dimension.
+**   K3. Each dimension is transformed (log1p: x -> ln(1 + x)), then
+**       standardized, z = (x - mean) / sd (population sd); a constant
+**       column has sd 0 and is taken with sd 1 (z = 0).
+**   K4. n_init starts, each seeded by greedy k-means++: the first
+**       centroid uniformly at random, then at each step 2 + floor(ln k)
+**       candidates drawn with probability proportional to D^2, keeping
+**       the one that most lowers the sum of D^2.  One pseudo-random
+**       sequence (splitmix64 from seed) runs through the starts: the same
+**       data and options give the same model.  The start of least inertia
+**       is kept (ties: the earlier one).  When there are fewer distinct
+**       points than k, the model has as many clusters as distinct points.
 **   K5. Lloyd iterations until no point changes cluster (converged: true)
 **       or max_iter (converged: false).  Ties go to the lower cluster; an
 **       empty cluster keeps its centroid.
 **   K6. Clusters are numbered 1..k by decreasing size (ties: seeding
 **       order).  The model is JSON: model, k, k_requested, dims, n,
-**       skipped, seed, iterations, converged, inertia (sum of squared
-**       standardized distances), mean, sd, sizes, centroids (standardized
-**       space, one array per cluster).
-**   K7. kmeans_cluster() standardizes its arguments with the model's mean
-**       and sd and returns the number of the nearest centroid; NULL if any
-**       argument is NULL.  The model is parsed once per statement and
-**       distinct text, however it is passed (segModelArg()).
+**       skipped, seed, n_init, iterations, converged, inertia (sum of
+**       squared standardized distances), silhouette, silhouette_sample,
+**       transform, mean, sd (of the transformed values), sizes,
+**       centroids (standardized space, one array per cluster).
+**   K10. silhouette is the mean silhouette coefficient of the kept
+**       clustering, Euclidean in the standardized space (a point alone in
+**       its cluster scores 0; null when k < 2).  It is exact up to
+**       KMEANS_SIL_MAX points; beyond, it is that of a sample of
+**       KMEANS_SIL_MAX points drawn from seed (clusters as fitted).
+**       silhouette_sample is the number of points it was computed on.
+**   K7. kmeans_cluster() transforms and standardizes its arguments with
+**       the model's transform (absent: none), mean and sd and returns the
+**       number of the nearest centroid; NULL if any argument is NULL.
+**       The model is parsed once per statement and distinct text,
+**       however it is passed (segModelArg()).
 **   K8. Any finite values give a valid model: each column is scaled by a
 **       power of two near its largest |x| before its mean and sd are
 **       computed (exact, so ordinary data gives the same model), and
 **       kmeans_cluster() orders centroids without overflow for points far
 **       outside the data (|z| beyond 1e150).  kmeans_cluster() rejects
 **       infinite values, as kmeans_fit() does.
-**   K9. The fit calls segCheck() every few thousand distances:
-**       sqlite3_interrupt() and a progress handler stop it within
-**       milliseconds with SQLITE_INTERRUPT ("interrupted").
+**   K9. The fit (every start, and the silhouette) calls segCheck() every
+**       few thousand distances: sqlite3_interrupt() and a progress
+**       handler stop it within milliseconds with SQLITE_INTERRUPT
+**       ("interrupted").
 */
 
 typedef struct KmeansAgg KmeansAgg;
@@ -356,6 +374,8 @@ struct KmeansAgg {
   int k;
   u64 iSeed;
   int nMaxIter;
+  int nInit;                      /* k-means++ starts */
+  unsigned char *aLog;            /* nDim flags: transform log1p */
   double *aX;                     /* n * nDim values */
   i64 n, nAlloc;
   i64 nSkipped;
@@ -377,12 +397,49 @@ static void kmeansError(sqlite3_context *ctx, KmeansAgg *p, const char *zFmt,
   else sqlite3_result_error_nomem(ctx);
 }
 
+/* The transform= option into p->aLog (K1). */
+static int kmeansParseTransform(const SegOpts *pOpts, KmeansAgg *p,
+                                char **pzErr){
+  SegTextList list;
+  int i, rc;
+  if( segOptsGet(pOpts, "transform")==0 ) return SQLITE_OK;
+  rc = segOptsTextList(pOpts, "transform", "none", &list, pzErr);
+  if( rc ) return rc;
+  if( list.n!=1 && list.n!=p->nDim ){
+    *pzErr = segOptsError(pOpts, "option 'transform' has %d values but "
+                          "there are %d dimensions", list.n, p->nDim);
+    rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  for(i=0; rc==SQLITE_OK && i<list.n; i++){
+    if( sqlite3_stricmp(list.az[i], "log1p")==0 ){
+      p->aLog[i] = 1;
+    }else if( sqlite3_stricmp(list.az[i], "none")!=0 ){
+      *pzErr = segOptsError(pOpts, "transform '%s' is not none or log1p",
+                            list.az[i]);
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+  }
+  if( rc==SQLITE_OK && list.n==1 ) memset(p->aLog, p->aLog[0], p->nDim);
+  segTextListFree(&list);
+  return rc;
+}
+
 /* Parse the 1st argument of kmeans_fit into p (K1). */
 static int kmeansParseK(sqlite3_context *ctx, KmeansAgg *p, sqlite3_value *pK){
-  static const char *const azOpt[] = { "k", "seed", "max_iter", 0 };
+  static const char *const azOpt[] = {
+    "k", "seed", "max_iter", "n_init", "transform", 0
+  };
   int e = sqlite3_value_numeric_type(pK);
   p->iSeed = 1;
   p->nMaxIter = 300;
+  p->nInit = 10;
+  p->aLog = sqlite3_malloc64(p->nDim);
+  if( p->aLog==0 ){
+    sqlite3_result_error_nomem(ctx);
+    p->bErr = 1;
+    return 0;
+  }
+  memset(p->aLog, 0, p->nDim);
   if( e==SQLITE_INTEGER ){
     i64 v = sqlite3_value_int64(pK);
     if( v<1 || v>1000 ){
@@ -406,6 +463,13 @@ static int kmeansParseK(sqlite3_context *ctx, KmeansAgg *p, sqlite3_value *pK){
     rc = segOptsInit(&opts, "kmeans_fit", azOpt, 0);
     opts.nArg = 1;               /* no bare first argument here */
     for(i=0; rc==SQLITE_OK; i++){
+      if( zCopy[i]==',' ){
+        /* a piece without '=' goes on the list value before it
+        ** ('transform=log1p,none') */
+        int j = i+1;
+        while( zCopy[j] && zCopy[j]!=',' && zCopy[j]!='=' ) j++;
+        if( zCopy[j]!='=' ) continue;
+      }
       if( zCopy[i]==',' || zCopy[i]==0 ){
         int bEnd = zCopy[i]==0;
         zCopy[i] = 0;
@@ -425,6 +489,10 @@ static int kmeansParseK(sqlite3_context *ctx, KmeansAgg *p, sqlite3_value *pK){
     if( rc==SQLITE_OK ){
       rc = segOptsInt(&opts, "max_iter", 300, 1, 100000, &p->nMaxIter, &zErr);
     }
+    if( rc==SQLITE_OK ){
+      rc = segOptsInt(&opts, "n_init", 10, 1, 1000, &p->nInit, &zErr);
+    }
+    if( rc==SQLITE_OK ) rc = kmeansParseTransform(&opts, p, &zErr);
     p->iSeed = (u64)iSeed;
     segOptsFree(&opts);
     sqlite3_free(zCopy);
@@ -452,8 +520,8 @@ static void kmeansStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     return;
   }
   if( p->nDim==0 ){
-    if( !kmeansParseK(ctx, p, argv[0]) ) return;
     p->nDim = argc-1;
+    if( !kmeansParseK(ctx, p, argv[0]) ) return;
   }
   for(i=1; i<argc; i++){
     int e = sqlite3_value_numeric_type(argv[i]);
@@ -466,6 +534,11 @@ static void kmeansStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       kmeansError(ctx, p, "%s argument to kmeans_fit() is not finite", i+1);
       return;
     }
+    if( p->aLog[i-1] && !(sqlite3_value_double(argv[i])>-1.0) ){
+      kmeansError(ctx, p, "%s argument to kmeans_fit() must be greater "
+                  "than -1 for transform log1p", i+1);
+      return;
+    }
   }
   if( p->n>=p->nAlloc ){
     i64 nNew = p->nAlloc ? p->nAlloc*2 : 256;
@@ -475,7 +548,8 @@ static void kmeansStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     p->nAlloc = nNew;
   }
   for(i=1; i<argc; i++){
-    p->aX[p->n*p->nDim + i-1] = sqlite3_value_double(argv[i]);
+    double x = sqlite3_value_double(argv[i]);
+    p->aX[p->n*p->nDim + i-1] = p->aLog[i-1] ? log1p(x) : x;
   }
   p->n++;
 }
@@ -487,14 +561,171 @@ static double kmeansDist2(const double *a, const double *b, int d){
   return s;
 }
 
+/* A uniform double in [0, 1). */
+static double kmeansUniform(u64 *pRng){
+  return (double)(kmeansRand(pRng) >> 11) * (1.0/9007199254740992.0);
+}
+
+/* A point drawn with probability proportional to aD2[] (total rTot > 0). */
+static i64 kmeansDraw(const double *aD2, i64 n, double rTot, u64 *pRng){
+  double r = kmeansUniform(pRng) * rTot, acc = 0.0;
+  i64 t, iPick = -1;
+  for(t=0; t<n; t++){
+    if( aD2[t]>0.0 ){
+      acc += aD2[t];
+      iPick = t;
+      if( acc>r ) break;
+    }
+  }
+  return iPick;
+}
+
+/* One start of the fit (K4, K5) on the standardized points aX[n*d]:
+** greedy k-means++ seeding, then Lloyd.  Writes the kReq (or fewer)
+** centroids to aC, the assignment to aAssign and each point's squared
+** distance to aD2; aSum and aCount are scratch. */
+static int kmeansStart(const double *aX, i64 n, int d, int kReq,
+                       int nMaxIter, u64 *pRng, SegCheck *pChk,
+                       double *aC, double *aD2, int *aAssign, double *aSum,
+                       int *aCount, int *pk, int *pnIter, int *pbConverged,
+                       double *prInertia){
+  int nLocal = 2 + (int)floor(log((double)kReq));
+  int i, j, k, nIter = 0, bConverged = 0, rc;
+  i64 t;
+  SegSum in = {0, 0};
+  t = (i64)(kmeansRand(pRng) % (u64)n);
+  memcpy(aC, &aX[t*d], sizeof(double)*d);
+  k = 1;
+  for(t=0; t<n; t++) aD2[t] = kmeansDist2(&aX[t*d], aC, d);
+  while( k<kReq ){
+    SegSum tot = {0, 0};
+    double rTot, rBest = 0.0;
+    i64 iBest = -1;
+    int c;
+    for(t=0; t<n; t++) segSumAdd(&tot, aD2[t]);
+    rTot = segSumValue(&tot);
+    if( !(rTot>0.0) ) break;           /* fewer distinct points than k */
+    for(c=0; c<nLocal; c++){
+      i64 iPick = kmeansDraw(aD2, n, rTot, pRng);
+      const double *pCand = &aX[iPick*d];
+      double rPot = 0.0;
+      for(t=0; t<n; t++){
+        double x = kmeansDist2(&aX[t*d], pCand, d);
+        rPot += x<aD2[t] ? x : aD2[t];
+        if( (rc = segCheck(pChk, 2*d+4))!=0 ) return rc;
+      }
+      if( iBest<0 || rPot<rBest ){ rBest = rPot; iBest = iPick; }
+    }
+    memcpy(&aC[k*d], &aX[iBest*d], sizeof(double)*d);
+    for(t=0; t<n; t++){
+      double x = kmeansDist2(&aX[t*d], &aC[k*d], d);
+      if( x<aD2[t] ) aD2[t] = x;
+      if( (rc = segCheck(pChk, 2*d+4))!=0 ) return rc;
+    }
+    k++;
+  }
+  for(t=0; t<n; t++) aAssign[t] = -1;
+  while( nIter<nMaxIter ){
+    int nChanged = 0;
+    nIter++;
+    for(t=0; t<n; t++){
+      int best = 0;
+      double bd = kmeansDist2(&aX[t*d], aC, d);
+      for(i=1; i<k; i++){
+        double x = kmeansDist2(&aX[t*d], &aC[i*d], d);
+        if( x<bd ){ bd = x; best = i; }
+      }
+      if( aAssign[t]!=best ){ aAssign[t] = best; nChanged++; }
+      aD2[t] = bd;
+      if( (rc = segCheck(pChk, (i64)(k+1)*d+2))!=0 ) return rc;
+    }
+    if( nChanged==0 ){ bConverged = 1; break; }
+    memset(aSum, 0, sizeof(double)*k*d);
+    memset(aCount, 0, sizeof(int)*k);
+    for(t=0; t<n; t++){
+      aCount[aAssign[t]]++;
+      for(j=0; j<d; j++) aSum[aAssign[t]*d+j] += aX[t*d+j];
+    }
+    for(i=0; i<k; i++){
+      if( aCount[i]==0 ) continue;
+      for(j=0; j<d; j++) aC[i*d+j] = aSum[i*d+j]/(double)aCount[i];
+    }
+  }
+  for(t=0; t<n; t++) segSumAdd(&in, aD2[t]);
+  *pk = k;
+  *pnIter = nIter;
+  *pbConverged = bConverged;
+  *prInertia = segSumValue(&in);
+  return SQLITE_OK;
+}
+
+/* Points on which the silhouette is exact (K10). */
+#define KMEANS_SIL_MAX 10000
+
+/* The mean silhouette of the clustering aAssign[] (k clusters) of the
+** points aX[n*d], on all of them up to KMEANS_SIL_MAX, else on a sample of
+** that many drawn from iSeed (K10).  *pnUsed: points it was computed on. */
+static int kmeansSilhouette(const double *aX, i64 n, int d, int k,
+                            const int *aAssign, u64 iSeed, SegCheck *pChk,
+                            double *prSil, i64 *pnUsed){
+  i64 m = n<=KMEANS_SIL_MAX ? n : KMEANS_SIL_MAX;
+  i64 *aIdx = sqlite3_malloc64(sizeof(i64)*(u64)(m<n ? n : m));
+  double *aSum = sqlite3_malloc64(sizeof(double)*(u64)k);
+  i64 *aCnt = sqlite3_malloc64(sizeof(i64)*(u64)k);
+  SegSum tot = {0, 0};
+  i64 s, u;
+  int c, rc = SQLITE_OK;
+  if( aIdx==0 || aSum==0 || aCnt==0 ){ rc = SQLITE_NOMEM; goto sil_done; }
+  for(s=0; s<(m<n ? n : m); s++) aIdx[s] = s;
+  if( m<n ){
+    /* the first m of a partial Fisher-Yates shuffle */
+    u64 rng = iSeed ^ 0x5ca1ab1e5eedULL;
+    for(s=0; s<m; s++){
+      i64 r = s + (i64)(kmeansRand(&rng) % (u64)(n-s));
+      i64 x = aIdx[s]; aIdx[s] = aIdx[r]; aIdx[r] = x;
+    }
+  }
+  memset(aCnt, 0, sizeof(i64)*k);
+  for(s=0; s<m; s++) aCnt[aAssign[aIdx[s]]]++;
+  for(s=0; s<m; s++){
+    const double *pI = &aX[aIdx[s]*d];
+    int own = aAssign[aIdx[s]];
+    double a, b = 0.0, v = 0.0;
+    int bB = 0;
+    memset(aSum, 0, sizeof(double)*k);
+    for(u=0; u<m; u++){
+      if( u!=s ) aSum[aAssign[aIdx[u]]] += sqrt(kmeansDist2(pI, &aX[aIdx[u]*d], d));
+    }
+    if( (rc = segCheck(pChk, m*(d+4)))!=0 ) goto sil_done;
+    if( aCnt[own]>1 ){
+      a = aSum[own]/(double)(aCnt[own]-1);
+      for(c=0; c<k; c++){
+        double x;
+        if( c==own || aCnt[c]==0 ) continue;
+        x = aSum[c]/(double)aCnt[c];
+        if( !bB || x<b ){ b = x; bB = 1; }
+      }
+      if( bB && fmax(a, b)>0.0 ) v = (b - a)/fmax(a, b);
+    }
+    segSumAdd(&tot, v);
+  }
+  *prSil = segSumValue(&tot)/(double)m;
+  *pnUsed = m;
+sil_done:
+  sqlite3_free(aIdx);
+  sqlite3_free(aSum);
+  sqlite3_free(aCnt);
+  return rc;
+}
+
 static void kmeansFinal(sqlite3_context *ctx){
   KmeansAgg *p = sqlite3_aggregate_context(ctx, 0);
-  double *aMean = 0, *aSd = 0, *aC = 0, *aD2 = 0, *aSum = 0;
-  int *aAssign = 0, *aCount = 0, *aOrder = 0;
-  int d, k = 0, i, j, nIter = 0, bConverged = 0;
-  i64 n, t;
+  double *aMean = 0, *aSd = 0, *aC = 0, *aD2 = 0, *aSum = 0, *aCBest = 0;
+  int *aAssign = 0, *aCount = 0, *aOrder = 0, *aAssignBest = 0;
+  int d, k = 0, i, j, nIter = 0, bConverged = 0, iStart;
+  i64 n, t, nSil = 0;
   u64 rng;
-  double rInertia = 0.0;
+  double rInertia = 0.0, rSil = 0.0;
   sqlite3_str *pStr;
   char *zOut;
   SegCheck chk;
@@ -506,11 +737,14 @@ static void kmeansFinal(sqlite3_context *ctx){
   n = p->n;
   aMean = sqlite3_malloc64(sizeof(double)*d*2);
   aC = sqlite3_malloc64(sizeof(double)*(u64)p->k*d);
+  aCBest = sqlite3_malloc64(sizeof(double)*(u64)p->k*d);
   aSum = sqlite3_malloc64(sizeof(double)*(u64)p->k*d);
   aD2 = sqlite3_malloc64(sizeof(double)*(u64)n);
   aAssign = sqlite3_malloc64(sizeof(int)*(u64)n);
+  aAssignBest = sqlite3_malloc64(sizeof(int)*(u64)n);
   aCount = sqlite3_malloc64(sizeof(int)*(u64)p->k*2);
-  if( !aMean || !aC || !aSum || !aD2 || !aAssign || !aCount ){
+  if( !aMean || !aC || !aCBest || !aSum || !aD2 || !aAssign || !aAssignBest
+   || !aCount ){
     sqlite3_result_error_nomem(ctx);
     goto kmeans_done;
   }
@@ -544,68 +778,32 @@ static void kmeansFinal(sqlite3_context *ctx){
     rc = segCheck(&chk, 4*n);
     if( rc ) goto kmeans_error;
   }
-  /* K4: k-means++ seeding */
+  /* K4: n_init starts, the one of least inertia kept */
   rng = p->iSeed;
-  t = (i64)(kmeansRand(&rng) % (u64)n);
-  memcpy(aC, &p->aX[t*d], sizeof(double)*d);
-  k = 1;
-  for(t=0; t<n; t++) aD2[t] = kmeansDist2(&p->aX[t*d], aC, d);
-  while( k<p->k ){
-    SegSum tot = {0, 0};
-    double r, acc = 0.0, rTot;
-    i64 iPick = -1;
-    for(t=0; t<n; t++) segSumAdd(&tot, aD2[t]);
-    rTot = segSumValue(&tot);
-    if( !(rTot>0.0) ) break;           /* fewer distinct points than k */
-    r = (double)(kmeansRand(&rng) >> 11) * (1.0/9007199254740992.0) * rTot;
-    for(t=0; t<n; t++){
-      if( aD2[t]>0.0 ){
-        acc += aD2[t];
-        iPick = t;
-        if( acc>r ) break;
-      }
-    }
-    memcpy(&aC[k*d], &p->aX[iPick*d], sizeof(double)*d);
-    for(t=0; t<n; t++){
-      double x = kmeansDist2(&p->aX[t*d], &aC[k*d], d);
-      if( x<aD2[t] ) aD2[t] = x;
-      if( (rc = segCheck(&chk, 2*d+4))!=0 ) goto kmeans_error;
-    }
-    k++;
-  }
-  /* K5: Lloyd */
-  for(t=0; t<n; t++) aAssign[t] = -1;
-  while( nIter<p->nMaxIter ){
-    int nChanged = 0;
-    nIter++;
-    for(t=0; t<n; t++){
-      int best = 0;
-      double bd = kmeansDist2(&p->aX[t*d], aC, d);
-      for(i=1; i<k; i++){
-        double x = kmeansDist2(&p->aX[t*d], &aC[i*d], d);
-        if( x<bd ){ bd = x; best = i; }
-      }
-      if( aAssign[t]!=best ){ aAssign[t] = best; nChanged++; }
-      aD2[t] = bd;
-      if( (rc = segCheck(&chk, (i64)(k+1)*d+2))!=0 ) goto kmeans_error;
-    }
-    if( nChanged==0 ){ bConverged = 1; break; }
-    memset(aSum, 0, sizeof(double)*k*d);
-    memset(aCount, 0, sizeof(int)*k);
-    for(t=0; t<n; t++){
-      aCount[aAssign[t]]++;
-      for(j=0; j<d; j++) aSum[aAssign[t]*d+j] += p->aX[t*d+j];
-    }
-    for(i=0; i<k; i++){
-      if( aCount[i]==0 ) continue;
-      for(j=0; j<d; j++) aC[i*d+j] = aSum[i*d+j]/(double)aCount[i];
+  for(iStart=0; iStart<p->nInit; iStart++){
+    int kS, nIterS, bConvS;
+    double rInS;
+    rc = kmeansStart(p->aX, n, d, p->k, p->nMaxIter, &rng, &chk, aC, aD2,
+                     aAssign, aSum, aCount, &kS, &nIterS, &bConvS, &rInS);
+    if( rc ) goto kmeans_error;
+    if( iStart==0 || rInS<rInertia ){
+      double *aSwapC = aC;
+      int *aSwapA = aAssign;
+      aC = aCBest; aCBest = aSwapC;
+      aAssign = aAssignBest; aAssignBest = aSwapA;
+      k = kS; nIter = nIterS; bConverged = bConvS; rInertia = rInS;
     }
   }
+  /* the kept start is in aC and aAssign */
+  { double *aSwapC = aC; int *aSwapA = aAssign;
+    aC = aCBest; aCBest = aSwapC; aAssign = aAssignBest; aAssignBest = aSwapA; }
   memset(aCount, 0, sizeof(int)*k);
-  {
-    SegSum in = {0, 0};
-    for(t=0; t<n; t++){ aCount[aAssign[t]]++; segSumAdd(&in, aD2[t]); }
-    rInertia = segSumValue(&in);
+  for(t=0; t<n; t++) aCount[aAssign[t]]++;
+  /* K10: silhouette */
+  if( k>=2 ){
+    rc = kmeansSilhouette(p->aX, n, d, k, aAssign, p->iSeed, &chk, &rSil,
+                          &nSil);
+    if( rc ) goto kmeans_error;
   }
   /* K6: number clusters by decreasing size */
   for(i=0; i<k; i++) aOrder[i] = i;
@@ -617,11 +815,20 @@ static void kmeansFinal(sqlite3_context *ctx){
   pStr = sqlite3_str_new(0);
   sqlite3_str_appendf(pStr, "{\"model\":\"kmeans\",\"k\":%d,\"k_requested\":%d,"
       "\"dims\":%d,\"n\":%lld,\"skipped\":%lld,\"seed\":%llu,"
-      "\"iterations\":%d,\"converged\":%s,\"inertia\":",
-      k, p->k, d, n, p->nSkipped, p->iSeed, nIter,
+      "\"n_init\":%d,\"iterations\":%d,\"converged\":%s,\"inertia\":",
+      k, p->k, d, n, p->nSkipped, p->iSeed, p->nInit, nIter,
       bConverged ? "true" : "false");
   segJsonAppendNumber(pStr, rInertia);
-  sqlite3_str_appendall(pStr, ",\"mean\":[");
+  sqlite3_str_appendall(pStr, ",\"silhouette\":");
+  if( k>=2 ) segJsonAppendNumber(pStr, rSil);
+  else sqlite3_str_appendall(pStr, "null");
+  sqlite3_str_appendf(pStr, ",\"silhouette_sample\":%lld,\"transform\":[",
+                      nSil);
+  for(j=0; j<d; j++){
+    sqlite3_str_appendf(pStr, "%s\"%s\"", j ? "," : "",
+                        p->aLog[j] ? "log1p" : "none");
+  }
+  sqlite3_str_appendall(pStr, "],\"mean\":[");
   for(j=0; j<d; j++){
     if( j ) sqlite3_str_appendchar(pStr, 1, ',');
     segJsonAppendNumber(pStr, aMean[j]);
@@ -660,12 +867,16 @@ kmeans_done:
   segCheckFree(&chk);
   sqlite3_free(aMean);
   sqlite3_free(aC);
+  sqlite3_free(aCBest);
   sqlite3_free(aSum);
   sqlite3_free(aD2);
   sqlite3_free(aAssign);
+  sqlite3_free(aAssignBest);
   sqlite3_free(aCount);
   sqlite3_free(p->aX);
+  sqlite3_free(p->aLog);
   p->aX = 0;
+  p->aLog = 0;
 }
 
 /* The parsed model of kmeans_cluster(), kept per statement (K7). */
@@ -673,6 +884,7 @@ typedef struct KmeansModel KmeansModel;
 struct KmeansModel {
   int k, d;
   double *aMean, *aSd, *aC;
+  unsigned char *aLog;            /* d flags: transform log1p (K7) */
 };
 
 static KmeansModel *kmeansModelParse(const char *z, int n, int *pbNomem){
@@ -699,7 +911,16 @@ static KmeansModel *kmeansModelParse(const char *z, int n, int *pbNomem){
   if( m->aMean==0 ){ *pbNomem = 1; goto parse_fail; }
   m->aSd = m->aMean + m->d;
   m->aC = m->aSd + m->d;
+  m->aLog = sqlite3_malloc64(m->d);
+  if( m->aLog==0 ){ *pbNomem = 1; goto parse_fail; }
+  memset(m->aLog, 0, m->d);
   for(j=0; j<m->d; j++){
+    const char *zT;
+    sqlite3_snprintf(sizeof(zPath), zPath, "transform.%d", j);
+    zT = segJsonGetText(pJson, zPath);
+    if( zT && strcmp(zT, "log1p")==0 ) m->aLog[j] = 1;
+    else if( zT && strcmp(zT, "none")!=0 ) goto parse_fail;
+    else if( zT==0 && segJsonGetText(pJson, "transform.0") ) goto parse_fail;
     sqlite3_snprintf(sizeof(zPath), zPath, "mean.%d", j);
     if( !segJsonGetNumber(pJson, zPath, &m->aMean[j]) ) goto parse_fail;
     sqlite3_snprintf(sizeof(zPath), zPath, "sd.%d", j);
@@ -712,7 +933,7 @@ static KmeansModel *kmeansModelParse(const char *z, int n, int *pbNomem){
   segJsonFree(pJson);
   return m;
 parse_fail:
-  if( m ){ sqlite3_free(m->aMean); sqlite3_free(m); }
+  if( m ){ sqlite3_free(m->aMean); sqlite3_free(m->aLog); sqlite3_free(m); }
   segJsonFree(pJson);
   return 0;
 }
@@ -772,7 +993,7 @@ static int kmeansNearest(const KmeansModel *m, double *aX){
 
 static void kmeansModelFree(void *p){
   KmeansModel *m = (KmeansModel*)p;
-  if( m ){ sqlite3_free(m->aMean); sqlite3_free(m); }
+  if( m ){ sqlite3_free(m->aMean); sqlite3_free(m->aLog); sqlite3_free(m); }
 }
 
 static int kmeansModelParseKind(const char *z, int n, void **ppModel){
@@ -836,6 +1057,16 @@ static void kmeansClusterFunc(sqlite3_context *ctx, int argc,
       if( zErr ){ sqlite3_result_error(ctx, zErr, -1); sqlite3_free(zErr); }
       else sqlite3_result_error_nomem(ctx);
       goto cluster_done;
+    }
+    if( m->aLog[j] ){
+      if( !(x>-1.0) ){
+        char *zErr = sqlite3_mprintf("%s argument to kmeans_cluster() must "
+            "be greater than -1 for transform log1p", segOrdinal(j+2));
+        if( zErr ){ sqlite3_result_error(ctx, zErr, -1); sqlite3_free(zErr); }
+        else sqlite3_result_error_nomem(ctx);
+        goto cluster_done;
+      }
+      x = log1p(x);
     }
     aX[j] = x;
   }

@@ -31,6 +31,10 @@ SELECT kmeans_cluster('{"bad": 1}', 1, 2);
 CREATE TEMP TABLE km AS WITH RECURSIVE s(seed) AS (SELECT 1 UNION ALL SELECT seed+1 FROM s WHERE seed<10) SELECT seed, (SELECT kmeans_fit('k=3, seed=' || seed, amount, discount) FROM orders WHERE order_id <= 60) AS model FROM s; SELECT kmeans_cluster(km.model, o.amount, o.discount) FROM orders o, km WHERE o.order_id <= 3 ORDER BY o.order_id, km.seed;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<5000) SELECT length(kmeans_fit('k=30, max_iter=5', (i*7919) % 1009, (i*104729) % 1013)) FROM n;
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT kmeans_fit(3, recency_days, frequency, monetary) FROM rfm_score('o');
+-- kmeans: n_init starts, transform (fit and cluster), the silhouette, a transform error
+WITH m AS (SELECT kmeans_fit('k=3, n_init=3, transform=log1p,none', amount, discount) AS model FROM orders WHERE order_id <= 100) SELECT kmeans_cluster(m.model, o.amount, o.discount) FROM m, orders o WHERE o.order_id <= 5;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<300) SELECT length(kmeans_fit('k=4, n_init=2', i % 7, i % 5)) FROM n;
+SELECT kmeans_fit('k=2, transform=log1p', -2);
 -- Table-valued functions
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM rfm_score('o');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM rfm_score('o', 'method=quantile', 'bins=4', 'scheme=rfm_r', 'as_of=2025-06-30', 'since=2024-01-01');
