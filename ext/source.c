@@ -81,9 +81,12 @@
 # endif
 #endif
 
-static const char *const azAutoCustomer[] = { "customer_id", "customer", 0 };
+static const char *const azAutoCustomer[] = {
+  "customer_id", "customer", "customerid", "customer id", 0
+};
 static const char *const azAutoDate[] = {
-  "ordered_at", "order_date", "date", "created_at", 0
+  "ordered_at", "order_date", "date", "created_at", "invoicedate",
+  "invoice_date", 0
 };
 static const char *const azAutoAmount[] = { "amount", "total", "revenue", 0 };
 static const char *const azAutoOrder[] = {
