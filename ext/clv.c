@@ -1844,10 +1844,34 @@ static void clvPmfFunc(sqlite3_context *ctx, int argc,
   }
 }
 
+/* The Gamma-Gamma spend of x repeat purchases of mean m into *pOut, for
+** zFunc(): 1 done; 0 with the result left NULL (x > 0, m <= 0: P5) or an
+** error set (an infinite expectation, named after the zModel argument). */
+static int clvSpendOf(sqlite3_context *ctx, const char *zFunc,
+                      const char *zModel, const ClvModel *g, double x,
+                      double m, double *pOut){
+  const char *zWhy = 0;
+  if( x>0.0 && !(m>0.0) ) return 0;
+  if( x==0.0 && g->a[1]<=1.0 ){
+    zWhy = "q <= 1, so the population mean spend is infinite";
+  }else if( !clvSpendFinite(g, x) ){
+    zWhy = "p x + q <= 1 for this x, so the expected spend is infinite";
+  }
+  if( zWhy ){
+    char *zErr = sqlite3_mprintf("%s(): the %s's %s", zFunc, zModel, zWhy);
+    if( zErr ) sqlite3_result_error(ctx, zErr, -1);
+    else sqlite3_result_error_nomem(ctx);
+    sqlite3_free(zErr);
+    return 0;
+  }
+  *pOut = clvSpend(g, x, m);
+  return 1;
+}
+
 static void clvSpendFunc(sqlite3_context *ctx, int argc,
                          sqlite3_value **argv){
   const ClvModel *g;
-  double a[2];
+  double a[2], rSpend;
   int bNull, rc;
   (void)argc;
   g = clvModelArg(ctx, argv, 0, "expected_spend", 1<<CLV_GG, &bNull);
@@ -1859,18 +1883,9 @@ static void clvSpendFunc(sqlite3_context *ctx, int argc,
                          "a whole number >= 0", -1);
     return;
   }
-  if( a[0]>0.0 && !(a[1]>0.0) ) return;    /* m <= 0: NULL (P5) */
-  if( a[0]==0.0 && g->a[1]<=1.0 ){
-    sqlite3_result_error(ctx, "expected_spend(): the model's q <= 1, so the "
-                         "population mean spend is infinite", -1);
-    return;
+  if( clvSpendOf(ctx, "expected_spend", "model", g, a[0], a[1], &rSpend) ){
+    clvResult(ctx, "expected_spend", rSpend);
   }
-  if( !clvSpendFinite(g, a[0]) ){
-    sqlite3_result_error(ctx, "expected_spend(): the model's p x + q <= 1 "
-                         "for this x, so the expected spend is infinite", -1);
-    return;
-  }
-  clvResult(ctx, "expected_spend", clvSpend(g, a[0], a[1]));
 }
 
 static void clvValueFunc(sqlite3_context *ctx, int argc,
@@ -1898,18 +1913,9 @@ static void clvValueFunc(sqlite3_context *ctx, int argc,
       return;
     }
   }
-  if( a[0]>0.0 && !(a[3]>0.0) ) return;    /* m <= 0: NULL (P5) */
-  if( a[0]==0.0 && g->a[1]<=1.0 ){
-    sqlite3_result_error(ctx, "clv(): the spend model's q <= 1, so the "
-                         "population mean spend is infinite", -1);
+  if( !clvSpendOf(ctx, "clv", "spend model", g, a[0], a[3], &rSpend) ){
     return;
   }
-  if( !clvSpendFinite(g, a[0]) ){
-    sqlite3_result_error(ctx, "clv(): the spend model's p x + q <= 1 for "
-                         "this x, so the expected spend is infinite", -1);
-    return;
-  }
-  rSpend = clvSpend(g, a[0], a[3]);
   clvResult(ctx, "clv", clvValue(m, rSpend, a[0], a[1], a[2], (int)a[4],
                                  rDisc));
 }
