@@ -500,7 +500,7 @@ static int usageCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   if( rc==SQLITE_OK && segOptsGet(pOpts, "days") ){
     rc = segOptsInt(pOpts, "days", 0, 1, 100000000, &nDays, pzErr);
   }
-  if( rc ) goto usage_error;
+  if( rc ) goto usage_end;
 
   memcpy(aCol, segStdColumns, sizeof(SegColumn)*3);
   aCol[1].azAuto = azUsageAutoDate;
@@ -552,12 +552,12 @@ static int usageCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     if( bEvent ) c->nEvent++;
     if( r->eAmount==SEG_AMT_KNOWN ) segSumAdd(&c->sum, r->rAmount);
   }
-  if( rc ) goto usage_error;
+  if( rc ) goto usage_end;
   aGroupCat = aGroupCust;         /* pairs: (customer, category) */
 
   if( !segSourceAsOf(&p->src, &iAsOf) || !bMinDay ){
     /* empty source: no rows */
-    goto usage_done;
+    goto usage_end;
   }
 
   /* The window (requirement 4) */
@@ -572,9 +572,9 @@ static int usageCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   /* Groups in the window */
   nGroup = bCategory ? groups.nKey : p->src.cust.nKey;
   rc = segDaySetSort(&days, nGroup, &aStart);
-  if( rc ) goto usage_error;
+  if( rc ) goto usage_end;
   aRow = sqlite3_malloc64(sizeof(UsageRow)*((u64)nGroup+1));
-  if( aRow==0 ){ rc = SQLITE_NOMEM; goto usage_error; }
+  if( aRow==0 ){ rc = SQLITE_NOMEM; goto usage_end; }
   p->aRow = aRow;
   for(i=0; i<nGroup; i++){
     UsageRow *r = &aRow[p->nRow];
@@ -595,19 +595,19 @@ static int usageCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     if( isinf(r->rVolume) || isnan(r->rVolume) ){
       *pzErr = segOptsError(pOpts, "the amount overflows");
       rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-      goto usage_error;
+      goto usage_end;
     }
     p->nRow++;
   }
 
   /* Tiers, category by category (requirements 5-7) */
   aIdx = sqlite3_malloc64(sizeof(int)*((u64)p->nRow+1));
-  if( aIdx==0 ){ rc = SQLITE_NOMEM; goto usage_error; }
+  if( aIdx==0 ){ rc = SQLITE_NOMEM; goto usage_end; }
   for(i=0; i<p->nRow; i++) aIdx[i] = i;
   memset(&sortCtx, 0, sizeof(sortCtx));
   sortCtx.aRow = aRow;
   rc = segSortIdx(aIdx, p->nRow, usageCmpVolume, &sortCtx);
-  if( rc ) goto usage_error;
+  if( rc ) goto usage_end;
   for(i=0; i<p->nRow; ){
     int j = i;
     while( j<p->nRow && aRow[aIdx[j]].iCat==aRow[aIdx[i]].iCat ) j++;
@@ -617,30 +617,30 @@ static int usageCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
 
   /* Output order: customer, then category */
   rc = segMapSorted(&p->src.cust, &aSorted);
-  if( rc ) goto usage_error;
+  if( rc ) goto usage_end;
   aCustRank = sqlite3_malloc64(sizeof(int)*((u64)p->src.cust.nKey+1));
-  if( aCustRank==0 ){ rc = SQLITE_NOMEM; goto usage_error; }
+  if( aCustRank==0 ){ rc = SQLITE_NOMEM; goto usage_end; }
   for(i=0; i<p->src.cust.nKey; i++) aCustRank[aSorted[i]] = i;
   sqlite3_free(aSorted);
   aSorted = 0;
   if( bCategory ){
     rc = segMapSorted(&p->cats, &aSorted);
-    if( rc ) goto usage_error;
+    if( rc ) goto usage_end;
     aCatRank = sqlite3_malloc64(sizeof(int)*((u64)p->cats.nKey+1));
-    if( aCatRank==0 ){ rc = SQLITE_NOMEM; goto usage_error; }
+    if( aCatRank==0 ){ rc = SQLITE_NOMEM; goto usage_end; }
     for(i=0; i<p->cats.nKey; i++) aCatRank[aSorted[i]] = i;
   }
   for(i=0; i<p->nRow; i++) aIdx[i] = i;
   sortCtx.aCustRank = aCustRank;
   sortCtx.aCatRank = aCatRank;
   rc = segSortIdx(aIdx, p->nRow, usageCmpOutput, &sortCtx);
-  if( rc ) goto usage_error;
+  if( rc ) goto usage_end;
   p->aRow = sqlite3_malloc64(sizeof(UsageRow)*((u64)p->nRow+1));
-  if( p->aRow==0 ){ p->aRow = aRow; rc = SQLITE_NOMEM; goto usage_error; }
+  if( p->aRow==0 ){ p->aRow = aRow; rc = SQLITE_NOMEM; goto usage_end; }
   for(i=0; i<p->nRow; i++) p->aRow[i] = aRow[aIdx[i]];
   sqlite3_free(aRow);
 
-usage_done:
+usage_end:
   sqlite3_free(aIdx);
   sqlite3_free(aStart);
   sqlite3_free(aCustRank);
@@ -650,24 +650,15 @@ usage_done:
   segDaySetFree(&days);
   segMapFree(&groups);
   segMapFree(&orderCats);
+  if( rc ){
+    usageFree(p);
+    return rc;
+  }
   pRes->nRow = p->nRow;
   pRes->pData = p;
   pRes->xColumn = usageColumn;
   pRes->xFree = usageFree;
   return SQLITE_OK;
-
-usage_error:
-  sqlite3_free(aIdx);
-  sqlite3_free(aStart);
-  sqlite3_free(aCustRank);
-  sqlite3_free(aCatRank);
-  sqlite3_free(aSorted);
-  sqlite3_free(aGroupCust);
-  segDaySetFree(&days);
-  segMapFree(&groups);
-  segMapFree(&orderCats);
-  usageFree(p);
-  return rc;
 }
 
 static const char *const azUsageOpt[] = {
