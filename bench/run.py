@@ -366,7 +366,8 @@ def main():
     result = {"size": args.size, "orders": n_orders, "customers": n_cust,
               "machine": mach, "rows": rows, "info": info, "check": check,
               "check_detail": result_check,
-              "check_ok": check_ok}
+              "check_ok": check_ok, "version": lib_version(lib),
+              "date": time.strftime("%Y-%m-%d")}
 
     fetch = find("row-fetch floor")
     pd_row = find("pandas: read_sql + groupby")
@@ -419,6 +420,7 @@ def main():
         md += "\n" + growth
     with open(os.path.join(DATA, "results_%s.md" % args.size), "w") as f:
         f.write(md)
+    write_results()
     print(md)
     if info.get("threads_differ"):
         return 1
@@ -552,6 +554,38 @@ def render_growth(small, large):
                % (small["bytes_per_customer"], small["size"],
                   large["bytes_per_customer"], large["size"]))
     return "\n".join(out) + "\n"
+
+
+def lib_version(lib):
+    """segment_version() of the library measured."""
+    r = subprocess.run([SQLITE3, ":memory:", "-cmd", ".load " + lib,
+                        "SELECT segment_version()"],
+                       capture_output=True, text=True)
+    return r.stdout.strip() or "?"
+
+
+def write_results():
+    """bench/RESULTS.md: the latest table of each size (10m first), each
+    under the date and libsegment version of its run."""
+    parts = ["# Benchmark results\n",
+             "Written by `make bench` (bench/run.py): the latest run of each"
+             " size, `make bench SIZE=10m` first. How the methods are"
+             " measured is in README.md, *Benchmark*.\n"]
+    for size in ("10m", "1m"):
+        fj = os.path.join(DATA, "results_%s.json" % size)
+        fm = os.path.join(DATA, "results_%s.md" % size)
+        if not (os.path.exists(fj) and os.path.exists(fm)):
+            continue
+        with open(fj) as f:
+            res = json.load(f)
+        with open(fm) as f:
+            body = f.read()
+        parts.append("## %s orders (libsegment %s, %s)\n"
+                     % (format(res["orders"], ","), res.get("version", "?"),
+                        res.get("date", "?")))
+        parts.append(body)
+    with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+        f.write("\n".join(parts))
 
 
 if __name__ == "__main__":
