@@ -336,9 +336,16 @@ static const SegModuleSpec cohortModule = {
 **       data and options give the same model.  The start of least inertia
 **       is kept (ties: the earlier one).  When there are fewer distinct
 **       points than k, the model has as many clusters as distinct points.
-**   K5. Lloyd iterations until no point changes cluster (converged: true)
-**       or max_iter (converged: false).  Ties go to the lower cluster; an
-**       empty cluster keeps its centroid.
+**   K4b. After its Lloyd run (K5), each start makes one round of swaps:
+**       each centroid in turn is moved to a point drawn with probability
+**       proportional to D^2 and K5 runs again; a lower inertia is kept.
+**   K5. Lloyd iterations until no point changes cluster, then a pass of
+**       Hartigan's single-point moves (a point moves to the cluster where
+**       it lowers the inertia, counting the centroids' shift), and Lloyd
+**       again, until neither changes anything (converged: true) or
+**       max_iter iterations, each Lloyd iteration and each pass counting
+**       one (converged: false).  Ties go to the lower cluster; an empty
+**       cluster keeps its centroid.
 **   K6. Clusters are numbered 1..k by decreasing size (ties: seeding
 **       order).  The model is JSON: model, k, k_requested, dims, n,
 **       skipped, seed, n_init, iterations, converged, inertia (sum of
@@ -366,17 +373,38 @@ static const SegModuleSpec cohortModule = {
 **       few thousand distances: sqlite3_interrupt() and a progress
 **       handler stop it within milliseconds with SQLITE_INTERRUPT
 **       ("interrupted").
+**   K11. The model profiles each cluster in the units of the input (before
+**       transform and standardization): cluster_means and cluster_medians,
+**       one array per cluster in cluster order (the median of an even
+**       count is the mean of the two middle values).
+**
+** kmeans_select(options, x1, ..., xd): choosing k.
+**
+**   SELECT kmeans_select('kmin=2, kmax=8', recency_days, frequency, monetary)
+**     FROM rfm_score('orders');
+**
+**   S1. Options as K1's text without k, plus kmin (2..1000, default 2) and
+**       kmax (kmin..1000, default 8).  Rows, NULLs and errors as K2.
+**   S2. For each k from kmin to kmax, the fit kmeans_fit() makes with the
+**       same options and that k (each from seed, so that each equals
+**       kmeans_fit's model): its k (clusters found), inertia, silhouette,
+**       iterations and converged, as the array "by_k".
+**   S3. The pick is the k of the highest silhouette (ties: the smaller
+**       k; no silhouette at all: kmin), as "k"; "best" is that fit's
+**       whole model, for kmeans_cluster().
 */
 
 typedef struct KmeansAgg KmeansAgg;
 struct KmeansAgg {
   int nDim;
-  int k;
+  int bSelect;                    /* kmeans_select() */
+  int k;                          /* kmeans_fit(): k; kmeans_select(): kmin */
+  int kMax;                       /* kmeans_select(): kmax */
   u64 iSeed;
   int nMaxIter;
   int nInit;                      /* k-means++ starts */
   unsigned char *aLog;            /* nDim flags: transform log1p */
-  double *aX;                     /* n * nDim values */
+  double *aX;                     /* n * nDim values, as given */
   i64 n, nAlloc;
   i64 nSkipped;
   int bErr;
@@ -389,9 +417,15 @@ static u64 kmeansRand(u64 *pState){
   return z ^ (z >> 31);
 }
 
+static const char *kmeansFunc(const KmeansAgg *p){
+  return p->bSelect ? "kmeans_select" : "kmeans_fit";
+}
+
+/* An error of the aggregate: zFmt has the ordinal of argument iArg, then
+** the function's name. */
 static void kmeansError(sqlite3_context *ctx, KmeansAgg *p, const char *zFmt,
                         int iArg){
-  char *z = sqlite3_mprintf(zFmt, segOrdinal(iArg));
+  char *z = sqlite3_mprintf(zFmt, segOrdinal(iArg), kmeansFunc(p));
   p->bErr = 1;
   if( z ){ sqlite3_result_error(ctx, z, -1); sqlite3_free(z); }
   else sqlite3_result_error_nomem(ctx);
@@ -424,10 +458,14 @@ static int kmeansParseTransform(const SegOpts *pOpts, KmeansAgg *p,
   return rc;
 }
 
-/* Parse the 1st argument of kmeans_fit into p (K1). */
+/* Parse the 1st argument of kmeans_fit (K1) or kmeans_select (S1) into
+** p. */
 static int kmeansParseK(sqlite3_context *ctx, KmeansAgg *p, sqlite3_value *pK){
-  static const char *const azOpt[] = {
+  static const char *const azFitOpt[] = {
     "k", "seed", "max_iter", "n_init", "transform", 0
+  };
+  static const char *const azSelectOpt[] = {
+    "kmin", "kmax", "seed", "max_iter", "n_init", "transform", 0
   };
   int e = sqlite3_value_numeric_type(pK);
   p->iSeed = 1;
@@ -440,7 +478,7 @@ static int kmeansParseK(sqlite3_context *ctx, KmeansAgg *p, sqlite3_value *pK){
     return 0;
   }
   memset(p->aLog, 0, p->nDim);
-  if( e==SQLITE_INTEGER ){
+  if( e==SQLITE_INTEGER && !p->bSelect ){
     i64 v = sqlite3_value_int64(pK);
     if( v<1 || v>1000 ){
       kmeansError(ctx, p, "%s argument to kmeans_fit() must be an integer "
@@ -460,7 +498,8 @@ static int kmeansParseK(sqlite3_context *ctx, KmeansAgg *p, sqlite3_value *pK){
       p->bErr = 1;
       return 0;
     }
-    rc = segOptsInit(&opts, "kmeans_fit", azOpt, 0);
+    rc = segOptsInit(&opts, kmeansFunc(p),
+                     p->bSelect ? azSelectOpt : azFitOpt, 0);
     opts.nArg = 1;               /* no bare first argument here */
     for(i=0; rc==SQLITE_OK; i++){
       if( zCopy[i]==',' ){
@@ -478,8 +517,16 @@ static int kmeansParseK(sqlite3_context *ctx, KmeansAgg *p, sqlite3_value *pK){
         if( bEnd ) break;
       }
     }
-    if( rc==SQLITE_OK ) rc = segOptsInt(&opts, "k", 0, 1, 1000, &p->k, &zErr);
-    if( rc==SQLITE_OK && segOptsGet(&opts, "k")==0 ){
+    if( rc==SQLITE_OK && p->bSelect ){
+      rc = segOptsInt(&opts, "kmin", 2, 2, 1000, &p->k, &zErr);
+      if( rc==SQLITE_OK ){
+        rc = segOptsInt(&opts, "kmax", p->k<8 ? 8 : p->k, p->k, 1000,
+                        &p->kMax, &zErr);
+      }
+    }else if( rc==SQLITE_OK ){
+      rc = segOptsInt(&opts, "k", 0, 1, 1000, &p->k, &zErr);
+    }
+    if( rc==SQLITE_OK && !p->bSelect && segOptsGet(&opts, "k")==0 ){
       zErr = sqlite3_mprintf("kmeans_fit(): option 'k' is required");
       rc = zErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
@@ -505,18 +552,26 @@ static int kmeansParseK(sqlite3_context *ctx, KmeansAgg *p, sqlite3_value *pK){
     }
     return 1;
   }
-  kmeansError(ctx, p, "%s argument to kmeans_fit() must be an integer "
-              "1..1000 or 'k=N, seed=N, max_iter=N'", 1);
+  if( p->bSelect ){
+    kmeansError(ctx, p, "%s argument to %s() must be text of options "
+                "'kmin=N, kmax=N, seed=N, ...'", 1);
+  }else{
+    kmeansError(ctx, p, "%s argument to kmeans_fit() must be an integer "
+                "1..1000 or 'k=N, seed=N, max_iter=N'", 1);
+  }
   return 0;
 }
 
-static void kmeansStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+static void kmeansStepAny(sqlite3_context *ctx, int argc, sqlite3_value **argv,
+                          int bSelect){
   KmeansAgg *p = sqlite3_aggregate_context(ctx, sizeof(*p));
   int i;
   if( p==0 ){ sqlite3_result_error_nomem(ctx); return; }
   if( p->bErr ) return;
+  p->bSelect = bSelect;
   if( argc<2 ){
-    kmeansError(ctx, p, "kmeans_fit() needs k and at least one value", 1);
+    kmeansError(ctx, p, bSelect ? "%.0s%s() needs options and at least one "
+                "value" : "%.0s%s() needs k and at least one value", 1);
     return;
   }
   if( p->nDim==0 ){
@@ -527,15 +582,15 @@ static void kmeansStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     int e = sqlite3_value_numeric_type(argv[i]);
     if( e==SQLITE_NULL ){ p->nSkipped++; return; }
     if( e!=SQLITE_INTEGER && e!=SQLITE_FLOAT ){
-      kmeansError(ctx, p, "%s argument to kmeans_fit() is not a number", i+1);
+      kmeansError(ctx, p, "%s argument to %s() is not a number", i+1);
       return;
     }
     if( e==SQLITE_FLOAT && !isfinite(sqlite3_value_double(argv[i])) ){
-      kmeansError(ctx, p, "%s argument to kmeans_fit() is not finite", i+1);
+      kmeansError(ctx, p, "%s argument to %s() is not finite", i+1);
       return;
     }
     if( p->aLog[i-1] && !(sqlite3_value_double(argv[i])>-1.0) ){
-      kmeansError(ctx, p, "%s argument to kmeans_fit() must be greater "
+      kmeansError(ctx, p, "%s argument to %s() must be greater "
                   "than -1 for transform log1p", i+1);
       return;
     }
@@ -548,10 +603,17 @@ static void kmeansStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     p->nAlloc = nNew;
   }
   for(i=1; i<argc; i++){
-    double x = sqlite3_value_double(argv[i]);
-    p->aX[p->n*p->nDim + i-1] = p->aLog[i-1] ? log1p(x) : x;
+    p->aX[p->n*p->nDim + i-1] = sqlite3_value_double(argv[i]);
   }
   p->n++;
+}
+
+static void kmeansFitStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  kmeansStepAny(ctx, argc, argv, 0);
+}
+static void kmeansSelectStep(sqlite3_context *ctx, int argc,
+                             sqlite3_value **argv){
+  kmeansStepAny(ctx, argc, argv, 1);
 }
 
 static double kmeansDist2(const double *a, const double *b, int d){
@@ -580,19 +642,106 @@ static i64 kmeansDraw(const double *aD2, i64 n, double rTot, u64 *pRng){
   return iPick;
 }
 
-/* One start of the fit (K4, K5) on the standardized points aX[n*d]:
-** greedy k-means++ seeding, then Lloyd.  Writes the kReq (or fewer)
-** centroids to aC, the assignment to aAssign and each point's squared
-** distance to aD2; aSum and aCount are scratch. */
-static int kmeansStart(const double *aX, i64 n, int d, int kReq,
-                       int nMaxIter, u64 *pRng, SegCheck *pChk,
-                       double *aC, double *aD2, int *aAssign, double *aSum,
-                       int *aCount, int *pk, int *pnIter, int *pbConverged,
-                       double *prInertia){
-  int nLocal = 2 + (int)floor(log((double)kReq));
-  int i, j, k, nIter = 0, bConverged = 0, rc;
+/* One pass of Hartigan's single-point moves (K5) over a clustering where
+** aC[] are the means of the clusters of aAssign[] and aCount[] their
+** sizes: a point leaves its cluster a for cluster b when that lowers the
+** inertia, i.e. when n_b/(n_b+1) |x - c_b|^2 < n_a/(n_a-1) |x - c_a|^2,
+** and both centroids follow the move.  *pnMoved: the points moved. */
+static int kmeansHartigan(const double *aX, i64 n, int d, int k, double *aC,
+                          int *aAssign, int *aCount, SegCheck *pChk,
+                          i64 *pnMoved){
+  i64 t, nMoved = 0;
+  int i, j, rc;
+  for(t=0; t<n; t++){
+    const double *x = &aX[t*d];
+    int a = aAssign[t], b = -1;
+    double na = (double)aCount[a], rOut, rBest;
+    if( aCount[a]<=1 ) continue;
+    rOut = na/(na-1.0)*kmeansDist2(x, &aC[a*d], d);
+    rBest = rOut*(1.0 - 1e-12);       /* a real gain, not rounding */
+    for(i=0; i<k; i++){
+      double nb = (double)aCount[i], rIn;
+      if( i==a ) continue;
+      rIn = nb>0.0 ? nb/(nb+1.0)*kmeansDist2(x, &aC[i*d], d) : 0.0;
+      if( rIn<rBest ){ rBest = rIn; b = i; }
+    }
+    if( (rc = segCheck(pChk, (i64)(k+1)*d+2))!=0 ) return rc;
+    if( b<0 ) continue;
+    for(j=0; j<d; j++){
+      aC[a*d+j] += (aC[a*d+j] - x[j])/(na-1.0);
+      aC[b*d+j] += (x[j] - aC[b*d+j])/((double)aCount[b]+1.0);
+    }
+    aCount[a]--;
+    aCount[b]++;
+    aAssign[t] = b;
+    nMoved++;
+  }
+  *pnMoved = nMoved;
+  return SQLITE_OK;
+}
+
+/* Lloyd iterations, then Hartigan's moves, then Lloyd again, until
+** neither changes the clustering (*pbConverged) or nMaxIter iterations
+** (K5), from the k centroids aC[].  Writes the centroids to aC, the
+** assignment to aAssign and each point's squared distance to aD2; aSum
+** and aCount are scratch. */
+static int kmeansLloyd(const double *aX, i64 n, int d, int k, int nMaxIter,
+                       SegCheck *pChk, double *aC, double *aD2, int *aAssign,
+                       double *aSum, int *aCount, int *pnIter,
+                       int *pbConverged, double *prInertia){
+  int i, j, nIter = 0, bConverged = 0, rc;
   i64 t;
   SegSum in = {0, 0};
+  for(t=0; t<n; t++) aAssign[t] = -1;
+  while( nIter<nMaxIter ){
+    int nChanged = 0;
+    nIter++;
+    for(t=0; t<n; t++){
+      int best = 0;
+      double bd = kmeansDist2(&aX[t*d], aC, d);
+      for(i=1; i<k; i++){
+        double x = kmeansDist2(&aX[t*d], &aC[i*d], d);
+        if( x<bd ){ bd = x; best = i; }
+      }
+      if( aAssign[t]!=best ){ aAssign[t] = best; nChanged++; }
+      aD2[t] = bd;
+      if( (rc = segCheck(pChk, (i64)(k+1)*d+2))!=0 ) return rc;
+    }
+    if( nChanged==0 ){
+      /* Lloyd-stable: aC are the means of aAssign, aCount the sizes */
+      i64 nMoved = 0;
+      if( nIter>=nMaxIter ) break;
+      nIter++;
+      rc = kmeansHartigan(aX, n, d, k, aC, aAssign, aCount, pChk, &nMoved);
+      if( rc ) return rc;
+      if( nMoved==0 ){ bConverged = 1; break; }
+    }
+    memset(aSum, 0, sizeof(double)*k*d);
+    memset(aCount, 0, sizeof(int)*k);
+    for(t=0; t<n; t++){
+      aCount[aAssign[t]]++;
+      for(j=0; j<d; j++) aSum[aAssign[t]*d+j] += aX[t*d+j];
+    }
+    for(i=0; i<k; i++){
+      if( aCount[i]==0 ) continue;
+      for(j=0; j<d; j++) aC[i*d+j] = aSum[i*d+j]/(double)aCount[i];
+    }
+  }
+  for(t=0; t<n; t++) segSumAdd(&in, aD2[t]);
+  *pnIter = nIter;
+  *pbConverged = bConverged;
+  *prInertia = segSumValue(&in);
+  return SQLITE_OK;
+}
+
+/* Greedy k-means++ seeding (K4) of up to kReq centroids in aC[] from the
+** standardized points aX[n*d]; *pk: the centroids seeded (fewer when
+** there are fewer distinct points); aD2 is scratch. */
+static int kmeansSeed(const double *aX, i64 n, int d, int kReq, u64 *pRng,
+                      SegCheck *pChk, double *aC, double *aD2, int *pk){
+  int nLocal = 2 + (int)floor(log((double)kReq));
+  int k, rc;
+  i64 t;
   t = (i64)(kmeansRand(pRng) % (u64)n);
   memcpy(aC, &aX[t*d], sizeof(double)*d);
   k = 1;
@@ -624,38 +773,7 @@ static int kmeansStart(const double *aX, i64 n, int d, int kReq,
     }
     k++;
   }
-  for(t=0; t<n; t++) aAssign[t] = -1;
-  while( nIter<nMaxIter ){
-    int nChanged = 0;
-    nIter++;
-    for(t=0; t<n; t++){
-      int best = 0;
-      double bd = kmeansDist2(&aX[t*d], aC, d);
-      for(i=1; i<k; i++){
-        double x = kmeansDist2(&aX[t*d], &aC[i*d], d);
-        if( x<bd ){ bd = x; best = i; }
-      }
-      if( aAssign[t]!=best ){ aAssign[t] = best; nChanged++; }
-      aD2[t] = bd;
-      if( (rc = segCheck(pChk, (i64)(k+1)*d+2))!=0 ) return rc;
-    }
-    if( nChanged==0 ){ bConverged = 1; break; }
-    memset(aSum, 0, sizeof(double)*k*d);
-    memset(aCount, 0, sizeof(int)*k);
-    for(t=0; t<n; t++){
-      aCount[aAssign[t]]++;
-      for(j=0; j<d; j++) aSum[aAssign[t]*d+j] += aX[t*d+j];
-    }
-    for(i=0; i<k; i++){
-      if( aCount[i]==0 ) continue;
-      for(j=0; j<d; j++) aC[i*d+j] = aSum[i*d+j]/(double)aCount[i];
-    }
-  }
-  for(t=0; t<n; t++) segSumAdd(&in, aD2[t]);
   *pk = k;
-  *pnIter = nIter;
-  *pbConverged = bConverged;
-  *prInertia = segSumValue(&in);
   return SQLITE_OK;
 }
 
@@ -718,44 +836,166 @@ sil_done:
   return rc;
 }
 
-static void kmeansFinal(sqlite3_context *ctx){
-  KmeansAgg *p = sqlite3_aggregate_context(ctx, 0);
-  double *aMean = 0, *aSd = 0, *aC = 0, *aD2 = 0, *aSum = 0, *aCBest = 0;
-  int *aAssign = 0, *aCount = 0, *aOrder = 0, *aAssignBest = 0;
-  int d, k = 0, i, j, nIter = 0, bConverged = 0, iStart;
-  i64 n, t, nSil = 0;
-  u64 rng;
-  double rInertia = 0.0, rSil = 0.0;
-  sqlite3_str *pStr;
-  char *zOut;
-  SegCheck chk;
-  int rc;
-  if( p==0 ) return;
-  segCheckInit(&chk, sqlite3_context_db_handle(ctx));
-  if( p->bErr || p->n==0 ) goto kmeans_done;
-  d = p->nDim;
-  n = p->n;
-  aMean = sqlite3_malloc64(sizeof(double)*d*2);
-  aC = sqlite3_malloc64(sizeof(double)*(u64)p->k*d);
-  aCBest = sqlite3_malloc64(sizeof(double)*(u64)p->k*d);
-  aSum = sqlite3_malloc64(sizeof(double)*(u64)p->k*d);
-  aD2 = sqlite3_malloc64(sizeof(double)*(u64)n);
-  aAssign = sqlite3_malloc64(sizeof(int)*(u64)n);
-  aAssignBest = sqlite3_malloc64(sizeof(int)*(u64)n);
-  aCount = sqlite3_malloc64(sizeof(int)*(u64)p->k*2);
-  if( !aMean || !aC || !aCBest || !aSum || !aD2 || !aAssign || !aAssignBest
-   || !aCount ){
-    sqlite3_result_error_nomem(ctx);
-    goto kmeans_done;
+/* One fit (K4-K6, K10) for kReq clusters on the standardized points
+** aZ[n*d]: its clusters, their centroids in aC (seeding order), the
+** assignment, sizes and numbering (aOrder: seeding index of cluster
+** 1, 2, ...). */
+typedef struct KmeansFit KmeansFit;
+struct KmeansFit {
+  int k;                          /* clusters found (<= kReq) */
+  int nIter, bConverged;
+  double rInertia, rSil;          /* rSil: when k >= 2 */
+  i64 nSil;
+  double *aC;                     /* kReq*d */
+  int *aAssign;                   /* n */
+  int *aCount;                    /* kReq sizes, then kReq numbering */
+  int *aOrder;
+};
+
+static void kmeansFitFree(KmeansFit *f){
+  sqlite3_free(f->aC);
+  sqlite3_free(f->aAssign);
+  sqlite3_free(f->aCount);
+  memset(f, 0, sizeof(*f));
+}
+
+/* Scratch of a fit's runs. */
+typedef struct KmeansWork KmeansWork;
+struct KmeansWork {
+  double *aC, *aSum, *aD2;        /* kReq*d, kReq*d, n */
+  int *aAssign, *aCnt;            /* n, kReq */
+};
+
+/* Swaps (K4b): from the clustering (aC, aAssign) of k clusters and inertia
+** *prInertia, each centroid in turn is replaced by a point drawn with
+** probability proportional to its squared distance to its centroid, and
+** Lloyd runs again (kmeansLloyd); a clustering of lower inertia replaces
+** the current one.  One round of k swaps per start: on the tests' data
+** sets it takes every k from 2 to 8 to within 0.04% of the best inertia
+** known, where more rounds cost up to three times as much. */
+static int kmeansSwaps(const double *aZ, i64 n, int d, int k, int nMaxIter,
+                       u64 *pRng, SegCheck *pChk, KmeansWork *w,
+                       double **paC, int **paAssign, int *pnIter,
+                       int *pbConverged, double *prInertia){
+  int c, rc;
+  i64 t;
+  for(c=0; c<k && k>=2; c++){
+    int nIterS, bConvS;
+    double rInS;
+    SegSum tot = {0, 0};
+    for(t=0; t<n; t++){
+      w->aD2[t] = kmeansDist2(&aZ[t*d], &(*paC)[(*paAssign)[t]*d], d);
+      segSumAdd(&tot, w->aD2[t]);
+    }
+    if( !(segSumValue(&tot)>0.0) ) break;
+    t = kmeansDraw(w->aD2, n, segSumValue(&tot), pRng);
+    memcpy(w->aC, *paC, sizeof(double)*k*d);
+    memcpy(&w->aC[c*d], &aZ[t*d], sizeof(double)*d);
+    rc = kmeansLloyd(aZ, n, d, k, nMaxIter, pChk, w->aC, w->aD2, w->aAssign,
+                     w->aSum, w->aCnt, &nIterS, &bConvS, &rInS);
+    if( rc ) return rc;
+    if( rInS<*prInertia*(1.0 - 1e-9) ){
+      double *aSwapC = w->aC;
+      int *aSwapA = w->aAssign;
+      w->aC = *paC; *paC = aSwapC;
+      w->aAssign = *paAssign; *paAssign = aSwapA;
+      *pnIter = nIterS; *pbConverged = bConvS; *prInertia = rInS;
+    }
   }
-  aSd = aMean + d;
-  aOrder = aCount + p->k;
-  /* K3: standardize in place (K8: in units of a power of two near the
-  ** column's largest |x|, so that no sum or square overflows) */
+  return SQLITE_OK;
+}
+
+static int kmeansFitRun(const KmeansAgg *p, const double *aZ, int kReq,
+                        SegCheck *pChk, KmeansFit *f){
+  i64 n = p->n, t;
+  int d = p->nDim, i, iStart, rc = SQLITE_OK;
+  KmeansWork w;
+  double *aC = sqlite3_malloc64(sizeof(double)*(u64)kReq*d);
+  int *aAssign = sqlite3_malloc64(sizeof(int)*(u64)n);
+  u64 rng = p->iSeed;
+  memset(f, 0, sizeof(*f));
+  w.aC = sqlite3_malloc64(sizeof(double)*(u64)kReq*d);
+  w.aSum = sqlite3_malloc64(sizeof(double)*(u64)kReq*d);
+  w.aD2 = sqlite3_malloc64(sizeof(double)*(u64)n);
+  w.aAssign = sqlite3_malloc64(sizeof(int)*(u64)n);
+  w.aCnt = sqlite3_malloc64(sizeof(int)*(u64)kReq);
+  f->aC = sqlite3_malloc64(sizeof(double)*(u64)kReq*d);
+  f->aAssign = sqlite3_malloc64(sizeof(int)*(u64)n);
+  f->aCount = sqlite3_malloc64(sizeof(int)*(u64)kReq*2);
+  if( !aC || !aAssign || !w.aC || !w.aSum || !w.aD2 || !w.aAssign || !w.aCnt
+   || !f->aC || !f->aAssign || !f->aCount ){
+    rc = SQLITE_NOMEM;
+    goto fit_done;
+  }
+  f->aOrder = f->aCount + kReq;
+  /* K4: n_init starts, each with its swaps (K4b), the one of least
+  ** inertia kept */
+  for(iStart=0; iStart<p->nInit; iStart++){
+    int kS, nIterS, bConvS;
+    double rInS;
+    rc = kmeansSeed(aZ, n, d, kReq, &rng, pChk, aC, w.aD2, &kS);
+    if( rc ) goto fit_done;
+    rc = kmeansLloyd(aZ, n, d, kS, p->nMaxIter, pChk, aC, w.aD2, aAssign,
+                     w.aSum, w.aCnt, &nIterS, &bConvS, &rInS);
+    if( rc ) goto fit_done;
+    rc = kmeansSwaps(aZ, n, d, kS, p->nMaxIter, &rng, pChk, &w, &aC,
+                     &aAssign, &nIterS, &bConvS, &rInS);
+    if( rc ) goto fit_done;
+    if( iStart==0 || rInS<f->rInertia ){
+      double *aSwapC = aC;
+      int *aSwapA = aAssign;
+      aC = f->aC; f->aC = aSwapC;
+      aAssign = f->aAssign; f->aAssign = aSwapA;
+      f->k = kS; f->nIter = nIterS; f->bConverged = bConvS;
+      f->rInertia = rInS;
+    }
+  }
+  memset(f->aCount, 0, sizeof(int)*f->k);
+  for(t=0; t<n; t++) f->aCount[f->aAssign[t]]++;
+  /* K10: silhouette */
+  if( f->k>=2 ){
+    rc = kmeansSilhouette(aZ, n, d, f->k, f->aAssign, p->iSeed, pChk,
+                          &f->rSil, &f->nSil);
+    if( rc ) goto fit_done;
+  }
+  /* K6: number clusters by decreasing size */
+  for(i=0; i<f->k; i++) f->aOrder[i] = i;
+  for(i=1; i<f->k; i++){
+    int v = f->aOrder[i], m = i;
+    while( m>0 && f->aCount[f->aOrder[m-1]]<f->aCount[v] ){
+      f->aOrder[m] = f->aOrder[m-1];
+      m--;
+    }
+    f->aOrder[m] = v;
+  }
+fit_done:
+  sqlite3_free(aC);
+  sqlite3_free(aAssign);
+  sqlite3_free(w.aC);
+  sqlite3_free(w.aSum);
+  sqlite3_free(w.aD2);
+  sqlite3_free(w.aAssign);
+  sqlite3_free(w.aCnt);
+  if( rc ) kmeansFitFree(f);
+  return rc;
+}
+
+/* K1, K3, K8: the transformed and standardized copy aZ[n*d] of the rows,
+** with each dimension's mean and sd (of the transformed values) in
+** aMean[] and aSd[]. */
+static int kmeansStandardize(const KmeansAgg *p, SegCheck *pChk, double *aZ,
+                             double *aMean, double *aSd){
+  i64 n = p->n, t;
+  int d = p->nDim, j, rc;
+  for(t=0; t<n*d; t++){
+    aZ[t] = p->aLog[t%d] ? log1p(p->aX[t]) : p->aX[t];
+  }
+  /* in units of a power of two near the column's largest |x|, so that no
+  ** sum or square overflows (K8) */
   for(j=0; j<d; j++){
     SegSum s = {0, 0}, q = {0, 0};
     double m, v, rMax = 0.0, rScale = 1.0, rSd;
-    for(t=0; t<n; t++) rMax = fmax(rMax, fabs(p->aX[t*d+j]));
+    for(t=0; t<n; t++) rMax = fmax(rMax, fabs(aZ[t*d+j]));
     if( rMax>0.0 ){
       int e;
       (void)frexp(rMax, &e);
@@ -763,96 +1003,161 @@ static void kmeansFinal(sqlite3_context *ctx){
       if( rScale==0.0 ) rScale = 1.0;
     }
     for(t=0; t<n; t++){
-      p->aX[t*d+j] /= rScale;
-      segSumAdd(&s, p->aX[t*d+j]);
+      aZ[t*d+j] /= rScale;
+      segSumAdd(&s, aZ[t*d+j]);
     }
     m = segSumValue(&s)/(double)n;
-    for(t=0; t<n; t++){ double x = p->aX[t*d+j]-m; segSumAdd(&q, x*x); }
+    for(t=0; t<n; t++){ double x = aZ[t*d+j]-m; segSumAdd(&q, x*x); }
     v = segSumValue(&q)/(double)n;
     rSd = v>0.0 ? sqrt(v) : 0.0;
     aMean[j] = m*rScale;
     aSd[j] = fmin(rSd*rScale, rMax);    /* sd <= max |x|: never Inf */
     for(t=0; t<n; t++){
-      p->aX[t*d+j] = rSd>0.0 ? (p->aX[t*d+j]-m)/rSd : 0.0;
+      aZ[t*d+j] = rSd>0.0 ? (aZ[t*d+j]-m)/rSd : 0.0;
     }
-    rc = segCheck(&chk, 4*n);
-    if( rc ) goto kmeans_error;
+    rc = segCheck(pChk, 4*n);
+    if( rc ) return rc;
   }
-  /* K4: n_init starts, the one of least inertia kept */
-  rng = p->iSeed;
-  for(iStart=0; iStart<p->nInit; iStart++){
-    int kS, nIterS, bConvS;
-    double rInS;
-    rc = kmeansStart(p->aX, n, d, p->k, p->nMaxIter, &rng, &chk, aC, aD2,
-                     aAssign, aSum, aCount, &kS, &nIterS, &bConvS, &rInS);
-    if( rc ) goto kmeans_error;
-    if( iStart==0 || rInS<rInertia ){
-      double *aSwapC = aC;
-      int *aSwapA = aAssign;
-      aC = aCBest; aCBest = aSwapC;
-      aAssign = aAssignBest; aAssignBest = aSwapA;
-      k = kS; nIter = nIterS; bConverged = bConvS; rInertia = rInS;
-    }
+  return SQLITE_OK;
+}
+
+static void kmeansAppendArray(sqlite3_str *pStr, const double *a, int n){
+  int j;
+  sqlite3_str_appendchar(pStr, 1, '[');
+  for(j=0; j<n; j++){
+    if( j ) sqlite3_str_appendchar(pStr, 1, ',');
+    segJsonAppendNumber(pStr, a[j]);
   }
-  /* the kept start is in aC and aAssign */
-  { double *aSwapC = aC; int *aSwapA = aAssign;
-    aC = aCBest; aCBest = aSwapC; aAssign = aAssignBest; aAssignBest = aSwapA; }
-  memset(aCount, 0, sizeof(int)*k);
-  for(t=0; t<n; t++) aCount[aAssign[t]]++;
-  /* K10: silhouette */
-  if( k>=2 ){
-    rc = kmeansSilhouette(p->aX, n, d, k, aAssign, p->iSeed, &chk, &rSil,
-                          &nSil);
-    if( rc ) goto kmeans_error;
-  }
-  /* K6: number clusters by decreasing size */
-  for(i=0; i<k; i++) aOrder[i] = i;
-  for(i=1; i<k; i++){
-    int v = aOrder[i], m = i;
-    while( m>0 && aCount[aOrder[m-1]]<aCount[v] ){ aOrder[m] = aOrder[m-1]; m--; }
-    aOrder[m] = v;
-  }
-  pStr = sqlite3_str_new(0);
+  sqlite3_str_appendchar(pStr, 1, ']');
+}
+
+/* The model of fit f as JSON (K6, K10, K11); aBuf is scratch of n+d
+** doubles. */
+static void kmeansAppendModel(sqlite3_str *pStr, const KmeansAgg *p,
+                              const KmeansFit *f, int kReq,
+                              const double *aMean, const double *aSd,
+                              double *aBuf){
+  int d = p->nDim, k = f->k, i, j, pass;
+  i64 t;
   sqlite3_str_appendf(pStr, "{\"model\":\"kmeans\",\"k\":%d,\"k_requested\":%d,"
       "\"dims\":%d,\"n\":%lld,\"skipped\":%lld,\"seed\":%llu,"
       "\"n_init\":%d,\"iterations\":%d,\"converged\":%s,\"inertia\":",
-      k, p->k, d, n, p->nSkipped, p->iSeed, p->nInit, nIter,
-      bConverged ? "true" : "false");
-  segJsonAppendNumber(pStr, rInertia);
+      k, kReq, d, p->n, p->nSkipped, p->iSeed, p->nInit, f->nIter,
+      f->bConverged ? "true" : "false");
+  segJsonAppendNumber(pStr, f->rInertia);
   sqlite3_str_appendall(pStr, ",\"silhouette\":");
-  if( k>=2 ) segJsonAppendNumber(pStr, rSil);
+  if( k>=2 ) segJsonAppendNumber(pStr, f->rSil);
   else sqlite3_str_appendall(pStr, "null");
   sqlite3_str_appendf(pStr, ",\"silhouette_sample\":%lld,\"transform\":[",
-                      nSil);
+                      f->nSil);
   for(j=0; j<d; j++){
     sqlite3_str_appendf(pStr, "%s\"%s\"", j ? "," : "",
                         p->aLog[j] ? "log1p" : "none");
   }
-  sqlite3_str_appendall(pStr, "],\"mean\":[");
-  for(j=0; j<d; j++){
-    if( j ) sqlite3_str_appendchar(pStr, 1, ',');
-    segJsonAppendNumber(pStr, aMean[j]);
-  }
-  sqlite3_str_appendall(pStr, "],\"sd\":[");
-  for(j=0; j<d; j++){
-    if( j ) sqlite3_str_appendchar(pStr, 1, ',');
-    segJsonAppendNumber(pStr, aSd[j]);
-  }
-  sqlite3_str_appendall(pStr, "],\"sizes\":[");
+  sqlite3_str_appendall(pStr, "],\"mean\":");
+  kmeansAppendArray(pStr, aMean, d);
+  sqlite3_str_appendall(pStr, ",\"sd\":");
+  kmeansAppendArray(pStr, aSd, d);
+  sqlite3_str_appendall(pStr, ",\"sizes\":[");
   for(i=0; i<k; i++){
-    sqlite3_str_appendf(pStr, "%s%d", i ? "," : "", aCount[aOrder[i]]);
+    sqlite3_str_appendf(pStr, "%s%d", i ? "," : "", f->aCount[f->aOrder[i]]);
   }
   sqlite3_str_appendall(pStr, "],\"centroids\":[");
   for(i=0; i<k; i++){
-    sqlite3_str_appendall(pStr, i ? ",[" : "[");
-    for(j=0; j<d; j++){
-      if( j ) sqlite3_str_appendchar(pStr, 1, ',');
-      segJsonAppendNumber(pStr, aC[aOrder[i]*d+j]);
+    if( i ) sqlite3_str_appendchar(pStr, 1, ',');
+    kmeansAppendArray(pStr, &f->aC[f->aOrder[i]*d], d);
+  }
+  /* K11: each cluster's means, then medians, of the values as given */
+  for(pass=0; pass<2; pass++){
+    sqlite3_str_appendall(pStr, pass ? "],\"cluster_medians\":["
+                                     : "],\"cluster_means\":[");
+    for(i=0; i<k; i++){
+      int c = f->aOrder[i];
+      double *aRow = aBuf + p->n;
+      for(j=0; j<d; j++){
+        i64 m = 0;
+        SegSum s = {0, 0};
+        for(t=0; t<p->n; t++){
+          if( f->aAssign[t]!=c ) continue;
+          if( pass ) aBuf[m] = p->aX[t*d+j];
+          else segSumAdd(&s, p->aX[t*d+j]);
+          m++;
+        }
+        aRow[j] = pass ? segMedian(aBuf, m) : segSumValue(&s)/(double)m;
+      }
+      if( i ) sqlite3_str_appendchar(pStr, 1, ',');
+      kmeansAppendArray(pStr, aRow, d);
     }
-    sqlite3_str_appendchar(pStr, 1, ']');
   }
   sqlite3_str_appendall(pStr, "]}");
+}
+
+/* kmeans_fit() (K3-K11) and kmeans_select() (S2, S3). */
+static void kmeansFinal(sqlite3_context *ctx){
+  KmeansAgg *p = sqlite3_aggregate_context(ctx, 0);
+  double *aZ = 0, *aMean = 0, *aBuf = 0;
+  KmeansFit best, cur;
+  int kReq, kBest = 0, bPicked = 0, rc;
+  sqlite3_str *pStr = 0;
+  sqlite3_str *pByK = 0;
+  char *zOut;
+  SegCheck chk;
+  memset(&best, 0, sizeof(best));
+  memset(&cur, 0, sizeof(cur));
+  if( p==0 ) return;
+  segCheckInit(&chk, sqlite3_context_db_handle(ctx));
+  if( p->bErr || p->n==0 ) goto kmeans_done;
+  aZ = sqlite3_malloc64(sizeof(double)*(u64)p->n*p->nDim);
+  aMean = sqlite3_malloc64(sizeof(double)*(u64)p->nDim*2);
+  aBuf = sqlite3_malloc64(sizeof(double)*(u64)(p->n + p->nDim));
+  if( !aZ || !aMean || !aBuf ){ rc = SQLITE_NOMEM; goto kmeans_error; }
+  rc = kmeansStandardize(p, &chk, aZ, aMean, aMean+p->nDim);
+  if( rc ) goto kmeans_error;
+  pStr = sqlite3_str_new(0);
+  if( !p->bSelect ){
+    rc = kmeansFitRun(p, aZ, p->k, &chk, &best);
+    if( rc ) goto kmeans_error;
+    kmeansAppendModel(pStr, p, &best, p->k, aMean, aMean+p->nDim, aBuf);
+  }else{
+    pByK = sqlite3_str_new(0);
+    for(kReq=p->k; kReq<=p->kMax; kReq++){
+      rc = kmeansFitRun(p, aZ, kReq, &chk, &cur);
+      if( rc ) goto kmeans_error;
+      sqlite3_str_appendf(pByK, "%s{\"k_requested\":%d,\"k\":%d,"
+                          "\"inertia\":", kReq>p->k ? "," : "", kReq, cur.k);
+      segJsonAppendNumber(pByK, cur.rInertia);
+      sqlite3_str_appendall(pByK, ",\"silhouette\":");
+      if( cur.k>=2 ) segJsonAppendNumber(pByK, cur.rSil);
+      else sqlite3_str_appendall(pByK, "null");
+      sqlite3_str_appendf(pByK, ",\"iterations\":%d,\"converged\":%s}",
+                          cur.nIter, cur.bConverged ? "true" : "false");
+      /* S3: the highest silhouette, the smaller k on ties */
+      if( kReq==p->k
+       || (cur.k>=2 && (!bPicked || cur.rSil>best.rSil)) ){
+        bPicked = cur.k>=2;
+        kBest = kReq;
+        kmeansFitFree(&best);
+        best = cur;
+        memset(&cur, 0, sizeof(cur));
+      }else{
+        kmeansFitFree(&cur);
+      }
+    }
+    sqlite3_str_appendf(pStr, "{\"model\":\"kmeans_select\","
+        "\"criterion\":\"silhouette\",\"k\":%d,\"kmin\":%d,\"kmax\":%d,"
+        "\"dims\":%d,\"n\":%lld,\"skipped\":%lld,\"by_k\":[",
+        kBest, p->k, p->kMax, p->nDim, p->n, p->nSkipped);
+    zOut = sqlite3_str_finish(pByK);
+    pByK = 0;
+    if( zOut==0 ){ rc = SQLITE_NOMEM; goto kmeans_error; }
+    sqlite3_str_appendall(pStr, zOut);
+    sqlite3_free(zOut);
+    sqlite3_str_appendall(pStr, "],\"best\":");
+    kmeansAppendModel(pStr, p, &best, kBest, aMean, aMean+p->nDim, aBuf);
+    sqlite3_str_appendchar(pStr, 1, '}');
+  }
   zOut = sqlite3_str_finish(pStr);
+  pStr = 0;
   if( zOut==0 ){
     sqlite3_result_error_nomem(ctx);
   }else{
@@ -860,19 +1165,18 @@ static void kmeansFinal(sqlite3_context *ctx){
   }
   goto kmeans_done;
 kmeans_error:
-  /* K9: interrupted (or out of memory preparing the check) */
+  /* K9: interrupted, or out of memory */
   if( rc==SQLITE_NOMEM ) sqlite3_result_error_nomem(ctx);
   else sqlite3_result_error_code(ctx, rc);
 kmeans_done:
+  sqlite3_free(sqlite3_str_finish(pStr));
+  sqlite3_free(sqlite3_str_finish(pByK));
+  kmeansFitFree(&best);
+  kmeansFitFree(&cur);
   segCheckFree(&chk);
+  sqlite3_free(aZ);
   sqlite3_free(aMean);
-  sqlite3_free(aC);
-  sqlite3_free(aCBest);
-  sqlite3_free(aSum);
-  sqlite3_free(aD2);
-  sqlite3_free(aAssign);
-  sqlite3_free(aAssignBest);
-  sqlite3_free(aCount);
+  sqlite3_free(aBuf);
   sqlite3_free(p->aX);
   sqlite3_free(p->aLog);
   p->aX = 0;
@@ -1077,12 +1381,13 @@ cluster_done:
 
 int segmentRegisterCluster(sqlite3 *db, char **pzErr){
   static const SegFunc aFunc[] = {
-    { "kmeans_fit",     -1, SEG_AGG_FLAGS, 0, kmeansStep, kmeansFinal },
+    { "kmeans_fit",     -1, SEG_AGG_FLAGS, 0, kmeansFitStep, kmeansFinal },
+    { "kmeans_select",  -1, SEG_AGG_FLAGS, 0, kmeansSelectStep, kmeansFinal },
     { "kmeans_cluster", -1, SEG_SCALAR_FLAGS, kmeansClusterFunc, 0, 0 },
   };
   int rc = segRegisterModule(db, &cohortModule, pzErr);
   if( rc==SQLITE_OK ){
-    rc = segRegisterFunctions(db, aFunc, 2, pzErr);
+    rc = segRegisterFunctions(db, aFunc, 3, pzErr);
   }
   return rc;
 }

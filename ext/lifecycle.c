@@ -179,28 +179,6 @@ static int lcColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
   return SQLITE_OK;
 }
 
-/* In-place heap sort of doubles, ascending. */
-static void lcSiftDown(double *a, int i, int n){
-  for(;;){
-    int l = 2*i+1, m = i;
-    double t;
-    if( l<n && a[m]<a[l] ) m = l;
-    if( l+1<n && a[m]<a[l+1] ) m = l+1;
-    if( m==i ) return;
-    t = a[i]; a[i] = a[m]; a[m] = t;
-    i = m;
-  }
-}
-static double lcMedian(double *a, int n){
-  int i;
-  for(i=n/2-1; i>=0; i--) lcSiftDown(a, i, n);
-  for(i=n-1; i>0; i--){
-    double t = a[0]; a[0] = a[i]; a[i] = t;
-    lcSiftDown(a, 0, i);
-  }
-  return (n&1) ? a[n/2] : (a[n/2-1] + a[n/2])/2.0;
-}
-
 /* Read the customers= table into the source's customer map (req. 6). */
 static int lcProspects(LcResult *p, sqlite3 *db, const SegOpts *pOpts,
                        const char *zTab, LcCust **paCust, int *pnAlloc,
@@ -409,7 +387,7 @@ static int lcCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
       for(k=a+1; k<b; k++){
         aTmp[k-a-1] = (double)(days.aCell[k].iDay - days.aCell[k-1].iDay);
       }
-      c->rRhythm = lcMedian(aTmp, c->nGap);
+      c->rRhythm = segMedian(aTmp, c->nGap);
       c->eSource = LC_OWN;
     }
   }
@@ -430,7 +408,7 @@ static int lcCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
       }
     }
     if( nRhythm>0 ){
-      rPop = lcMedian(aTmp, nRhythm);
+      rPop = segMedian(aTmp, nRhythm);
     }else{
       rPop = (double)p->nNewDays;
       ePop = LC_DEFAULT;

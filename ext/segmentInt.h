@@ -285,6 +285,8 @@ int segRadixSort(u64 *aKey, int *aIdx, int n, SegScratch *pBuf);
 u64 segDoubleKey(double x);
 /* Stable merge sort of an index array with a comparison callback. */
 int segSortIdx(int *a, int n, int (*xCmp)(void*, int, int), void *pCtx);
+/* The median of n >= 1 doubles (no NaN), sorting them in place. */
+double segMedian(double *a, i64 n);
 
 /************************************************************************
 ** Table-valued functions (vtab.c).

@@ -35,6 +35,8 @@ CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT kmean
 WITH m AS (SELECT kmeans_fit('k=3, n_init=3, transform=log1p,none', amount, discount) AS model FROM orders WHERE order_id <= 100) SELECT kmeans_cluster(m.model, o.amount, o.discount) FROM m, orders o WHERE o.order_id <= 5;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<300) SELECT length(kmeans_fit('k=4, n_init=2', i % 7, i % 5)) FROM n;
 SELECT kmeans_fit('k=2, transform=log1p', -2);
+-- kmeans_select: k = 2..4, each fit with its swaps and profile
+SELECT kmeans_select('kmin=2, kmax=4, n_init=2, transform=none,log1p', amount, discount) FROM orders WHERE order_id <= 150;
 -- Table-valued functions
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM rfm_score('o');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM rfm_score('o', 'method=quantile', 'bins=4', 'scheme=rfm_r', 'as_of=2025-06-30', 'since=2024-01-01');
