@@ -702,7 +702,7 @@ struct SegCells {
 #define SEG_CELL(r, f, m) ((((r)-1)*9 + (f)-1)*9 + (m)-1)
 /* Count rows 0..n-1 (but those with abSkip[i] set, when abSkip is not
 ** NULL) and fold.  Names point into the scheme and pGuard: both must
-** outlive *p.  SQLITE_OK always (kept an int for symmetry). */
+** outlive *p.  SQLITE_OK or SQLITE_NOMEM. */
 int segCellsBuild(SegCells *p, const SegRfmSpec *pSpec, const SegGuard *pGuard,
                   const unsigned char *aR, const unsigned char *aF,
                   const unsigned char *aM, const unsigned char *abSkip, int n);

@@ -8,7 +8,13 @@
 **
 ** Both take the source reader's options and rfm_score's (bins, method,
 ** monetary, r/f/m_breaks, scheme): the segments are rfm_score's, scored by
-** the same code (segRfmOptions, segRfmScore in rfm.c).
+** the same code (segRfmOptions, segRfmScore in rfm.c).  With segment=, a
+** column of the source (a view's, e.g. the customer's region) names the
+** segments instead:
+**   S1. A customer's segment as of a day is the column's value on the
+**       customer's latest order row by that day (of the rows of the same
+**       moment, the last read); NULL is a segment of its own, first.
+**       Values are grouped and ordered as GROUP BY / ORDER BY do (BINARY).
 **
 ** segment_migration: options from= (required) and to= (default: the
 ** latest day of the source; as_of= is not taken, to= is it), lost=row|
@@ -106,16 +112,58 @@ static int toolsNameCmp(const char *a, const char *b){
   return strcmp(a, b);
 }
 
+/*
+** Order and fold nRaw groups of anRaw[g] customers (nTotal in all): the
+** groups under the guard's bar (pGuard may be NULL) become one segment,
+** the last; the others are ordered by xCmp(pCtx, g1, g2).  aSeg[g] = the
+** segment of group g; aRawOf[s] = the group of segment s, -1 for the
+** folded one (nRaw+1 entries); *pnSeg segments.  SQLITE_OK or NOMEM.
+*/
+static int toolsFold(const SegGuard *pGuard, const i64 *anRaw, int nRaw,
+                     i64 nTotal, int (*xCmp)(void*, int, int), void *pCtx,
+                     int *aSeg, int *aRawOf, int *pnSeg){
+  int g, n = 0, bFold = 0, rc;
+  for(g=0; g<nRaw; g++){
+    int bSmall = 0;
+    if( pGuard && pGuard->bOn && anRaw[g]>0 ){
+      bSmall = anRaw[g]<pGuard->nMinCust
+            || (double)anRaw[g]/(double)nTotal < pGuard->rMinShare;
+    }
+    if( bSmall ){
+      bFold = 1;
+      aSeg[g] = -1;
+    }else{
+      aRawOf[n++] = g;
+    }
+  }
+  rc = segSortIdx(aRawOf, n, xCmp, pCtx);
+  if( rc ) return rc;
+  for(g=0; g<n; g++) aSeg[aRawOf[g]] = g;
+  if( bFold ){
+    for(g=0; g<nRaw; g++){
+      if( aSeg[g]<0 ) aSeg[g] = n;
+    }
+    aRawOf[n++] = -1;
+  }
+  *pnSeg = n;
+  return SQLITE_OK;
+}
+
+static int toolsCmpName(void *pCtx, int a, int b){
+  const char *const *az = (const char *const*)pCtx;
+  return toolsNameCmp(az[a], az[b]);
+}
+
 int segCellsBuild(SegCells *p, const SegRfmSpec *pSpec, const SegGuard *pGuard,
                   const unsigned char *aR, const unsigned char *aF,
                   const unsigned char *aM, const unsigned char *abSkip, int n){
   i64 anCell[SEG_NCELL];
-  short aName[SEG_NCELL];         /* cell -> name */
+  int aName[SEG_NCELL];           /* cell -> name */
   const char *azName[SEG_NCELL];
   i64 anName[SEG_NCELL];
-  short aFinal[SEG_NCELL];        /* name -> segment */
-  short aOrder[SEG_NCELL];
-  int nName = 0, nOrder = 0, i, j, r, f, m, bFold = 0;
+  int aSeg[SEG_NCELL];            /* name -> segment */
+  int aRawOf[SEG_NCELL+1];        /* segment -> name */
+  int nName = 0, i, j, r, f, m, rc;
   const int nBin = pSpec->nBin;
 
   memset(p, 0, sizeof(*p));
@@ -138,47 +186,23 @@ int segCellsBuild(SegCells *p, const SegRfmSpec *pSpec, const SegGuard *pGuard,
       nName++;
     }
     anName[j] += anCell[c];
-    aName[c] = (short)j;
+    aName[c] = j;
   }
-  /* which are small; the others sorted by name (insertion sort: a few
-  ** hundred names at most) */
-  for(j=0; j<nName; j++){
-    int bSmall = 0;
-    if( pGuard && pGuard->bOn && anName[j]>0 ){
-      bSmall = anName[j]<pGuard->nMinCust
-            || (double)anName[j]/(double)p->nTotal < pGuard->rMinShare;
+  rc = toolsFold(pGuard, anName, nName, p->nTotal, toolsCmpName,
+                 (void*)azName, aSeg, aRawOf, &p->nSeg);
+  if( rc ) return rc;
+  for(i=0; i<p->nSeg; i++){
+    if( aRawOf[i]<0 ){
+      p->azName[i] = pGuard->zOther;
+      p->abSmall[i] = 1;
+    }else{
+      p->azName[i] = azName[aRawOf[i]];
     }
-    if( bSmall ){
-      aFinal[j] = -2;
-      bFold = 1;
-      continue;
-    }
-    for(i=nOrder; i>0 && toolsNameCmp(azName[aOrder[i-1]], azName[j])>0; i--){
-      aOrder[i] = aOrder[i-1];
-    }
-    aOrder[i] = (short)j;
-    nOrder++;
   }
-  for(i=0; i<nOrder; i++){
-    aFinal[aOrder[i]] = (short)i;
-    p->azName[i] = azName[aOrder[i]];
-    p->anCust[i] = anName[aOrder[i]];
-  }
-  p->nSeg = nOrder;
-  if( bFold ){
-    p->azName[nOrder] = pGuard->zOther;
-    p->abSmall[nOrder] = 1;
-    for(j=0; j<nName; j++){
-      if( aFinal[j]==-2 ){
-        aFinal[j] = (short)nOrder;
-        p->anCust[nOrder] += anName[j];
-      }
-    }
-    p->nSeg++;
-  }
+  for(j=0; j<nName; j++) p->anCust[aSeg[j]] += anName[j];
   for(r=1; r<=nBin; r++) for(f=1; f<=nBin; f++) for(m=1; m<=nBin; m++){
     int c = SEG_CELL(r, f, m);
-    p->aSeg[c] = aFinal[aName[c]];
+    p->aSeg[c] = (short)aSeg[aName[c]];
   }
   return SQLITE_OK;
 }
@@ -207,12 +231,32 @@ struct ToolsCust {
   SegSum after;                   /* amounts of the rows after day A */
   unsigned char bAfter;           /* an order after day A */
   unsigned char bFlag;            /* a flagged order after day A */
+  unsigned char bSegA, bSegB;     /* with segment=: iSegA / iSegB set */
+  int iSegA, iSegB;               /* the segment= value of the latest
+                                  ** order row by A / by B: its index in
+                                  ** Tools.segs, -1 when NULL */
+  i64 iSegMsA, iSegMsB;           /* the moments of those rows */
 };
 
 /* Order bits (with order=): counted / known as of A, known as of B */
 #define TOOLS_A_COUNTED 1
 #define TOOLS_A_KNOWN   2
 #define TOOLS_B_KNOWN   4
+
+/* The segments of one day: rfm_score's (the scores' cells) or, with
+** segment=, the column's values, in order and folded by the guard. */
+typedef struct ToolsSegs ToolsSegs;
+struct ToolsSegs {
+  int nSeg;
+  int bColumn;                    /* segment= */
+  SegCells cells;                 /* !bColumn */
+  int *aSeg;                      /* bColumn: value -> segment (the value
+                                  ** nKey is NULL) */
+  int *aRawOf;                    /* bColumn: segment -> value, -1 for the
+                                  ** folded one */
+  const SegMap *pMap;             /* bColumn: the values */
+  const char *zOther;
+};
 
 typedef struct Tools Tools;
 struct Tools {
@@ -225,18 +269,28 @@ struct Tools {
   int nK;                         /* k=, 0 when absent */
   int iDayA, iDayB;
   int bAFromSource, bBFromSource; /* the day is the source's as_of */
-  int bFlag;                      /* flag= given: role 3 */
+  int bFlag;                      /* flag= given */
+  int iFlagRole, iSegRole;        /* their roles, or -1 */
+  SegMap segs;                    /* segment= values */
   ToolsCust *aCust; int nCustAlloc;
   unsigned char *aBits; int nBits;
   SegRfmRow *aRowA, *aRowB;       /* customers with an order by A / by B */
   int nA, nB;
   int *aAofB;                     /* aRowA index of each aRowB row, or -1 */
   unsigned char *aRA, *aFA, *aMA, *aRB, *aFB, *aMB;
-  SegCells cellsA, cellsB;
+  ToolsSegs segA, segB;           /* the segments as of A and as of B */
 };
+
+static void toolsSegsFree(ToolsSegs *p){
+  sqlite3_free(p->aSeg);
+  sqlite3_free(p->aRawOf);
+}
 
 static void toolsFree(Tools *p){
   segSourceClose(&p->src);
+  segMapFree(&p->segs);
+  toolsSegsFree(&p->segA);
+  toolsSegsFree(&p->segB);
   sqlite3_free(p->azVal);
   segRfmSpecFree(&p->spec);
   segGuardFree(&p->guard);
@@ -261,6 +315,36 @@ static int toolsOptions(sqlite3 *db, const SegOpts *pOpts, Tools *p,
     rc = segOptsInt(pOpts, "k", 0, 1, 1000000000, &p->nK, pzErr);
   }
   return rc;
+}
+
+/* Start: the options both take (scoring, guard, k=) and the roles:
+** customer, date, amount, then segment= and flag= when given. */
+static int toolsInit(sqlite3 *db, const SegOpts *pOpts, Tools *p,
+                     SegColumn *aCol, int *pnCol, char **pzErr){
+  static const char *const azNone[] = { 0 };
+  int nCol = 3;
+  segMapInit(&p->segs);
+  p->iSegRole = p->iFlagRole = -1;
+  memcpy(aCol, segStdColumns, sizeof(SegColumn)*3);
+  if( segOptsGet(pOpts, "segment") ){
+    p->iSegRole = nCol;
+    aCol[nCol].zOpt = "segment";
+    aCol[nCol].azAuto = azNone;
+    aCol[nCol].eKind = SEG_COL_VALUE;
+    aCol[nCol].bRequired = 0;
+    nCol++;
+  }
+  if( segOptsGet(pOpts, "flag") ){
+    p->bFlag = 1;
+    p->iFlagRole = nCol;
+    aCol[nCol].zOpt = "flag";
+    aCol[nCol].azAuto = azNone;
+    aCol[nCol].eKind = SEG_COL_AMOUNT;
+    aCol[nCol].bRequired = 0;
+    nCol++;
+  }
+  *pnCol = nCol;
+  return toolsOptions(db, pOpts, p, pzErr);
 }
 
 /* Open the source, with as_of= replaced by day B when bDayB. */
@@ -292,6 +376,31 @@ static void toolsAccOrder(ToolsAcc *c, int iDay){
   }
 }
 
+/* With segment=: the value of an order row, if it is the latest so far
+** (a later row of the same moment wins) by B, and by A when bA. */
+static int toolsSegValue(Tools *p, ToolsCust *c, const SegRow *r, int bA){
+  sqlite3_value *pVal = r->apVal[p->iSegRole];
+  int iSeg = -1, bNew, rc;
+  int bB = !c->bSegB || r->iMs>=c->iSegMsB;
+  bA = bA && (!c->bSegA || r->iMs>=c->iSegMsA);
+  if( !bA && !bB ) return SQLITE_OK;
+  if( sqlite3_value_type(pVal)!=SQLITE_NULL ){
+    rc = segMapFind(&p->segs, pVal, 0, &iSeg, &bNew);
+    if( rc ) return rc;
+  }
+  if( bB ){
+    c->bSegB = 1;
+    c->iSegB = iSeg;
+    c->iSegMsB = r->iMs;
+  }
+  if( bA ){
+    c->bSegA = 1;
+    c->iSegA = iSeg;
+    c->iSegMsA = r->iMs;
+  }
+  return SQLITE_OK;
+}
+
 static int toolsScan(void *pCtx, char **pzErr){
   Tools *p = (Tools*)pCtx;
   int rc = SQLITE_OK;
@@ -316,7 +425,14 @@ static int toolsScan(void *pCtx, char **pzErr){
     if( !r->bOrder ) continue;
     if( !bA ){
       c->bAfter = 1;
-      if( p->bFlag && r->aNumKnown[3] && r->aNum[3]!=0.0 ) c->bFlag = 1;
+      if( p->iFlagRole>=0 && r->aNumKnown[p->iFlagRole]
+       && r->aNum[p->iFlagRole]!=0.0 ){
+        c->bFlag = 1;
+      }
+    }
+    if( p->iSegRole>=0 ){
+      rc = toolsSegValue(p, c, r, bA);
+      if( rc ) break;
     }
     if( r->iOrder>=p->nBits ){
       int nNew = p->nBits ? p->nBits*2 : 1024;
@@ -363,8 +479,8 @@ static int toolsRead(Tools *p, const SegOpts *pOpts, int bB, char **pzErr){
   int *aSorted = 0;
   double *aVal = 0;
   int rc, i, nCust;
-  if( p->bFlag ){
-    rc = toolsScan(p, pzErr);
+  if( p->iFlagRole>=0 || p->iSegRole>=0 ){
+    rc = toolsScan(p, pzErr);       /* reads apVal/aNum: no batch mode */
   }else{
     rc = segSourceBatch(&p->src, 0, 0);
     if( rc==SQLITE_OK ) rc = segSourceScan(&p->src, toolsScan, p, pzErr);
@@ -433,6 +549,88 @@ read_done:
 /* The customer state of an output row */
 #define TOOLS_CUST(p, pRow) (&(p)->aCust[(pRow)->iCust])
 
+/* The segment= value index of row i of aRowA (bB 0) or aRowB (bB 1):
+** nKey for NULL. */
+static int toolsRawOf(const Tools *p, int bB, int i){
+  const ToolsCust *c = TOOLS_CUST(p, bB ? &p->aRowB[i] : &p->aRowA[i]);
+  int iSeg = bB ? c->iSegB : c->iSegA;
+  return iSeg<0 ? p->segs.nKey : iSeg;
+}
+
+static int toolsCmpValue(void *pCtx, int a, int b){
+  const SegMap *pMap = (const SegMap*)pCtx;
+  if( a==b ) return 0;
+  if( a==pMap->nKey ) return -1;
+  if( b==pMap->nKey ) return 1;
+  return segMapCompare(pMap, &pMap->aKey[a], &pMap->aKey[b]);
+}
+
+/* The segments as of A (bB 0) or B (bB 1) of the rows but those with
+** abSkip[i] set. */
+static int toolsSegsBuild(Tools *p, int bB, const unsigned char *abSkip){
+  ToolsSegs *pS = bB ? &p->segB : &p->segA;
+  int n = bB ? p->nB : p->nA, i, rc;
+  i64 *anRaw, nTotal = 0;
+  int nRaw;
+  pS->zOther = p->guard.zOther;
+  if( p->iSegRole<0 ){
+    rc = segCellsBuild(&pS->cells, &p->spec, &p->guard,
+                       bB ? p->aRB : p->aRA, bB ? p->aFB : p->aFA,
+                       bB ? p->aMB : p->aMA, abSkip, n);
+    pS->nSeg = pS->cells.nSeg;
+    return rc;
+  }
+  pS->bColumn = 1;
+  pS->pMap = &p->segs;
+  nRaw = p->segs.nKey+1;
+  anRaw = sqlite3_malloc64(sizeof(i64)*(u64)nRaw);
+  pS->aSeg = sqlite3_malloc64(sizeof(int)*(u64)nRaw);
+  pS->aRawOf = sqlite3_malloc64(sizeof(int)*(u64)(nRaw+1));
+  if( anRaw==0 || pS->aSeg==0 || pS->aRawOf==0 ){
+    sqlite3_free(anRaw);
+    return SQLITE_NOMEM;
+  }
+  memset(anRaw, 0, sizeof(i64)*(u64)nRaw);
+  for(i=0; i<n; i++){
+    if( abSkip && abSkip[i] ) continue;
+    anRaw[toolsRawOf(p, bB, i)]++;
+    nTotal++;
+  }
+  rc = toolsFold(&p->guard, anRaw, nRaw, nTotal, toolsCmpValue,
+                 (void*)&p->segs, pS->aSeg, pS->aRawOf, &pS->nSeg);
+  sqlite3_free(anRaw);
+  return rc;
+}
+
+/* The segment of row i (of aRowA or aRowB) */
+static int toolsSegOf(const Tools *p, int bB, int i){
+  const ToolsSegs *pS = bB ? &p->segB : &p->segA;
+  if( pS->bColumn ) return pS->aSeg[toolsRawOf(p, bB, i)];
+  return bB ? segCellsSegment(&pS->cells, p->aRB[i], p->aFB[i], p->aMB[i])
+            : segCellsSegment(&pS->cells, p->aRA[i], p->aFA[i], p->aMA[i]);
+}
+
+static int toolsSegSmall(const ToolsSegs *pS, int iSeg){
+  if( iSeg>=pS->nSeg ) return 0;
+  return pS->bColumn ? pS->aRawOf[iSeg]<0 : pS->cells.abSmall[iSeg];
+}
+
+/* The name of segment iSeg as a result (NULL: no rule matched, a NULL
+** value) */
+static void toolsSegResult(sqlite3_context *ctx, const ToolsSegs *pS,
+                           int iSeg){
+  if( pS->bColumn ){
+    int g = pS->aRawOf[iSeg];
+    if( g<0 ){
+      sqlite3_result_text(ctx, pS->zOther, -1, SQLITE_STATIC);
+    }else if( g<pS->pMap->nKey ){
+      segValueResult(ctx, &pS->pMap->aKey[g]);
+    }
+  }else if( pS->cells.azName[iSeg] ){
+    sqlite3_result_text(ctx, pS->cells.azName[iSeg], -1, SQLITE_STATIC);
+  }
+}
+
 /************************************************************************
 ** segment_migration
 */
@@ -450,11 +648,6 @@ struct Mig {
   int nCell;
 };
 
-static const char *migName(const Mig *p, int bTo, int iSeg){
-  const SegCells *pC = bTo ? &p->t.cellsB : &p->t.cellsA;
-  if( iSeg>=pC->nSeg ) return bTo ? "(lost)" : "(new)";
-  return pC->azName[iSeg];
-}
 
 static void migFree(void *pData){
   Mig *p = (Mig*)pData;
@@ -468,12 +661,17 @@ static int migColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
   Mig *p = (Mig*)pData;
   const MigCell *c = &p->aCell[iRow];
   int bWithheld = p->t.nK>0 && c->nCust<p->t.nK;
-  const char *z;
+  const ToolsSegs *pS = iCol ? &p->t.segB : &p->t.segA;
+  int iSeg = iCol ? c->iTo : c->iFrom;
   switch( iCol ){
     case 0:
     case 1:
-      z = migName(p, iCol, iCol ? c->iTo : c->iFrom);
-      if( z ) sqlite3_result_text(ctx, z, -1, SQLITE_STATIC);
+      if( iSeg>=pS->nSeg ){
+        sqlite3_result_text(ctx, iCol ? "(lost)" : "(new)", -1,
+                            SQLITE_STATIC);
+      }else{
+        toolsSegResult(ctx, pS, iSeg);
+      }
       break;
     case 2: if( !bWithheld ) sqlite3_result_int64(ctx, c->nCust); break;
     case 3:
@@ -483,10 +681,8 @@ static int migColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
       break;
     case 4: if( !bWithheld ) sqlite3_result_double(ctx, c->rRevenue); break;
     case 5:
-      sqlite3_result_int(ctx, (c->iFrom<p->t.cellsA.nSeg
-                               && p->t.cellsA.abSmall[c->iFrom])
-                           || (c->iTo<p->t.cellsB.nSeg
-                               && p->t.cellsB.abSmall[c->iTo]));
+      sqlite3_result_int(ctx, toolsSegSmall(&p->t.segA, c->iFrom)
+                              || toolsSegSmall(&p->t.segB, c->iTo));
       break;
     case 6: sqlite3_result_int(ctx, bWithheld); break;
   }
@@ -503,11 +699,13 @@ static int migCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   int *aIdx = 0;
   unsigned char *abLost = 0;
   char zA[16], zB[16];
+  SegColumn aCol[5];
+  int nCol;
 
   p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ) return SQLITE_NOMEM;
   memset(p, 0, sizeof(*p));
-  rc = toolsOptions(db, pOpts, &p->t, pzErr);
+  rc = toolsInit(db, pOpts, &p->t, aCol, &nCol, pzErr);
   if( rc ) goto mig_done;
   rc = segOptsEnum(pOpts, "lost", azLost, 0, &bLostRow, pzErr);
   if( rc ) goto mig_done;
@@ -538,7 +736,7 @@ static int migCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     goto mig_done;
   }
   p->t.bBFromSource = !bTo;
-  rc = toolsOpen(&p->t, db, pOpts, bTo, segStdColumns, 3, pzErr);
+  rc = toolsOpen(&p->t, db, pOpts, bTo, aCol, nCol, pzErr);
   if( rc ) goto mig_done;
   rc = toolsRead(&p->t, pOpts, 1, pzErr);
   if( rc ) goto mig_done;
@@ -556,12 +754,11 @@ static int migCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   for(i=0; i<p->t.nB; i++){
     abLost[i] = bLostRow && !TOOLS_CUST(&p->t, &p->t.aRowB[i])->bAfter;
   }
-  segCellsBuild(&p->t.cellsA, &p->t.spec, &p->t.guard, p->t.aRA, p->t.aFA,
-                p->t.aMA, 0, p->t.nA);
-  segCellsBuild(&p->t.cellsB, &p->t.spec, &p->t.guard, p->t.aRB, p->t.aFB,
-                p->t.aMB, abLost, p->t.nB);
-  nNewSeg = p->t.cellsA.nSeg;       /* (new) */
-  nLostSeg = p->t.cellsB.nSeg;      /* (lost) */
+  rc = toolsSegsBuild(&p->t, 0, 0);
+  if( rc==SQLITE_OK ) rc = toolsSegsBuild(&p->t, 1, abLost);
+  if( rc ) goto mig_done;
+  nNewSeg = p->t.segA.nSeg;         /* (new) */
+  nLostSeg = p->t.segB.nSeg;        /* (lost) */
 
   /* Each customer's (from, to), sorted; runs are the output rows */
   aKey = sqlite3_malloc64(sizeof(u64)*(u64)(p->t.nB+1));
@@ -570,13 +767,9 @@ static int migCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   if( aKey==0 || aIdx==0 || p->aCell==0 ){ rc = SQLITE_NOMEM; goto mig_done; }
   for(i=0; i<p->t.nB; i++){
     int iA = p->t.aAofB[i];
-    u64 iFrom = iA<0 ? (u64)nNewSeg
-       : (u64)segCellsSegment(&p->t.cellsA, p->t.aRA[iA], p->t.aFA[iA],
-                              p->t.aMA[iA]);
-    u64 iTo = abLost[i] ? (u64)nLostSeg
-       : (u64)segCellsSegment(&p->t.cellsB, p->t.aRB[i], p->t.aFB[i],
-                              p->t.aMB[i]);
-    aKey[i] = (iFrom<<16) | iTo;
+    u64 iFrom = iA<0 ? (u64)nNewSeg : (u64)toolsSegOf(&p->t, 0, iA);
+    u64 iTo = abLost[i] ? (u64)nLostSeg : (u64)toolsSegOf(&p->t, 1, i);
+    aKey[i] = (iFrom<<32) | iTo;
     aIdx[i] = i;
   }
   rc = segRadixSort(aKey, aIdx, p->t.nB, 0);
@@ -585,8 +778,8 @@ static int migCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     int j;
     SegSum rev = {0, 0};
     MigCell *c = &p->aCell[p->nCell++];
-    c->iFrom = (int)(aKey[i]>>16);
-    c->iTo = (int)(aKey[i] & 0xffff);
+    c->iFrom = (int)(aKey[i]>>32);
+    c->iTo = (int)(aKey[i] & 0xffffffff);
     for(j=i; j<p->t.nB && aKey[j]==aKey[i]; j++){
       segSumAdd(&rev, segSumValue(&TOOLS_CUST(&p->t,
                                               &p->t.aRowB[aIdx[j]])->after));
@@ -656,13 +849,9 @@ static int proColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
   const ProSeg *s = &p->aSeg[iSeg];
   double n = (double)s->nCust;
   double rRev = segSumValue(&s->revenue);
-  const char *z;
   if( p->t.nK>0 && s->nCust<p->t.nK && iCol>=1 && iCol<=12 ) return SQLITE_OK;
   switch( iCol ){
-    case 0:
-      z = p->t.cellsA.azName[iSeg];
-      if( z ) sqlite3_result_text(ctx, z, -1, SQLITE_STATIC);
-      break;
+    case 0: toolsSegResult(ctx, &p->t.segA, iSeg); break;
     case 1: sqlite3_result_int64(ctx, s->nCust); break;
     case 2: sqlite3_result_double(ctx, n/(double)p->nTotal); break;
     case 3: sqlite3_result_double(ctx, rRev); break;
@@ -685,7 +874,7 @@ static int proColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
     case 12:
       if( p->t.bFlag ) sqlite3_result_double(ctx, (double)s->nFlag/n);
       break;
-    case 13: sqlite3_result_int(ctx, p->t.cellsA.abSmall[iSeg]); break;
+    case 13: sqlite3_result_int(ctx, toolsSegSmall(&p->t.segA, iSeg)); break;
     case 14: sqlite3_result_int(ctx, p->t.nK>0 && s->nCust<p->t.nK); break;
   }
   return SQLITE_OK;
@@ -693,8 +882,8 @@ static int proColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
 
 static int proCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                       char **pzErr){
-  static const char *const azAuto[] = { 0 };
-  SegColumn aCol[4];
+  SegColumn aCol[5];
+  int nCol;
   Pro *p;
   int rc, i, nWindow = 0, bAsOf, iSince, bSince;
   u64 *aKey = 0;
@@ -704,12 +893,11 @@ static int proCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ) return SQLITE_NOMEM;
   memset(p, 0, sizeof(*p));
-  rc = toolsOptions(db, pOpts, &p->t, pzErr);
+  rc = toolsInit(db, pOpts, &p->t, aCol, &nCol, pzErr);
   if( rc ) goto pro_done;
   rc = segOptsInt(pOpts, "window", 0, 1, 100000, &nWindow, pzErr);
   if( rc ) goto pro_done;
   p->bWindow = segOptsGet(pOpts, "window")!=0;
-  p->t.bFlag = segOptsGet(pOpts, "flag")!=0;
   rc = segOptsDay(pOpts, "as_of", &p->t.iDayA, &bAsOf, pzErr);
   if( rc ) goto pro_done;
   if( p->t.bFlag && !p->bWindow ){
@@ -728,11 +916,6 @@ static int proCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     rc = TOOLS_ERR(pOpts, pzErr, "since= is later than as_of=");
     goto pro_done;
   }
-  memcpy(aCol, segStdColumns, sizeof(SegColumn)*3);
-  aCol[3].zOpt = "flag";
-  aCol[3].azAuto = azAuto;
-  aCol[3].eKind = SEG_COL_AMOUNT;
-  aCol[3].bRequired = 0;
   if( p->bWindow ){
     /* the window's end, no later than 9999-12-31 (a day dates can name) */
     int iMax = segDayFromYmd(9999, 12, 31);
@@ -741,29 +924,27 @@ static int proCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     p->t.iDayA = INT_MAX;           /* every row read is as of A ... */
     p->t.bAFromSource = 1;          /* ... which is the source's as_of */
   }
-  rc = toolsOpen(&p->t, db, pOpts, p->bWindow, aCol, p->t.bFlag ? 4 : 3,
-                 pzErr);
+  rc = toolsOpen(&p->t, db, pOpts, p->bWindow, aCol, nCol, pzErr);
   if( rc ) goto pro_done;
   rc = toolsRead(&p->t, pOpts, 0, pzErr);
   if( rc ) goto pro_done;
-  segCellsBuild(&p->t.cellsA, &p->t.spec, &p->t.guard, p->t.aRA, p->t.aFA,
-                p->t.aMA, 0, p->t.nA);
-  p->nTotal = p->t.cellsA.nTotal;
+  rc = toolsSegsBuild(&p->t, 0, 0);
+  if( rc ) goto pro_done;
+  p->nTotal = p->t.nA;
 
   /* Customers sorted by (segment, recency): sums per run, medians */
-  p->aSeg = sqlite3_malloc64(sizeof(ProSeg)*(u64)(p->t.cellsA.nSeg+1));
-  p->aiSeg = sqlite3_malloc64(sizeof(int)*(u64)(p->t.cellsA.nSeg+1));
+  p->aSeg = sqlite3_malloc64(sizeof(ProSeg)*(u64)(p->t.segA.nSeg+1));
+  p->aiSeg = sqlite3_malloc64(sizeof(int)*(u64)(p->t.segA.nSeg+1));
   aKey = sqlite3_malloc64(sizeof(u64)*(u64)(p->t.nA+1));
   aIdx = sqlite3_malloc64(sizeof(int)*(u64)(p->t.nA+1));
   if( !p->aSeg || !p->aiSeg || !aKey || !aIdx ){
     rc = SQLITE_NOMEM;
     goto pro_done;
   }
-  memset(p->aSeg, 0, sizeof(ProSeg)*(u64)(p->t.cellsA.nSeg+1));
+  memset(p->aSeg, 0, sizeof(ProSeg)*(u64)(p->t.segA.nSeg+1));
   for(i=0; i<p->t.nA; i++){
     const SegRfmRow *pRow = &p->t.aRowA[i];
-    u64 iSeg = (u64)segCellsSegment(&p->t.cellsA, p->t.aRA[i], p->t.aFA[i],
-                                    p->t.aMA[i]);
+    u64 iSeg = (u64)toolsSegOf(&p->t, 0, i);
     aKey[i] = (iSeg<<32) | (u64)(unsigned int)(p->t.iDayA - pRow->iLast);
     aIdx[i] = i;
   }
@@ -796,7 +977,7 @@ static int proCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     i = j;
   }
   p->rTotal = segSumValue(&total);
-  for(i=0; i<p->t.cellsA.nSeg; i++){
+  for(i=0; i<p->t.segA.nSeg; i++){
     if( p->aSeg[i].nCust ) p->aiSeg[p->nOut++] = i;
   }
 
@@ -819,11 +1000,11 @@ pro_done:
 */
 static const char *const azMigOpt[] = {
   SEG_SOURCE_OPTIONS, SEG_RFM_OPTIONS, SEG_GUARD_OPTIONS,
-  "k", "from", "to", "lost", 0
+  "k", "from", "to", "lost", "segment", 0
 };
 static const char *const azProOpt[] = {
   SEG_SOURCE_OPTIONS, SEG_RFM_OPTIONS, SEG_GUARD_OPTIONS,
-  "k", "window", "flag", 0
+  "k", "window", "flag", "segment", 0
 };
 
 static const SegModuleSpec migModule = {
