@@ -16,7 +16,9 @@
 **   monetary=total|average (score m on the net total or on
 **   avg_order_value), r_breaks= f_breaks= m_breaks= (explicit ascending
 **   thresholds; bins becomes k+1 and an explicit bins= must agree),
-**   scheme= (standard, rfm_r, rf_grid or a rules table; default standard).
+**   scheme= (standard, rfm_r, rf_grid or a rules table; default standard),
+**   min_share= min_customers= other= (the small-segment guard, segtools.c:
+**   a customer whose segment is under the bar has segment other=).
 **
 ** Requirements:
 **   1. first_date / last_date / recency_days come from orders only
@@ -29,7 +31,9 @@
 **   4. Scores from segScore() (score.c), the one scoring routine; ties in
 **      ntile are broken by the customer order.  A NULL avg_order_value is
 **      scored as NaN: 1 under every method (score.c requirement 5).
-**   5. rfm = 100r + 10f + m; segment from the scheme (schemes.c).
+**   5. rfm = 100r + 10f + m; segment from the scheme (schemes.c), or
+**      other= when the guard folds it.  The options and the scoring are
+**      segRfmOptions() and segRfmScore(), which segtools.c shares.
 **   6. Memory grows with customers, not rows: one pass over the source,
 **      per-customer state in arrays indexed by the reader's customer map.
 */
@@ -45,14 +49,8 @@ struct RfmCust {
   SegSum sum;                     /* net amount */
 };
 
-/* An output row, in output order (read in sequence, not by customer) */
-typedef struct RfmRow RfmRow;
-struct RfmRow {
-  int iCust;                      /* customer index: its key */
-  int iFirst, iLast;
-  unsigned int nOrder, nKnown;
-  double rMonetary;               /* the net sum */
-};
+/* An output row (SegRfmRow, segmentInt.h), in output order */
+typedef SegRfmRow RfmRow;
 
 typedef struct RfmResult RfmResult;
 struct RfmResult {
@@ -65,9 +63,9 @@ struct RfmResult {
   unsigned char *aR, *aF, *aM;    /* scores of each output row */
   int nOut;
   int iAsOf;
-  int nBin;
-  int bAverage;
-  SegScheme *pScheme;
+  SegRfmSpec spec;                /* the scoring options and scheme */
+  SegGuard guard;                 /* min_share= / min_customers= / other= */
+  SegCells *pCells;               /* the segments folded, when guarded */
 };
 
 static void rfmFree(void *pData){
@@ -78,7 +76,9 @@ static void rfmFree(void *pData){
   sqlite3_free(p->aKnownOrder);
   sqlite3_free(p->aRow);
   sqlite3_free(p->aR);
-  if( p->pScheme ) segSchemeFree(p->pScheme);
+  sqlite3_free(p->pCells);
+  segRfmSpecFree(&p->spec);
+  segGuardFree(&p->guard);
   sqlite3_free(p);
 }
 
@@ -111,8 +111,13 @@ static int rfmColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
       sqlite3_result_int(ctx, 100*p->aR[iRow] + 10*p->aF[iRow] + p->aM[iRow]);
       break;
     case 11: {
-      const char *z = segSchemeSegment(p->pScheme, p->aR[iRow], p->aF[iRow],
-                                       p->aM[iRow], p->nBin);
+      const char *z;
+      if( p->pCells ){
+        z = segCellsName(p->pCells, p->aR[iRow], p->aF[iRow], p->aM[iRow]);
+      }else{
+        z = segSchemeSegment(p->spec.pScheme, p->aR[iRow], p->aF[iRow],
+                             p->aM[iRow], p->spec.nBin);
+      }
       if( z ) sqlite3_result_text(ctx, z, -1, SQLITE_STATIC);
       break;
     }
@@ -171,6 +176,77 @@ static int rfmScoringOptions(const SegOpts *pOpts, int *pnBin, int *peMethod,
   return SQLITE_OK;
 }
 
+int segRfmOptions(sqlite3 *db, const SegOpts *pOpts, SegRfmSpec *p,
+                  char **pzErr){
+  static const char *const azMonetary[] = { "total", "average", 0 };
+  const char *zScheme;
+  int rc;
+  memset(p, 0, sizeof(*p));
+  rc = rfmScoringOptions(pOpts, &p->nBin, &p->eMethod, p->apBreak,
+                         p->anBreak, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = segOptsEnum(pOpts, "monetary", azMonetary, 0, &p->bAverage, pzErr);
+  }
+  if( rc==SQLITE_OK ){
+    zScheme = segOptsGet(pOpts, "scheme");
+    rc = segSchemeLoad(db, zScheme ? zScheme : "standard", pOpts->zFunc,
+                       &p->pScheme, pzErr);
+  }
+  return rc;
+}
+
+void segRfmSpecFree(SegRfmSpec *p){
+  int i;
+  for(i=0; i<3; i++){
+    sqlite3_free(p->apBreak[i]);
+    p->apBreak[i] = 0;
+  }
+  if( p->pScheme ) segSchemeFree(p->pScheme);
+  p->pScheme = 0;
+}
+
+int segRfmMonetaryError(const SegOpts *pOpts, const SegValue *k,
+                        char **pzErr){
+  sqlite3_str *pStr = sqlite3_str_new(0);
+  char *zCust;
+  if( k->eType==SQLITE_INTEGER ) sqlite3_str_appendf(pStr, "%lld", k->u.i);
+  else if( k->eType==SQLITE_FLOAT ) sqlite3_str_appendf(pStr, "%!.15g", k->u.r);
+  else if( k->eType==SQLITE_TEXT ) sqlite3_str_appendf(pStr, "'%.*q'", k->n, k->u.z);
+  else sqlite3_str_appendall(pStr, "(blob)");
+  zCust = sqlite3_str_finish(pStr);
+  if( zCust==0 ) return SQLITE_NOMEM;
+  *pzErr = segOptsError(pOpts, "monetary overflows for customer %s", zCust);
+  sqlite3_free(zCust);
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+int segRfmScore(const SegRfmSpec *p, const SegRfmRow *aRow, int n, int iAsOf,
+                unsigned char *aR, unsigned char *aF, unsigned char *aM,
+                double *aVal, SegScratch *pBuf){
+  int i, rc;
+  for(i=0; i<n; i++) aVal[i] = (double)(iAsOf - aRow[i].iLast);
+  rc = segScore(aVal, n, 0, p->nBin,
+                p->apBreak[0] ? SEG_METHOD_BREAKS : p->eMethod,
+                1, p->apBreak[0], p->anBreak[0], aR, pBuf);
+  if( rc ) return rc;
+  for(i=0; i<n; i++) aVal[i] = (double)aRow[i].nOrder;
+  rc = segScore(aVal, n, 0, p->nBin,
+                p->apBreak[1] ? SEG_METHOD_BREAKS : p->eMethod,
+                0, p->apBreak[1], p->anBreak[1], aF, pBuf);
+  if( rc ) return rc;
+  for(i=0; i<n; i++){
+    const SegRfmRow *c = &aRow[i];
+    if( !p->bAverage ){
+      aVal[i] = c->rMonetary;
+    }else{
+      aVal[i] = c->nKnown ? c->rMonetary/(double)c->nKnown : NAN;
+    }
+  }
+  return segScore(aVal, n, 0, p->nBin,
+                  p->apBreak[2] ? SEG_METHOD_BREAKS : p->eMethod,
+                  0, p->apBreak[2], p->anBreak[2], aM, pBuf);
+}
+
 /* The pass over the source: per-customer state in p->aCust (run by
 ** segSourceScan, perhaps on a worker thread). */
 static int rfmScan(void *pCtx, char **pzErr){
@@ -224,29 +300,18 @@ static int rfmScan(void *pCtx, char **pzErr){
 
 static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                       char **pzErr){
-  static const char *const azMonetary[] = { "total", "average", 0 };
   RfmResult *p;
-  double *apBreak[3] = {0, 0, 0};
-  int anBreak[3] = {0, 0, 0};
-  int eMethod, rc, i, n;
+  int rc, i, n;
   int *aSorted = 0;
   double *aVal = 0, *aValOwn = 0;
   SegScratch buf = {0, 0};
-  const char *zScheme;
 
   p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ) return SQLITE_NOMEM;
   memset(p, 0, sizeof(*p));
 
-  rc = rfmScoringOptions(pOpts, &p->nBin, &eMethod, apBreak, anBreak, pzErr);
-  if( rc==SQLITE_OK ){
-    rc = segOptsEnum(pOpts, "monetary", azMonetary, 0, &p->bAverage, pzErr);
-  }
-  if( rc==SQLITE_OK ){
-    zScheme = segOptsGet(pOpts, "scheme");
-    rc = segSchemeLoad(db, zScheme ? zScheme : "standard", pOpts->zFunc,
-                       &p->pScheme, pzErr);
-  }
+  rc = segRfmOptions(db, pOpts, &p->spec, pzErr);
+  if( rc==SQLITE_OK ) rc = segGuardOptions(pOpts, &p->guard, pzErr);
   if( rc==SQLITE_OK ){
     rc = segSourceOpen(&p->src, db, pOpts, segStdColumns, 3, pzErr);
   }
@@ -273,18 +338,7 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     if( c->nOrder==0 ) continue;
     pRow->rMonetary = segSumValue(&c->sum);
     if( isinf(pRow->rMonetary) || isnan(pRow->rMonetary) ){
-      sqlite3_str *pStr = sqlite3_str_new(0);
-      char *zCust;
-      SegValue *k = &p->src.cust.aKey[aSorted[i]];
-      if( k->eType==SQLITE_INTEGER ) sqlite3_str_appendf(pStr, "%lld", k->u.i);
-      else if( k->eType==SQLITE_FLOAT ) sqlite3_str_appendf(pStr, "%!.15g", k->u.r);
-      else if( k->eType==SQLITE_TEXT ) sqlite3_str_appendf(pStr, "'%.*q'", k->n, k->u.z);
-      else sqlite3_str_appendall(pStr, "(blob)");
-      zCust = sqlite3_str_finish(pStr);
-      if( zCust==0 ){ rc = SQLITE_NOMEM; goto rfm_error; }
-      *pzErr = segOptsError(pOpts, "monetary overflows for customer %s", zCust);
-      sqlite3_free(zCust);
-      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+      rc = segRfmMonetaryError(pOpts, &p->src.cust.aKey[aSorted[i]], pzErr);
       goto rfm_error;
     }
     pRow->iCust = aSorted[i];
@@ -314,30 +368,22 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   }
   p->aF = p->aR + n;
   p->aM = p->aF + n;
-  for(i=0; i<n; i++) aVal[i] = (double)(p->iAsOf - p->aRow[i].iLast);
-  rc = segScore(aVal, n, 0, p->nBin, apBreak[0] ? SEG_METHOD_BREAKS : eMethod,
-                1, apBreak[0], anBreak[0], p->aR, &buf);
+  rc = segRfmScore(&p->spec, p->aRow, n, p->iAsOf, p->aR, p->aF, p->aM,
+                   aVal, &buf);
   if( rc ) goto rfm_error;
-  for(i=0; i<n; i++) aVal[i] = (double)p->aRow[i].nOrder;
-  rc = segScore(aVal, n, 0, p->nBin, apBreak[1] ? SEG_METHOD_BREAKS : eMethod,
-                0, apBreak[1], anBreak[1], p->aF, &buf);
-  if( rc ) goto rfm_error;
-  for(i=0; i<n; i++){
-    const RfmRow *c = &p->aRow[i];
-    if( !p->bAverage ){
-      aVal[i] = c->rMonetary;
-    }else{
-      aVal[i] = c->nKnown ? c->rMonetary/(double)c->nKnown : NAN;
-    }
+
+  /* The small-segment guard: folded cells are named by other= */
+  if( p->guard.bOn ){
+    p->pCells = sqlite3_malloc64(sizeof(SegCells));
+    if( p->pCells==0 ){ rc = SQLITE_NOMEM; goto rfm_error; }
+    rc = segCellsBuild(p->pCells, &p->spec, &p->guard, p->aR, p->aF, p->aM,
+                       0, n);
+    if( rc ) goto rfm_error;
   }
-  rc = segScore(aVal, n, 0, p->nBin, apBreak[2] ? SEG_METHOD_BREAKS : eMethod,
-                0, apBreak[2], anBreak[2], p->aM, &buf);
-  if( rc ) goto rfm_error;
 
   sqlite3_free(aValOwn);
   sqlite3_free(p->aCust);
   p->aCust = 0;
-  for(i=0; i<3; i++) sqlite3_free(apBreak[i]);
   pRes->nRow = n;
   pRes->pData = p;
   pRes->xColumn = rfmColumn;
@@ -347,14 +393,13 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
 rfm_error:
   sqlite3_free(aValOwn);
   sqlite3_free(aSorted);
-  for(i=0; i<3; i++) sqlite3_free(apBreak[i]);
   rfmFree(p);
   return rc;
 }
 
 static const char *const azRfmOpt[] = {
   SEG_SOURCE_OPTIONS,
-  "bins", "method", "monetary", "r_breaks", "f_breaks", "m_breaks", "scheme",
+  SEG_RFM_OPTIONS, SEG_GUARD_OPTIONS,
   0
 };
 

@@ -13,7 +13,10 @@
 **   score.c     the one scoring routine (rank, ntile, quantile, breaks),
 **               score_breaks(), score_of(), rfm_score(r,f,m)
 **   schemes.c   segment schemes: segment_of(), segment_rules()
-**   rfm.c       rfm_score table-valued function
+**   rfm.c       rfm_score table-valued function, the RFM scoring it
+**               shares (segRfmOptions, segRfmScore)
+**   segtools.c  segment_migration, segment_profile, the small-segment
+**               guard (min_share=, min_customers=, other=, k=)
 **   json.c      a small JSON reader/writer for models and break lists
 **   clv.c       clv_summary, BG/NBD, Pareto/NBD, Gamma-Gamma, clv
 **   calendar.c  occasions, occasion_of, season_of, days_to_birthday,
@@ -78,6 +81,7 @@ int segmentRegisterBenefits(sqlite3 *db, char **pzErr);
 int segmentRegisterEngagement(sqlite3 *db, char **pzErr);
 int segmentRegisterCluster(sqlite3 *db, char **pzErr);
 int segmentRegisterPrivacy(sqlite3 *db, char **pzErr);
+int segmentRegisterSegtools(sqlite3 *db, char **pzErr);
 
 /* "1st", "2nd", "3rd", "4th" ... for argument-error messages. */
 const char *segOrdinal(int i);
@@ -630,6 +634,83 @@ int segSchemeLoad(sqlite3 *db, const char *zName, const char *zFunc,
 const char *segSchemeSegment(const SegScheme *p, int r, int f, int m,
                              int nBin);
 void segSchemeFree(SegScheme *p);
+
+/************************************************************************
+** RFM scoring shared by rfm_score and the segment tools (rfm.c).
+*/
+/* The scoring options every function that outputs RFM segments takes,
+** after the source's in its option list. */
+#define SEG_RFM_OPTIONS \
+  "bins", "method", "monetary", "r_breaks", "f_breaks", "m_breaks", "scheme"
+typedef struct SegRfmSpec SegRfmSpec;
+struct SegRfmSpec {
+  int nBin;                       /* 1..9 */
+  int eMethod;                    /* SEG_METHOD_xxx (breaks aside) */
+  int bAverage;                   /* monetary=average */
+  double *apBreak[3]; int anBreak[3];  /* r_breaks, f_breaks, m_breaks */
+  SegScheme *pScheme;
+};
+/* A customer's measures as of a day, the input of segRfmScore(). */
+typedef struct SegRfmRow SegRfmRow;
+struct SegRfmRow {
+  int iCust;                      /* customer index: its key */
+  int iFirst, iLast;              /* order days */
+  unsigned int nOrder, nKnown;    /* orders; those with a known amount */
+  double rMonetary;               /* the net sum */
+};
+/* Parse bins, method, monetary, r/f/m_breaks and load scheme= into *p
+** (zeroed first; free with segRfmSpecFree() whatever it returns). */
+int segRfmOptions(sqlite3 *db, const SegOpts *pOpts, SegRfmSpec *p,
+                  char **pzErr);
+void segRfmSpecFree(SegRfmSpec *p);
+/* Scores of aRow[0..n-1] (in customer order) as of day iAsOf, exactly as
+** rfm_score gives them, into aR, aF, aM.  aVal: n doubles of scratch. */
+int segRfmScore(const SegRfmSpec *p, const SegRfmRow *aRow, int n, int iAsOf,
+                unsigned char *aR, unsigned char *aF, unsigned char *aM,
+                double *aVal, SegScratch *pBuf);
+/* "zFunc(): monetary overflows for customer K": SQLITE_ERROR or NOMEM. */
+int segRfmMonetaryError(const SegOpts *pOpts, const SegValue *pKey,
+                        char **pzErr);
+
+/************************************************************************
+** The small-segment guard and segments by score cell (segtools.c).
+*/
+#define SEG_GUARD_OPTIONS "min_share", "min_customers", "other"
+typedef struct SegGuard SegGuard;
+struct SegGuard {
+  int bOn;                        /* min_share= or min_customers= given */
+  double rMinShare;               /* 0..1 */
+  int nMinCust;
+  char *zOther;                   /* the folded row's name (owned) */
+};
+/* Parse min_share=, min_customers= and other= into *p (zeroed first). */
+int segGuardOptions(const SegOpts *pOpts, SegGuard *p, char **pzErr);
+void segGuardFree(SegGuard *p);
+/* The segments of customers scored in cells (r, f, m), 9 x 9 x 9 of them:
+** a segment is a cell's scheme name; the guard folds the segments under
+** its bar into one, named other=.  Segments are numbered in output order:
+** by name (BINARY; no rule matched first), the folded one last. */
+#define SEG_NCELL 729
+typedef struct SegCells SegCells;
+struct SegCells {
+  const SegRfmSpec *pSpec;
+  short aSeg[SEG_NCELL];          /* cell -> segment, -1: no customer */
+  int nSeg;
+  const char *azName[SEG_NCELL+1];     /* NULL: no rule matched */
+  i64 anCust[SEG_NCELL+1];        /* customers of each segment */
+  unsigned char abSmall[SEG_NCELL+1];  /* 1: the folded segment */
+  i64 nTotal;                     /* customers counted */
+};
+#define SEG_CELL(r, f, m) ((((r)-1)*9 + (f)-1)*9 + (m)-1)
+/* Count rows 0..n-1 (but those with abSkip[i] set, when abSkip is not
+** NULL) and fold.  Names point into the scheme and pGuard: both must
+** outlive *p.  SQLITE_OK or SQLITE_NOMEM. */
+int segCellsBuild(SegCells *p, const SegRfmSpec *pSpec, const SegGuard *pGuard,
+                  const unsigned char *aR, const unsigned char *aF,
+                  const unsigned char *aM, const unsigned char *abSkip, int n);
+/* The segment of a cell (its scheme name when no counted row is in it). */
+const char *segCellsName(const SegCells *p, int r, int f, int m);
+int segCellsSegment(const SegCells *p, int r, int f, int m);
 
 /************************************************************************
 ** JSON (json.c): just what models and break lists need.

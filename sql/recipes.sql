@@ -62,13 +62,15 @@ LIMIT 5;
 ------------------------------------------------------------------------
 -- 2. Segment profile.
 --
--- Who is in each segment: size, value, behaviour, and who they are
--- (age on 2025-12-31, the last day of the data; share in the US; how
--- often they use a discount or express shipping), from rfm_score joined
--- with the customers and orders tables.
+-- Who is in each segment: size, value and behaviour from
+-- segment_profile() (add 'as_of=...', 'window=90' for retention and churn
+-- in the 90 days after a past day), and who they are (age on 2025-12-31,
+-- the last day of the data; share in the US; how often they use a
+-- discount or express shipping), from rfm_score joined with the customers
+-- and orders tables.
 .print '-- 2. Segment profile'
-WITH s AS (
-  SELECT * FROM rfm_score('orders')
+WITH p AS (
+  SELECT * FROM segment_profile('orders')
 ),
 shop AS (
   SELECT customer_id,
@@ -76,68 +78,72 @@ shop AS (
          avg(shipping = 'express') AS express
   FROM orders WHERE amount >= 0
   GROUP BY customer_id
+),
+who AS (
+  SELECT s.segment,
+         avg((julianday('2025-12-31') - julianday(c.birth_date)) / 365.25)
+           AS age,
+         avg(c.region = 'US') AS us,
+         avg(shop.discounted) AS discounted,
+         avg(shop.express) AS express
+  FROM rfm_score('orders') AS s
+  JOIN customers AS c ON c.customer_id = s.customer
+  JOIN shop ON shop.customer_id = s.customer
+  GROUP BY s.segment
 )
-SELECT s.segment,
-       count(*) AS customers,
-       printf('%.1f', 100.0 * count(*) / (SELECT count(*) FROM s)) AS "share %",
-       printf('%.1f', 100.0 * sum(monetary) / (SELECT sum(monetary) FROM s))
-         AS "revenue %",
-       printf('%.0f', avg(recency_days)) AS recency,
-       printf('%.1f', avg(frequency)) AS orders,
-       printf('%.2f', sum(monetary) / sum(frequency)) AS "avg order",
-       printf('%.0f', avg((julianday('2025-12-31') - julianday(c.birth_date))
-                          / 365.25)) AS age,
-       printf('%.0f', 100.0 * avg(c.region = 'US')) AS "US %",
-       printf('%.0f', 100.0 * avg(shop.discounted)) AS "discount %",
-       printf('%.0f', 100.0 * avg(shop.express)) AS "express %"
-FROM s
-JOIN customers AS c ON c.customer_id = s.customer
-JOIN shop ON shop.customer_id = s.customer
-GROUP BY s.segment
-ORDER BY sum(monetary) DESC;
+SELECT p.segment,
+       p.customers,
+       printf('%.1f', 100.0 * p.share) AS "share %",
+       printf('%.1f', 100.0 * p.revenue_share) AS "revenue %",
+       printf('%.0f', p.median_recency) AS recency,
+       printf('%.1f', p.orders_per_customer) AS orders,
+       printf('%.2f', p.avg_order_value) AS "avg order",
+       printf('%.0f', 100.0 * p.repeat_rate) AS "repeat %",
+       printf('%.0f', who.age) AS age,
+       printf('%.0f', 100.0 * who.us) AS "US %",
+       printf('%.0f', 100.0 * who.discounted) AS "discount %",
+       printf('%.0f', 100.0 * who.express) AS "express %"
+FROM p JOIN who USING (segment)
+ORDER BY p.revenue DESC;
 
 ------------------------------------------------------------------------
 -- 3. Segment migration between two dates.
 --
--- Score the same orders as of 2024-12-31 and as of 2025-12-31 (rows
--- after as_of are left out, so the first is the shop as it was then) and
--- count where each customer went.  Customers with no order by 2024-12-31
--- come in as '(new)'.  Rows: segment at the end of 2024; columns: at the
--- end of 2025.
+-- segment_migration() scores the same orders as of 2024-12-31 and as of
+-- 2025-12-31 in one read and counts where each customer went: customers
+-- with no order by 2024-12-31 come in as '(new)', those with none after
+-- it go to '(lost)' ('lost=segment' keeps their segment as of the second
+-- day instead, as joining two rfm_score() calls on the customer does).
+-- share is of the customers of the first segment; revenue is what they
+-- spent in between.
 .print '-- 3a. Segment migration, 2024-12-31 -> 2025-12-31: the largest moves'
-WITH a AS (SELECT customer, segment
-            FROM rfm_score('orders', 'as_of=2024-12-31')),
-     b AS (SELECT customer, segment
-            FROM rfm_score('orders', 'as_of=2025-12-31'))
-SELECT coalesce(a.segment, '(new)') AS "2024-12-31",
-       b.segment AS "2025-12-31",
-       count(*) AS customers
-FROM b LEFT JOIN a USING (customer)
-GROUP BY 1, 2
+SELECT from_segment AS "2024-12-31",
+       to_segment AS "2025-12-31",
+       customers,
+       printf('%.1f', 100.0 * share) AS "share %",
+       printf('%,d', CAST(round(revenue) AS INTEGER)) AS revenue
+FROM segment_migration('orders', 'from=2024-12-31', 'to=2025-12-31')
 ORDER BY customers DESC, 1, 2
 LIMIT 12;
 
 .print '-- 3b. Segment migration, 2024-12-31 -> 2025-12-31: cross-tab'
-WITH a AS (SELECT customer, segment
-            FROM rfm_score('orders', 'as_of=2024-12-31')),
-     b AS (SELECT customer, segment
-            FROM rfm_score('orders', 'as_of=2025-12-31'))
-SELECT coalesce(a.segment, '(new)') AS "from \ to",
-       sum(b.segment = 'Champions')          AS Champ,
-       sum(b.segment = 'Loyal')              AS Loyal,
-       sum(b.segment = 'Potential Loyalist') AS PotL,
-       sum(b.segment = 'New Customers')      AS New,
-       sum(b.segment = 'Promising')          AS Prom,
-       sum(b.segment = 'Need Attention')     AS NeedA,
-       sum(b.segment = 'About To Sleep')     AS Sleep,
-       sum(b.segment = 'At Risk')            AS Risk,
-       sum(b.segment = 'Cannot Lose Them')   AS CantL,
-       sum(b.segment = 'Hibernating')        AS Hib,
-       sum(b.segment = 'Lost')               AS Lost,
-       count(*)                              AS total
-FROM b LEFT JOIN a USING (customer)
+SELECT from_segment AS "from \ to",
+       sum(iif(to_segment = 'Champions', customers, 0))          AS Champ,
+       sum(iif(to_segment = 'Loyal', customers, 0))              AS Loyal,
+       sum(iif(to_segment = 'Potential Loyalist', customers, 0)) AS PotL,
+       sum(iif(to_segment = 'New Customers', customers, 0))      AS New,
+       sum(iif(to_segment = 'Promising', customers, 0))          AS Prom,
+       sum(iif(to_segment = 'Need Attention', customers, 0))     AS NeedA,
+       sum(iif(to_segment = 'About To Sleep', customers, 0))     AS Sleep,
+       sum(iif(to_segment = 'At Risk', customers, 0))            AS Risk,
+       sum(iif(to_segment = 'Cannot Lose Them', customers, 0))   AS CantL,
+       sum(iif(to_segment = 'Hibernating', customers, 0))        AS Hib,
+       sum(iif(to_segment = 'Lost', customers, 0))               AS Lost,
+       sum(iif(to_segment = '(lost)', customers, 0))             AS "(lost)",
+       sum(customers)                                            AS total
+FROM segment_migration('orders', 'from=2024-12-31', 'to=2025-12-31')
 GROUP BY 1
-ORDER BY CASE coalesce(a.segment, '(new)')
+ORDER BY CASE from_segment
   WHEN 'Champions' THEN 1 WHEN 'Loyal' THEN 2 WHEN 'Potential Loyalist' THEN 3
   WHEN 'New Customers' THEN 4 WHEN 'Promising' THEN 5
   WHEN 'Need Attention' THEN 6 WHEN 'About To Sleep' THEN 7
@@ -214,7 +220,10 @@ LIMIT 15;
 -- split further, here by region.  Segments under min_share of the
 -- region's customers, or under min_customers, are reported together as
 -- 'Other (small)' and marked not to be used on their own.  Change the
--- parameters in the first line.
+-- parameters in the first line.  Over the whole shop, the options
+-- min_share=, min_customers= and other= of rfm_score, segment_profile and
+-- segment_migration do this; within a region, as here, the customers are
+-- scored on the whole shop and then split, so the guard is applied after.
 .print '-- 6. Small-segment guard: region DE, min_share 5 %, min_customers 25'
 WITH params(region, min_share, min_customers) AS (VALUES ('DE', 0.05, 25)),
 s AS (

@@ -45,6 +45,17 @@ CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; CREATE VIRTU
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM rfm_score('o', 'colour=red');
 CREATE TEMP VIEW li AS SELECT i.order_id, o.customer_id, o.ordered_at, i.price*i.quantity AS amount FROM order_items i JOIN orders o USING(order_id) WHERE o.customer_id <= 30; SELECT * FROM rfm_score('li', 'order=order_id');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 60; SELECT * FROM source_stats('o');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM rfm_score('o', 'min_share=0.1', 'other=few');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM segment_migration('o', 'from=2024-12-31');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM segment_migration('o', 'from=2024-06-30', 'to=2025-06-30', 'lost=segment', 'min_customers=3', 'k=2', 'scheme=rfm_r', 'bins=4');
+CREATE TEMP VIEW li AS SELECT i.order_id, o.customer_id, o.ordered_at, i.price*i.quantity AS amount FROM order_items i JOIN orders o USING(order_id) WHERE o.customer_id <= 30; SELECT * FROM segment_migration('li', 'order=order_id', 'from=2025-01-31');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; CREATE VIRTUAL TABLE temp.m USING segment_migration(source=o, from=2024-12-31, to=2025-12-31); SELECT * FROM m;
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM segment_migration('o', 'from=2026-01-01');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM segment_profile('o');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM segment_profile('o', 'as_of=2025-06-30', 'window=90', 'flag=discount', 'min_share=0.1', 'k=3');
+PRAGMA threads=1; CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM segment_profile('o', 'as_of=2025-06-30', 'window=90', 'method=ntile');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM segment_profile('o', 'window=90');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM segment_profile('o', 'segment=shipping', 'as_of=2025-06-30', 'window=90', 'flag=discount', 'min_customers=5'); SELECT * FROM segment_migration('o', 'segment=shipping', 'from=2025-01-31', 'min_share=0.2');
 CREATE TEMP TABLE nc(customer_id TEXT COLLATE NOCASE, ordered_at, amount); INSERT INTO nc SELECT printf(CASE customer_id % 3 WHEN 0 THEN 'Cust-%d' WHEN 1 THEN 'CUST-%d' ELSE 'cust-%d' END, customer_id % 9), ordered_at, amount FROM orders WHERE customer_id <= 40; SELECT * FROM rfm_score('nc', 'method=ntile'); SELECT * FROM source_stats('nc');
 CREATE TEMP TABLE rt(customer_id TEXT COLLATE RTRIM, ordered_at, amount, order_id); INSERT INTO rt SELECT printf('%d%.*c', customer_id % 7, customer_id % 3, ' '), ordered_at, amount, order_id FROM orders WHERE customer_id <= 40; CREATE TEMP VIEW rtv AS SELECT * FROM rt; SELECT count(*), sum(frequency) FROM rfm_score('rtv', 'order=order_id');
 SELECT count(*), sum(r), sum(f), sum(m) FROM rfm_score('orders');
