@@ -34,7 +34,8 @@
 **       the same on every row.
 **   H5. holdout_end must be later than calibration_end: "clv_holdout():
 **       holdout_end= is not later than calibration_end="; so must the
-**       latest day when holdout_end= is not given.
+**       latest day when holdout_end= is not given (a source without
+**       a usable row gives no rows).
 **
 ** clv_validation: the model fitted on the calibration summary (model=
 ** bgnbd|pareto_nbd|mbgnbd, default bgnbd, fitted as bgnbd_fit() fits)
@@ -144,9 +145,11 @@ static int holdSplit(sqlite3 *db, const SegOpts *pOpts, HoldResult *p,
                        &p->eUnit, pzErr);
   if( rc ) return rc;
   if( !bHold ){
-    /* H5: the latest usable day (there is one: an empty source is an
-    ** error of the reader) */
-    if( !segSourceAsOf(&p->src, &iHold) || iHold<=iCal ){
+    /* H5: the latest usable day; a source without one has no customer
+    ** (and no rows) */
+    if( !segSourceAsOf(&p->src, &iHold) ){
+      iHold = iCal + 1;
+    }else if( iHold<=iCal ){
       char zDay[12];
       segFormatDay(iHold, zDay);
       *pzErr = segOptsError(pOpts, "holdout_end= is not later than "
