@@ -44,8 +44,10 @@
 **   view, period, label, customers, actual, predicted, value
 ** Rows, in this order:
 **   V1. view 'frequency': one row per calibration frequency x = 0 ..
-**       cap-1 with customers, and one for x >= cap (label 'cap+'), as
-**       Fader, Hardie & Lee (2005) Figure 3 pools 7+: period = x (the
+**       cap-1 with customers, and one for x >= cap (label 'cap+'; the
+**       literature's conditional-expectation plot pools 7+, lifetimes'
+**       plot_calibration_purchases_vs_holdout_purchases(n=7) drops the
+**       frequencies from 7 instead): period = x (the
 **       group's lowest), label = x as text, customers, actual = mean
 **       x_holdout, predicted = mean expected_purchases(model,
 **       duration_holdout, x, t_x, T).  Groups without a customer are not
@@ -57,8 +59,10 @@
 **       customers = customers whose first purchase is on or before it,
 **       actual = their repeat purchase days up to it (calibration and
 **       holdout), predicted = the sum over them of expected_purchases(
-**       model, (e - first purchase day) / u).  Fader, Hardie & Lee
-**       (2005) Figure 4 is this, cumulative, in weeks.
+**       model, (e - first purchase day) / u): the cumulative tracking
+**       plot of Fader, Hardie & Lee (2005), in weeks (BTYD's
+**       bgnbd.ExpectedCumulativeTransactions, lifetimes'
+**       plot_cumulative_transactions).
 **   V3. view 'summary': label 'total' (customers; actual = sum of
 **       x_holdout; predicted = sum of the predictions), 'mae', 'rmse'
 **       (value: mean absolute and root mean squared error of the
