@@ -355,10 +355,10 @@ static int valCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   if( rc ) goto val_done;
   eModel = aeModel[eModel];
   h = sqlite3_malloc64(sizeof(*h));
+  if( h ) memset(h, 0, sizeof(*h));
   p = sqlite3_malloc64(sizeof(*p));
+  if( p ) memset(p, 0, sizeof(*p));
   if( h==0 || p==0 ){ rc = SQLITE_NOMEM; goto val_done; }
-  memset(h, 0, sizeof(*h));
-  memset(p, 0, sizeof(*p));
   rc = holdSplit(db, pOpts, h, pzErr);
   if( rc ) goto val_done;
   n = h->nCust;
