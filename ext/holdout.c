@@ -59,7 +59,8 @@
 **       customers = customers whose first purchase is on or before it,
 **       actual = their repeat purchase days up to it (calibration and
 **       holdout), predicted = the sum over them of expected_purchases(
-**       model, (e - first purchase day) / u): the cumulative tracking
+**       model, (e - first purchase day + 1) / u), each day counted whole
+**       as BTYD and lifetimes count it: the cumulative tracking
 **       plot of Fader, Hardie & Lee (2005), in weeks (BTYD's
 **       bgnbd.ExpectedCumulativeTransactions, lifetimes'
 **       plot_cumulative_transactions).
@@ -278,7 +279,9 @@ static int valIntCmp(const void *pA, const void *pB){
 
 /* Cumulative tracking (V2) into p: per period, actual and expected
 ** repeat purchases of the base.  E[X(d/u)] is computed once per elapsed
-** day d, then weighted by the customers of each distinct first day. */
+** day d, then weighted by the customers of each distinct first day.  By
+** the end of day e a customer first seen on day f has had e - f + 1 days
+** (the whole of both), BTYD's and lifetimes' count. */
 #define VAL_MAX_PERIODS 100000
 static int valTracking(const HoldResult *h, int eModel, const double *aParam,
                        ValResult *p, i64 nPeriod, int iD0, SegCheck *pChk){
@@ -290,7 +293,7 @@ static int valTracking(const HoldResult *h, int eModel, const double *aParam,
   int *aRepeat = h->split.aRepeat;
   i64 iRep = 0, nBase, k;
   int i, d, rc = SQLITE_OK;
-  aE = sqlite3_malloc64(sizeof(double)*(u64)nSpan);
+  aE = sqlite3_malloc64(sizeof(double)*((u64)nSpan+1));
   aFirst = sqlite3_malloc64(sizeof(i64)*(u64)nSpan);
   aOff = sqlite3_malloc64(sizeof(int)*(u64)nSpan);
   if( aE==0 || aFirst==0 || aOff==0 ){ rc = SQLITE_NOMEM; goto tracking_done; }
@@ -299,7 +302,7 @@ static int valTracking(const HoldResult *h, int eModel, const double *aParam,
   for(d=0; d<nSpan; d++){
     if( aFirst[d] ) aOff[nOff++] = d;
   }
-  for(d=0; d<nSpan && rc==SQLITE_OK; d++){
+  for(d=0; d<=nSpan && rc==SQLITE_OK; d++){
     aE[d] = segClvExpected(eModel, aParam, d/u);
     rc = segCheck(pChk, 20000);
   }
@@ -313,7 +316,7 @@ static int valTracking(const HoldResult *h, int eModel, const double *aParam,
     iLast = iEnd - iD0;
     for(i=0, nBase=0; i<nOff && aOff[i]<=iLast; i++){
       nBase += aFirst[aOff[i]];
-      segSumAdd(&s, aFirst[aOff[i]]*aE[iLast-aOff[i]]);
+      segSumAdd(&s, aFirst[aOff[i]]*aE[iLast-aOff[i]+1]);
     }
     while( iRep<h->split.nRepeat && aRepeat[iRep]<=iEnd ) iRep++;
     r = valAdd(p, VAL_TRACKING, "");
