@@ -304,7 +304,8 @@ static int valTracking(const HoldResult *h, int eModel, const double *aParam,
   }
   for(d=0; d<=nSpan && rc==SQLITE_OK; d++){
     aE[d] = segClvExpected(eModel, aParam, d/u);
-    rc = segCheck(pChk, 20000);
+    if( !isfinite(aE[d]) ) rc = SQLITE_RANGE;
+    if( rc==SQLITE_OK ) rc = segCheck(pChk, 20000);
   }
   if( rc ) goto tracking_done;
   qsort(aRepeat, (size_t)h->split.nRepeat, sizeof(int), valIntCmp);
@@ -404,6 +405,7 @@ static int valCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     int g = c->x<nCap ? c->x : nCap;
     e = aPred[i] = segClvCondExpected(eModel, aParam, h->rDuration, c->x,
                                       c->tx, c->T);
+    if( !isfinite(e) ){ rc = SQLITE_RANGE; break; }
     aGrpA[g] += a;
     aGrpE[g] += e;
     aGrpN[g]++;
@@ -442,7 +444,18 @@ static int valCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     r->rPred = aGrpE[i]/aGrpN[i];
   }
   rc = valTracking(h, eModel, aParam, p, nPeriod, iD0, &chk);
-  if( rc ) goto val_done;
+
+val_done:
+  if( rc==SQLITE_RANGE ){
+    /* an expectation that is not finite (P4 of clv.c): an error, never a
+    ** silent NULL */
+    *pzErr = segOptsError(pOpts, "numerical failure in the %s model's "
+                          "expected purchases (a span too long for its "
+                          "alpha: use a longer unit=)",
+                          azModel[eModel==SEG_CLV_MBGNBD ? 2 : eModel]);
+    rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  if( rc ) goto val_free;
 
   /* V3: errors per customer, two passes (the means first) */
   {
@@ -475,7 +488,7 @@ static int valCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     r = valAdd(p, VAL_SUMMARY, "model");
   }
 
-val_done:
+val_free:
   segCheckFree(&chk);
   sqlite3_free(aRow);
   sqlite3_free(aPred);
