@@ -92,6 +92,9 @@
 **       model's log-likelihood is below the 1st's, so the 1st is not
 **       nested in it or a fit did not converge"); a statistic within that
 **       tolerance of 0 is 0.
+**   L2b. A model whose "converged" is false is refused: "lr_test(): the
+**       1st model did not converge ("converged":false), so its
+**       log-likelihood is not its maximum".
 **   L3. Nesting itself cannot be seen from two JSON texts: it is the
 **       caller's claim.  BG/NBD and MBG/NBD have the same four
 **       parameters and neither is the other with a parameter fixed, so
@@ -565,7 +568,7 @@ static int lrModelArg(sqlite3_context *ctx, sqlite3_value *pVal, int iArg,
                       double *pLl, double *pK, double *pN){
   SegJson *pJson = 0;
   const char *z = (const char*)sqlite3_value_text(pVal);
-  int rc, bOk = 0;
+  int rc, bOk = 0, bConverged = 1;
   if( z==0 ){ sqlite3_result_error_nomem(ctx); return 0; }
   rc = segJsonParse(z, sqlite3_value_bytes(pVal), &pJson);
   if( rc==SQLITE_NOMEM ){ sqlite3_result_error_nomem(ctx); return 0; }
@@ -575,8 +578,19 @@ static int lrModelArg(sqlite3_context *ctx, sqlite3_value *pVal, int iArg,
    && *pK<=1000.0
    && segJsonGetNumber(pJson, "n", pN) && *pN>0.0 && *pN==floor(*pN) ){
     bOk = 1;
+    segJsonGetBool(pJson, "converged", &bConverged);
   }
   segJsonFree(pJson);
+  if( bOk && !bConverged ){
+    char *zErr = sqlite3_mprintf("lr_test(): the %s model did not converge "
+                                 "(\"converged\":false), so its "
+                                 "log-likelihood is not its maximum",
+                                 segOrdinal(iArg+1));
+    if( zErr ) sqlite3_result_error(ctx, zErr, -1);
+    else sqlite3_result_error_nomem(ctx);
+    sqlite3_free(zErr);
+    return 0;
+  }
   if( !bOk ){
     char *zErr = sqlite3_mprintf("%s argument to lr_test() is not a fitted "
                                  "model (with log_likelihood, k and n)",

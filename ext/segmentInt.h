@@ -644,6 +644,8 @@ int segJsonNumberArray(const char *z, int n, double **paOut, int *pnOut);
 ** ("params.r", "centroids.2.0"): 1 found, 0 not. */
 int segJsonGetNumber(const SegJson *p, const char *zPath, double *prOut);
 const char *segJsonGetText(const SegJson *p, const char *zPath);
+/* true or false at zPath: 1 found (*pbOut 1 or 0), 0 not a boolean */
+int segJsonGetBool(const SegJson *p, const char *zPath, int *pbOut);
 /* Append a double as JSON (17 significant digits, NaN/Inf as null). */
 void segJsonAppendNumber(sqlite3_str *pStr, double r);
 /* The parsed model of a scalar's argument argv[iArg] (not NULL), parsed
