@@ -354,7 +354,7 @@ static int valCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   SegSum sa = {0.0, 0.0}, se = {0.0, 0.0}, sae = {0.0, 0.0};
   SegSum saa = {0.0, 0.0}, see = {0.0, 0.0}, sabs = {0.0, 0.0};
   SegSum ssq = {0.0, 0.0};
-  int eModel, nCap, iD0, i, n, rc;
+  int eModel = 0, nCap, iD0, i, n = 0, rc;
 
   segCheckInit(&chk, db);
   rc = segOptsEnum(pOpts, "model", azModel, 0, &eModel, pzErr);
