@@ -1930,13 +1930,8 @@ struct ClvTxn {
   int iDay;
 };
 
-typedef struct ClvCust ClvCust;
-struct ClvCust {
-  int iCust;                      /* index in the reader's customer map */
-  int x;
-  double tx, T;                   /* in the unit */
-  double m;                       /* NaN = NULL */
-};
+/* a customer's summary (segmentInt.h: shared with holdout.c) */
+typedef SegClvCust ClvCust;
 
 /* The clv table's predictions of a customer (NaN = NULL) */
 typedef struct ClvPred ClvPred;
@@ -2050,6 +2045,7 @@ struct ClvScan {
   ClvCount cnt;
   ClvTxn *aTxn;
   i64 nTxn, nAlloc;
+  int iMaxDay;                    /* rows after this day are not kept */
 };
 
 static int clvScan(void *pCtx, char **pzErr){
@@ -2063,6 +2059,8 @@ static int clvScan(void *pCtx, char **pzErr){
     rc = segArrayEnsure((void**)&q->cnt.aPos, &q->cnt.nAlloc, r->iCust,
                         sizeof(i64));
     if( rc ) break;
+    if( r->bNewCust ) q->cnt.aPos[r->iCust] = 0;
+    if( r->iDay>q->iMaxDay ) continue;     /* after a split's holdout */
     if( q->nTxn>=q->nAlloc ){
       i64 nNew = q->nAlloc ? q->nAlloc*2 : 1024;
       ClvTxn *aNew = sqlite3_realloc64(q->aTxn, sizeof(ClvTxn)*(u64)nNew);
@@ -2074,49 +2072,61 @@ static int clvScan(void *pCtx, char **pzErr){
     q->aTxn[q->nTxn].iCust = r->iCust;
     q->aTxn[q->nTxn].iDay = r->iDay;
     q->nTxn++;
-    if( r->bNewCust ) q->cnt.aPos[r->iCust] = 0;
     q->cnt.aPos[r->iCust]++;
   }
   return rc;
 }
 
-/* Read the source and fill p->aCust in customer order.  The rows are
-** kept as (customer, day, amount) and counted per customer; then grouped
-** by customer, in key order, by one scatter (a counting sort: linear in
-** the rows), and each customer's rows sorted by clvTxnOrder. */
-static int clvSummarize(sqlite3 *db, const SegOpts *pOpts, ClvResult *p,
-                        char **pzErr){
+/* Read the source and fill *paCust in customer order (segmentInt.h).
+** The rows are kept as (customer, day, amount) and counted per customer;
+** then grouped by customer, in key order, by one scatter (a counting
+** sort: linear in the rows), and each customer's rows sorted by
+** clvTxnOrder.  With a split, T runs to the calibration end and the days
+** after it are the holdout's. */
+int segClvSummarize(sqlite3 *db, const SegOpts *pOpts, SegClvSplit *pSplit,
+                    SegSource *pSrc, SegClvCust **paCust, int *pnCust,
+                    int *peUnit, char **pzErr){
   ClvTxn *aTxn = 0, *aOut = 0;
   ClvCount cnt = {0, 0};
   ClvScan q;
-  i64 nTxn = 0, i, j, iEnd;
-  int *aSorted = 0;
-  int eUnit, iAsOf = 0, nKey, k, rc;
+  ClvCust *aCust;
+  i64 nTxn = 0, i, j, iEnd, nRepeat = 0;
+  int *aSorted = 0, *aRepeat = 0;
+  int eUnit, iAsOf = 0, nKey, k, rc, nCust = 0;
+  int iCalEnd = pSplit ? pSplit->iCalEnd : 0x7fffffff;
   double rUnit;
 
+  *paCust = 0;
+  *pnCust = 0;
   rc = segOptsEnum(pOpts, "unit", azClvUnit, 1, &eUnit, pzErr);
   if( rc ) return rc;
   rUnit = aClvUnitDays[eUnit];
-  p->eUnit = eUnit;
+  *peUnit = eUnit;
   memset(&q, 0, sizeof(q));
-  q.pSrc = &p->src;
-  rc = segSourceOpen(&p->src, db, pOpts, segStdColumns, 3, pzErr);
-  if( rc==SQLITE_OK ) rc = segSourceBatch(&p->src, clvPrefetch, &q.cnt);
-  if( rc==SQLITE_OK ) rc = segSourceScan(&p->src, clvScan, &q, pzErr);
+  q.pSrc = pSrc;
+  q.iMaxDay = pSplit ? pSplit->iHoldEnd : 0x7fffffff;
+  rc = segSourceOpen(pSrc, db, pOpts, segStdColumns, 3, pzErr);
+  if( rc==SQLITE_OK ) rc = segSourceBatch(pSrc, clvPrefetch, &q.cnt);
+  if( rc==SQLITE_OK ) rc = segSourceScan(pSrc, clvScan, &q, pzErr);
   cnt = q.cnt;
   aTxn = q.aTxn;
   nTxn = q.nTxn;
   if( rc ) goto summary_done;
-  segSourceAsOf(&p->src, &iAsOf);
-  nKey = p->src.cust.nKey;
+  if( pSplit ) iAsOf = iCalEnd;
+  else segSourceAsOf(pSrc, &iAsOf);
+  nKey = pSrc->cust.nKey;
 
   /* The customer of rank k in key order is aSorted[k]; its rows go to
   ** aOut[aPos[aSorted[k-1]] .. aPos[aSorted[k]]-1] (aPos ends as the end
   ** of each customer's rows). */
-  rc = segMapSorted(&p->src.cust, &aSorted);
+  rc = segMapSorted(&pSrc->cust, &aSorted);
   if( rc ) goto summary_done;
   aOut = sqlite3_malloc64(sizeof(ClvTxn)*(u64)(nTxn+1));
   if( aOut==0 ){ rc = SQLITE_NOMEM; goto summary_done; }
+  if( pSplit ){
+    aRepeat = sqlite3_malloc64(sizeof(int)*(u64)(nTxn+1));
+    if( aRepeat==0 ){ rc = SQLITE_NOMEM; goto summary_done; }
+  }
   for(k=0, i=0; k<nKey; k++){
     i64 n = cnt.aPos[aSorted[k]];
     cnt.aPos[aSorted[k]] = i;
@@ -2125,16 +2135,17 @@ static int clvSummarize(sqlite3 *db, const SegOpts *pOpts, ClvResult *p,
   for(i=0; i<nTxn; i++) aOut[cnt.aPos[aTxn[i].iCust]++] = aTxn[i];
   /* The rows as read are no longer needed: their memory, already mapped
   ** and usually larger than the summary, is reused for it. */
-  p->aCust = sqlite3_realloc64(aTxn, sizeof(ClvCust)*(u64)(nKey+1));
-  if( p->aCust==0 ){ rc = SQLITE_NOMEM; goto summary_done; }
+  aCust = sqlite3_realloc64(aTxn, sizeof(ClvCust)*(u64)(nKey+1));
+  if( aCust==0 ){ rc = SQLITE_NOMEM; goto summary_done; }
+  *paCust = aCust;
   aTxn = aOut;
   aOut = 0;
 
-  p->nCust = 0;
   for(k=0, iEnd=0; k<nKey; k++){
     i64 iBegin = iEnd;
     int iFirstDay = -1, iLastDay = 0, nDay = 0, nKnown = 0;
-    SegSum spend = {0.0, 0.0};
+    int nHold = 0, nHoldKnown = 0;
+    SegSum spend = {0.0, 0.0}, hold = {0.0, 0.0};
     ClvCust *c;
     iEnd = cnt.aPos[aSorted[k]];
     if( iBegin==iEnd ) continue;
@@ -2143,6 +2154,7 @@ static int clvSummarize(sqlite3 *db, const SegOpts *pOpts, ClvResult *p,
       if( !(aTxn[i].r<0.0) ){ iFirstDay = aTxn[i].iDay; break; }
     }
     if( iFirstDay<0 ) continue;               /* refunds only */
+    if( iFirstDay>iCalEnd ) continue;         /* new in the holdout */
     for(i=iBegin; i<iEnd; i=j){
       int iDay = aTxn[i].iDay, bOrder = 0, bKnown = 0;
       SegSum day = {0.0, 0.0};
@@ -2154,28 +2166,51 @@ static int clvSummarize(sqlite3 *db, const SegOpts *pOpts, ClvResult *p,
         if( !isnan(aTxn[j].r) ) segSumAdd(&day, aTxn[j].r);
       }
       if( iDay<iFirstDay ) continue;
+      if( aRepeat && bOrder && iDay>iFirstDay ) aRepeat[nRepeat++] = iDay;
+      if( iDay>iCalEnd ){
+        /* the holdout: its purchase days and net spend */
+        segSumAdd(&hold, segSumValue(&day));
+        if( bOrder ){ nHold++; if( bKnown ) nHoldKnown++; }
+        continue;
+      }
       if( bOrder ){ nDay++; iLastDay = iDay; }
       if( iDay==iFirstDay ) continue;
       segSumAdd(&spend, segSumValue(&day));
       if( bOrder && bKnown ) nKnown++;
     }
-    c = &p->aCust[p->nCust++];
+    c = &aCust[nCust++];
     memset(c, 0, sizeof(*c));
     c->iCust = aSorted[k];
     c->x = nDay-1;
     c->tx = (iLastDay - iFirstDay)/rUnit;
     c->T = (iAsOf - iFirstDay)/rUnit;
+    c->iFirstDay = iFirstDay;
     if( c->x==0 ) c->m = 0.0;
     else if( nKnown==0 ) c->m = NAN;
     else c->m = segSumValue(&spend)/nKnown;
+    c->xHold = nHold;
+    c->mHold = nHold>0 && nHoldKnown==0 ? NAN : segSumValue(&hold);
+  }
+  *pnCust = nCust;
+  if( pSplit ){
+    pSplit->aRepeat = aRepeat;
+    pSplit->nRepeat = nRepeat;
+    aRepeat = 0;
   }
 
 summary_done:
   sqlite3_free(aTxn);
   sqlite3_free(aOut);
   sqlite3_free(aSorted);
+  sqlite3_free(aRepeat);
   sqlite3_free(cnt.aPos);
   return rc;
+}
+
+static int clvSummarize(sqlite3 *db, const SegOpts *pOpts, ClvResult *p,
+                        char **pzErr){
+  return segClvSummarize(db, pOpts, 0, &p->src, &p->aCust, &p->nCust,
+                         &p->eUnit, pzErr);
 }
 
 static int clvSummaryCompute(sqlite3 *db, const SegOpts *pOpts,
@@ -2302,6 +2337,46 @@ table_error:
   segCheckFree(&chk);
   clvResultFree(p);
   return rc;
+}
+
+/**************************************************************************
+** Shared with holdout.c (segmentInt.h)
+*/
+double segClvUnitDays(int eUnit){ return aClvUnitDays[eUnit]; }
+const char *segClvUnitName(int eUnit){ return azClvUnit[eUnit]; }
+
+int segClvFit(int eModel, int eUnit, const double *aRow, int n,
+              SegCheck *pCheck, double *aParam, char **pzJson){
+  ClvData d;
+  ClvFit fit;
+  int i, rc;
+  *pzJson = 0;
+  rc = clvDataInit(&d, (double*)aRow, n, eModel);
+  if( rc ) return rc;
+  d.pCheck = pCheck;
+  clvFitScaled(eModel, &d, &fit);
+  clvDataFree(&d);
+  if( pCheck && pCheck->rc ) return pCheck->rc;
+  for(i=0; i<aClvNParam[eModel]; i++) aParam[i] = exp(fit.aTheta[i]);
+  *pzJson = clvModelJson(&fit, eUnit, n, 0);
+  return *pzJson ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+static void clvModelOf(ClvModel *m, int eModel, const double *aParam){
+  m->eModel = eModel;
+  m->eUnit = 1;
+  memcpy(m->a, aParam, sizeof(m->a));
+}
+double segClvExpected(int eModel, const double *aParam, double t){
+  ClvModel m;
+  clvModelOf(&m, eModel, aParam);
+  return clvExpected(&m, t);
+}
+double segClvCondExpected(int eModel, const double *aParam, double t,
+                          double x, double tx, double T){
+  ClvModel m;
+  clvModelOf(&m, eModel, aParam);
+  return clvCondExpected(&m, t, x, tx, T);
 }
 
 static const char *const azClvSummaryOpt[] = {

@@ -376,6 +376,15 @@ int segJsonGetNumber(const SegJson *p, const char *zPath, double *prOut){
   return 1;
 }
 
+int segJsonGetBool(const SegJson *p, const char *zPath, int *pbOut){
+  int i = jsonLookup(p, zPath);
+  if( i<0 || (p->aNode[i].eType!=JSON_TRUE && p->aNode[i].eType!=JSON_FALSE) ){
+    return 0;
+  }
+  *pbOut = p->aNode[i].eType==JSON_TRUE;
+  return 1;
+}
+
 const char *segJsonGetText(const SegJson *p, const char *zPath){
   int i = jsonLookup(p, zPath);
   if( i<0 || p->aNode[i].eType!=JSON_STRING ) return 0;

@@ -19,6 +19,7 @@
 **               guard (min_share=, min_customers=, other=, k=)
 **   json.c      a small JSON reader/writer for models and break lists
 **   clv.c       clv_summary, BG/NBD, Pareto/NBD, Gamma-Gamma, clv
+**   holdout.c   clv_holdout, clv_validation, lr_test
 **   calendar.c  occasions, occasion_of, season_of, days_to_birthday,
 **               occasion_profile
 **   usage.c     usage_tier (scalar and table-valued)
@@ -82,6 +83,7 @@ int segmentRegisterEngagement(sqlite3 *db, char **pzErr);
 int segmentRegisterCluster(sqlite3 *db, char **pzErr);
 int segmentRegisterPrivacy(sqlite3 *db, char **pzErr);
 int segmentRegisterSegtools(sqlite3 *db, char **pzErr);
+int segmentRegisterHoldout(sqlite3 *db, char **pzErr);
 
 /* "1st", "2nd", "3rd", "4th" ... for argument-error messages. */
 const char *segOrdinal(int i);
@@ -725,6 +727,8 @@ int segJsonNumberArray(const char *z, int n, double **paOut, int *pnOut);
 ** ("params.r", "centroids.2.0"): 1 found, 0 not. */
 int segJsonGetNumber(const SegJson *p, const char *zPath, double *prOut);
 const char *segJsonGetText(const SegJson *p, const char *zPath);
+/* true or false at zPath: 1 found (*pbOut 1 or 0), 0 not a boolean */
+int segJsonGetBool(const SegJson *p, const char *zPath, int *pbOut);
 /* Append a double as JSON (17 significant digits, NaN/Inf as null). */
 void segJsonAppendNumber(sqlite3_str *pStr, double r);
 /* The parsed model of a scalar's argument argv[iArg] (not NULL), parsed
@@ -740,5 +744,58 @@ struct SegModelKind {
 };
 int segModelArg(sqlite3_context *ctx, sqlite3_value **argv, int iArg,
                 const SegModelKind *pKind, void **ppModel);
+
+/************************************************************************
+** The purchase models and the customer summary of clv.c, shared with
+** holdout.c.
+*/
+#define SEG_CLV_BGNBD   0         /* clv.c's model numbers (CLV_xxx) */
+#define SEG_CLV_PARETO  1
+#define SEG_CLV_MBGNBD  3
+/* One customer of the summary (clv_summary's row).  With a split
+** (SegClvSplit), the calibration summary plus the holdout. */
+typedef struct SegClvCust SegClvCust;
+struct SegClvCust {
+  int iCust;                      /* index in the reader's customer map */
+  int x;
+  double tx, T;                   /* in the unit */
+  double m;                       /* NaN = NULL */
+  int iFirstDay;                  /* the first purchase day */
+  int xHold;                      /* split: purchase days in the holdout */
+  double mHold;                   /* ... their net spend (NaN = NULL) */
+};
+/* A calibration / holdout split: calibration rows are those up to day
+** iCalEnd, holdout rows those after it up to iHoldEnd; only customers
+** whose first purchase is in the calibration are summarized.  The repeat
+** purchase days of those customers, calibration and holdout, are
+** appended to aRepeat (sqlite3_malloc'd, nRepeat of them, in customer
+** order), for the tracking of cumulative repeat purchases. */
+typedef struct SegClvSplit SegClvSplit;
+struct SegClvSplit {
+  int iCalEnd, iHoldEnd;
+  int *aRepeat; i64 nRepeat;
+};
+/* Read the source (the reader's options and unit=) into *paCust (in
+** customer order, sqlite3_malloc'd) as clv_summary does; pSplit NULL for
+** no split (T up to as_of).  *peUnit is the unit= option (0 day, 1 week,
+** 2 month).  pSrc is opened here and closed by the caller, also on
+** error. */
+int segClvSummarize(sqlite3 *db, const SegOpts *pOpts, SegClvSplit *pSplit,
+                    SegSource *pSrc, SegClvCust **paCust, int *pnCust,
+                    int *peUnit, char **pzErr);
+/* The days in a unit (0 day, 1 week, 2 month) and its name */
+double segClvUnitDays(int eUnit);
+const char *segClvUnitName(int eUnit);
+/* Fit purchase model eModel (SEG_CLV_xxx) to n rows of (x, t_x, T) at
+** aRow (in unit eUnit), as the fits do: the parameters in paper order
+** into aParam, the model's JSON into *pzJson (sqlite3_malloc'd).
+** SQLITE_OK, SQLITE_NOMEM or pCheck's code (interrupted). */
+int segClvFit(int eModel, int eUnit, const double *aRow, int n,
+              SegCheck *pCheck, double *aParam, char **pzJson);
+/* E[X(t)] of a new customer and E[Y(t) | x, t_x, T] under eModel with
+** parameters aParam (expected_purchases()). */
+double segClvExpected(int eModel, const double *aParam, double t);
+double segClvCondExpected(int eModel, const double *aParam, double t,
+                          double x, double tx, double T);
 
 #endif /* SEGMENTINT_H */

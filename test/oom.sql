@@ -123,3 +123,9 @@ WITH m AS (SELECT mbgnbd_fit(x, t_x, T) AS b FROM (SELECT 1 x, 5 t_x, 20 T UNION
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT count(*) FROM clv('o', 'model=mbgnbd');
 SELECT purchase_probability('{"model":"bgnbd","params":{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426}}', 2, 30), purchase_probability('{"model":"pareto_nbd","params":{"r":0.553,"alpha":10.578,"s":0.606,"beta":11.669}}', 1, 30, 2, 10, 20);
 SELECT purchase_probability('{"model":"nope"}', 1, 2);
+-- clv_holdout, clv_validation, lr_test (ext/holdout.c)
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM clv_holdout('o', 'calibration_end=2024-06-30', 'holdout_end=2025-06-30');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM clv_holdout('o', 'calibration_end=2025-12-31');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM clv_validation('o', 'calibration_end=2024-06-30', 'unit=month', 'cap=3');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT count(*) FROM clv_validation('o', 'calibration_end=2024-06-30', 'holdout_end=2024-12-31', 'model=pareto_nbd');
+SELECT lr_test('{"log_likelihood":-100.0,"k":3,"n":50}', '{"log_likelihood":-98.0,"k":4,"n":50}'), lr_test('{"log_likelihood":-1,"k":3,"n":5}', '{"log_likelihood":-1,"k":3,"n":6}'), lr_test('x', NULL);

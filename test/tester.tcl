@@ -152,6 +152,25 @@ proc csv_split {line} {
   return $out
 }
 
+# The CDNOW sample (test/data/CDNOW_sample.txt) as a transaction table
+# cdnow: customer = sample id (integer),
+# date YYYYMMDD converted to ISO text, amount in dollars.
+proc load_cdnow {} {
+  db eval {CREATE TABLE cdnow(customer INTEGER, date TEXT, cds INTEGER, amount REAL)}
+  set fd [open [file join $::testdir data CDNOW_sample.txt] r]
+  db transaction {
+    while {[gets $fd line] >= 0} {
+      set f [regexp -all -inline {\S+} $line]
+      if {[llength $f] < 5} continue
+      lassign $f m id d n v
+      set iso "[string range $d 0 3]-[string range $d 4 5]-[string range $d 6 7]"
+      set id [scan $id %d]
+      db eval {INSERT INTO cdnow VALUES($id, $iso, $n, $v)}
+    }
+  }
+  close $fd
+}
+
 # Is a measured time (ms) under its bound?  Under the sanitizers and
 # valgrind (make check sets LIBSEGMENT_SLOW) time is not measured: every
 # bound holds there, and make test checks them.
