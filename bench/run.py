@@ -18,6 +18,9 @@ made when missing) it measures, each in a fresh process, several times:
     sample (test/data/CDNOW_sample.txt, 2,357 customers, as test/clv.test
     loads it; summarised before the timing), when libsegment registers
     them;
+  - k-means: kmeans_select for k = 2..8 on 100,000 customers' (recency,
+    frequency, monetary) from rfm_score, log1p (the vectors made once,
+    untimed);
   - pandas (read_sql, groupby, qcut) when python3-pandas is installed, and
     DuckDB (@duckdb/node-api in bench/node_modules) on a copy of the data,
     the copy's cost shown on rows of its own.
@@ -169,6 +172,19 @@ def cdnow_db(lib):
     return path
 
 
+def kmeans_db(db, lib):
+    """bench/data/kmeans.db: table c(r, f, m), the recency_days, frequency
+    and monetary of rfm_score's first 100,000 customers of db."""
+    path = os.path.join(DATA, "kmeans.db")
+    if os.path.exists(path):
+        os.remove(path)
+    sqlite_run(path, "ATTACH '%s' AS o; CREATE TABLE c AS SELECT"
+               " recency_days AS r, frequency AS f, monetary AS m"
+               " FROM rfm_score('o.orders') LIMIT 100000"
+               % db.replace("'", "''"), [lib])
+    return path
+
+
 def has_function(db, lib, kind, name):
     table = "pragma_function_list" if kind == "function" else \
         "pragma_module_list"
@@ -282,6 +298,19 @@ def main():
         note("CLV fits skipped: clv_summary, bgnbd_fit, pareto_nbd_fit or"
              " gamma_gamma_fit not registered")
         info["clv"] = "skipped: not registered"
+
+    # k-means: kmeans_select over k = 2..8 (each fit with its ten starts,
+    # swaps and silhouette) on the first 100,000 customers' recency,
+    # frequency and monetary value from rfm_score, log1p; the vectors are
+    # made once, outside the timing
+    if has_function(db, lib, "function", "kmeans_select"):
+        kdb = kmeans_db(db, lib)
+        add("k-means: kmeans_select k = 2..8, 100,000 customers", slow_runs,
+            lambda: sqlite_run(kdb, "SELECT json_extract(kmeans_select("
+                               "'kmin=2, kmax=8, transform=log1p', r, f, m),"
+                               " '$.k') FROM c", [lib]), "kmeans")
+    else:
+        note("k-means skipped: kmeans_select not registered")
 
     # pandas
     pandas_ok = subprocess.run(["/usr/bin/python3", "-c", "import pandas"],
