@@ -64,11 +64,12 @@
 **       (P1 of clv.c); x, t_x, n as in D1, n_star and t whole numbers >=
 **       0 (t >= 1 for sbg_retention), discount >= 0.001 (the 2F1's
 **       continued fraction needs 1 - 1/(1+d) >= 1e-4), churned 0 or 1.
-**   D4. The sums over k in closed form: sum_{k=1}^{N} B(gamma,
-**       delta+u+k)/B2 telescopes (discBetaSum), evaluated without the
-**       division by gamma-1 that makes it 0/0 at gamma = 1, continuous
-**       there; alpha = beta and the other boundaries are no special
-**       case.  Huge n_star is a closed form, not a loop.
+**   D4. The sums over k: up to 1,000 terms summed, beyond in closed
+**       form: sum_{k=1}^{N} B(gamma, delta+u+k)/B2 telescopes
+**       (discLogBetaSum), evaluated without the division by gamma-1 that
+**       makes it 0/0 at gamma = 1, continuous there; alpha = beta and the
+**       other boundaries are no special case.  Huge n_star costs no more
+**       than 1,000.
 **   D5. Fits and scalars honour interrupts (segCheck) in their loops.
 */
 #include "segmentInt.h"
@@ -89,11 +90,6 @@ static const char *const azDiscSbgParam[] = { "alpha", "beta" };
 ** Numerics
 */
 
-/* log B(a, b) */
-static double discLogBeta(double a, double b){
-  return segLgamma(a) + segLgamma(b) - segLgamma(a+b);
-}
-
 /* log1p(x)/x and expm1(x)/x, 1 at x = 0 */
 static double discLog1pOver(double x){
   return x==0.0 ? 1.0 : log1p(x)/x;
@@ -109,7 +105,7 @@ static double discExpm1Over(double x){
 static double discLgammaQ(double u, double e){
   static const double c[5] = { 1.0/12, -1.0/360, 1.0/1260, -1.0/1680,
                                1.0/1188 };
-  double q = 0.0, lr, v, w;
+  double q = 0.0, lr, v, w, up;
   int k;
   while( u<10.0 || u+e<10.0 ){
     /* Q(u) = Q(u+1) - log1p(e/u)/e */
@@ -121,35 +117,52 @@ static double discLgammaQ(double u, double e){
   /* ((u-1/2) log(v/u) + e log v - e) / e */
   q += (u-0.5)*discLog1pOver(e/u)/u + log(v) - 1.0;
   w = discLog1pOver(e/u)/u;         /* lr / e */
+  up = 1.0/u;                       /* u^(1-2k) */
   for(k=1; k<=5; k++){
     /* c_k (v^(1-2k) - u^(1-2k)) / e */
     double y = (1.0-2.0*k)*lr;
-    q += c[k-1]*pow(u, 1.0-2.0*k)*discExpm1Over(y)*(1.0-2.0*k)*w;
+    q += c[k-1]*up*discExpm1Over(y)*(1.0-2.0*k)*w;
+    up /= u*u;
   }
   return q;
 }
 
+/* log(B(a+i, b+j)/B(a, b)) for a, b > 0, i, j >= 0, as
+**   i Q(a, i) - (a+i) Q(b+j, a+i) + a Q(b, a)
+** (the log-gammas grouped in pairs whose difference is small when j is
+** large): no cancellation of log-gammas of the order of n log n, so that
+** the probabilities of a long history keep their relative precision. */
+static double discLogBetaRatio(double a, double b, double i, double j){
+  double r = (a+i)*discLgammaQ(b+j, a+i) - a*discLgammaQ(b, a);
+  return (i==0.0 ? 0.0 : i*discLgammaQ(a, i)) - r;
+}
+
 /* log of sum_{k=1}^{N} B(g, d+u+k)/B(g, d), N >= 1, u >= 0 (D4).  The
-** terms are G Gamma(w_k)/Gamma(w_k+g), w_k = d+u+k, G = Gamma(g+d)/Gamma(d),
-** and with e = g-1, h(w) = Gamma(w)/Gamma(w+e) = exp(-e Q(w, e)),
-** Gamma(w)/Gamma(w+g) = (h(w) - h(w+1))/e: the sum telescopes to
-** G (h(w_1) - h(w_(N+1)))/e
-**   = G exp(-e Q1) (Q2-Q1) (1 - exp(-e (Q2-Q1)))/(e (Q2-Q1)).
-** At e = 0 the last factor is 1 and Q is the digamma function. */
+** terms are G Gamma(w_k)/Gamma(w_k+g), w_k = d+u+k, G = Gamma(g+d)/Gamma(d).
+** Up to 1,000 terms they are summed, from the first as exp(log G - g
+** Q(w_1, g)) (no cancellation of large log-gammas when w_1 is large),
+** each the last times w_k/(w_k+g).  Beyond, with e = g-1 and h(w) =
+** Gamma(w)/Gamma(w+e) = exp(-e Q(w, e)), Gamma(w)/Gamma(w+g) = (h(w) -
+** h(w+1))/e, so that the sum telescopes to G (h(w_1) - h(w_(N+1)))/e
+**   = G exp(-e Q1) (Q2-Q1) (1 - exp(-e (Q2-Q1)))/(e (Q2-Q1)),
+** which has no division by e: at e = 0 the last factor is 1 and Q is the
+** digamma function. */
+#define DISC_DIRECT_TERMS 1000.0
 static double discLogBetaSum(double g, double d, double u, double N){
-  double e = g-1.0, w1 = d+u+1.0, w2 = d+u+N+1.0;
-  double q1 = discLgammaQ(w1, e), q2 = discLgammaQ(w2, e), dq = q2-q1;
-  double lG = segLgamma(g+d) - segLgamma(d);
-  if( !(dq>0.0) ){
-    /* N tiny against w1: dq lost to rounding; sum the few terms */
-    double s = 0.0, t = exp(discLogBeta(g, w1) - discLogBeta(g, d));
-    double k;
-    for(k=1.0; k<=N && k<=1000.0; k+=1.0){
+  double e = g-1.0, w1 = d+u+1.0, w2 = d+u+N+1.0, q1, q2, dq;
+  double lG;
+  if( N<=DISC_DIRECT_TERMS ){
+    double s = 0.0, t = 1.0, k;
+    for(k=0.0; k<N; k+=1.0){
       s += t;
-      t *= (d+u+k)/(g+d+u+k);
+      t *= (w1+k)/(w1+k+g);
     }
-    return log(s);
+    return discLogBetaRatio(g, d, 0.0, u+1.0) + log(s);
   }
+  lG = segLgamma(g+d) - segLgamma(d);
+  q1 = discLgammaQ(w1, e);
+  q2 = discLgammaQ(w2, e);
+  dq = q2-q1;
   return lG - e*q1 + log(dq) + log(discExpm1Over(-e*dq));
 }
 
@@ -162,13 +175,12 @@ static double discLogBetaSum(double g, double d, double u, double N){
 static double discBgbbLogL(const double *a, double x, double tx, double n,
                            SegCheck *pCheck){
   double al = a[0], be = a[1], ga = a[2], de = a[3];
-  double lB1 = discLogBeta(al, be), lB2 = discLogBeta(ga, de);
-  double l1 = discLogBeta(al+x, be+n-x) - lB1
-            + discLogBeta(ga, de+n) - lB2;
+  double l1 = discLogBetaRatio(al, be, x, n-x)
+            + discLogBetaRatio(ga, de, 0.0, n);
   double m = n - tx, i, s = 1.0, t = 1.0, l0;
   if( m<=0.0 ) return l1;
   /* the terms i = 0..m-1, relative to the first; each term ratio < 1 */
-  l0 = discLogBeta(al+x, be+tx-x) - lB1 + discLogBeta(ga+1.0, de+tx) - lB2;
+  l0 = discLogBetaRatio(al, be, x, tx-x) + discLogBetaRatio(ga, de, 1.0, tx);
   for(i=0.0; i+1.0<m; i+=1.0){
     t *= (be+tx-x+i)/(al+be+tx+i) * (de+tx+i)/(ga+1.0+de+tx+i);
     s += t;
@@ -183,14 +195,14 @@ static double discBgbbLogL(const double *a, double x, double tx, double n,
 static double discBgbbPAlive(const double *a, double x, double tx, double n,
                              SegCheck *pCheck){
   double ll = discBgbbLogL(a, x, tx, n, pCheck);
-  return exp(discLogBeta(a[0]+x, a[1]+n-x) - discLogBeta(a[0], a[1])
-             + discLogBeta(a[2], a[3]+n+1.0) - discLogBeta(a[2], a[3]) - ll);
+  return exp(discLogBetaRatio(a[0], a[1], x, n-x)
+             + discLogBetaRatio(a[2], a[3], 0.0, n+1.0) - ll);
 }
 
 /* E[p | alive ...] part: log B(alpha+x+1, beta+n-x)/B1 - log L */
 static double discBgbbLogNum(const double *a, double x, double tx, double n,
                              SegCheck *pCheck){
-  return discLogBeta(a[0]+x+1.0, a[1]+n-x) - discLogBeta(a[0], a[1])
+  return discLogBetaRatio(a[0], a[1], x+1.0, n-x)
        - discBgbbLogL(a, x, tx, n, pCheck);
 }
 
@@ -243,15 +255,14 @@ static double discBgbbNll(void *pArg, const double *aTheta){
 static double discSbgNll(void *pArg, const double *aTheta){
   const DiscData *d = (const DiscData*)pArg;
   double al = exp(aTheta[0]), be = exp(aTheta[1]), ll = 0.0;
-  double lB = discLogBeta(al, be);
   int i;
   for(i=0; i<d->n; i++){
     const DiscRow *p = &d->aRow[i];
     double t = p->a[0];
     if( p->a[1]!=0.0 ){
-      ll += p->w*(discLogBeta(al+1.0, be+t-1.0) - lB);
+      ll += p->w*discLogBetaRatio(al, be, 1.0, t-1.0);
     }else{
-      ll += p->w*(discLogBeta(al, be+t) - lB);
+      ll += p->w*discLogBetaRatio(al, be, 0.0, t);
     }
     if( (i&255)==255 && segCheck(d->pCheck, 256*100) ) return INFINITY;
   }
@@ -485,8 +496,7 @@ static void discDertFunc(sqlite3_context *ctx, int argc,
   n = a[3];
   segCheckInit(&chk, sqlite3_context_db_handle(ctx));
   lr = discBgbbLogNum(m->a, a[1], a[2], n, &chk)
-     + discLogBeta(m->a[2], m->a[3]+n+1.0) - discLogBeta(m->a[2], m->a[3])
-     - log1p(a[0]);
+     + discLogBetaRatio(m->a[2], m->a[3], 0.0, n+1.0) - log1p(a[0]);
   discResult(ctx, &chk, "dert", exp(lr)*segHyp2f1One(m->a[3]+n+1.0,
                               m->a[2]+m->a[3]+n+1.0, 1.0/(1.0+a[0])));
 }
@@ -521,8 +531,7 @@ static void discSbgFunc(sqlite3_context *ctx, int argc,
   if( bRet ){
     segModelResult(ctx, zFunc, (be+t-1.0)/(al+be+t-1.0));
   }else{
-    segModelResult(ctx, zFunc, exp(discLogBeta(al, be+t)
-                                   - discLogBeta(al, be)));
+    segModelResult(ctx, zFunc, exp(discLogBetaRatio(al, be, 0.0, t)));
   }
 }
 
