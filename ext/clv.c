@@ -105,10 +105,12 @@
 **       (E[Y(i months)] - E[Y((i-1) months)]) / (1 + d)^i, a month being
 **       30 days in the model's unit, d default 0.01.
 ** Requirements (scalars):
-**   P1. A model argument that is not a model made by these fits is an
-**       error: "1st argument to p_alive() is not a libsegment model"; a
-**       model of the wrong kind: "... is not a bgnbd, pareto_nbd or mbgnbd
-**       model".
+**   P1. A model argument that is not a model made by these fits (or
+**       discrete.c's bgbb_fit, sbg_fit) is an error: "1st argument to
+**       p_alive() is not a libsegment model"; a model of the wrong kind:
+**       "... is not a bgnbd, pareto_nbd, mbgnbd or bgbb model" (the kinds
+**       the function takes).  p_alive() and expected_purchases() hand a
+**       bgbb model to discrete.c (segBgbbPAliveFunc, segBgbbExpectedFunc).
 **   P2. A model is parsed once per statement and distinct text, however
 **       it is passed (literal, parameter, column, CTE): segModelArg().
 **   P3. Numeric arguments: numbers (text that looks like one is taken);
