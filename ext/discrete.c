@@ -191,7 +191,7 @@ static double discBgbbLogL(const double *a, double x, double tx, double n,
   return l1>l0 ? l1 + log1p(exp(l0-l1)) : l0 + log1p(exp(l1-l0));
 }
 
-/* log P(alive at n+1), E[...] numerator, as logs against log L */
+/* P(alive at opportunity n+1 | x, t_x, n) */
 static double discBgbbPAlive(const double *a, double x, double tx, double n,
                              SegCheck *pCheck){
   double ll = discBgbbLogL(a, x, tx, n, pCheck);
@@ -199,7 +199,8 @@ static double discBgbbPAlive(const double *a, double x, double tx, double n,
              + discLogBetaRatio(a[2], a[3], 0.0, n+1.0) - ll);
 }
 
-/* E[p | alive ...] part: log B(alpha+x+1, beta+n-x)/B1 - log L */
+/* The factor of E[...] and DERT common to every future opportunity:
+** log(B(alpha+x+1, beta+n-x)/B1 / L) */
 static double discBgbbLogNum(const double *a, double x, double tx, double n,
                              SegCheck *pCheck){
   return discLogBetaRatio(a[0], a[1], x+1.0, n-x)
