@@ -105,10 +105,12 @@
 **       (E[Y(i months)] - E[Y((i-1) months)]) / (1 + d)^i, a month being
 **       30 days in the model's unit, d default 0.01.
 ** Requirements (scalars):
-**   P1. A model argument that is not a model made by these fits is an
-**       error: "1st argument to p_alive() is not a libsegment model"; a
-**       model of the wrong kind: "... is not a bgnbd, pareto_nbd or mbgnbd
-**       model".
+**   P1. A model argument that is not a model made by these fits (or
+**       discrete.c's bgbb_fit, sbg_fit) is an error: "1st argument to
+**       p_alive() is not a libsegment model"; a model of the wrong kind:
+**       "... is not a bgnbd, pareto_nbd, mbgnbd or bgbb model" (the kinds
+**       the function takes).  p_alive() and expected_purchases() hand a
+**       bgbb model to discrete.c (segBgbbPAliveFunc, segBgbbExpectedFunc).
 **   P2. A model is parsed once per statement and distinct text, however
 **       it is passed (literal, parameter, column, CTE): segModelArg().
 **   P3. Numeric arguments: numbers (text that looks like one is taken);
@@ -148,24 +150,30 @@
 #include <stdlib.h>
 #include <stdint.h>
 
-#define CLV_BGNBD   0
-#define CLV_PARETO  1
-#define CLV_GG      2
-#define CLV_MBGNBD  3
+#define CLV_BGNBD   SEG_MODEL_BGNBD
+#define CLV_PARETO  SEG_MODEL_PARETO
+#define CLV_GG      SEG_MODEL_GG
+#define CLV_MBGNBD  SEG_MODEL_MBGNBD
+#define CLV_BGBB    SEG_MODEL_BGBB
+#define CLV_SBG     SEG_MODEL_SBG
 /* the purchase models: what p_alive, expected_purchases and clv take */
 #define CLV_PURCHASE_MASK ((1<<CLV_BGNBD)|(1<<CLV_PARETO)|(1<<CLV_MBGNBD))
 
+/* the models the scalars read; bgbb and sbg are fitted in discrete.c */
 static const char *const azClvModel[] = { "bgnbd", "pareto_nbd",
-                                          "gamma_gamma", "mbgnbd", 0 };
+                                          "gamma_gamma", "mbgnbd", "bgbb",
+                                          "sbg", 0 };
 static const char *const azClvUnit[] = { "day", "week", "month", 0 };
 static const double aClvUnitDays[] = { 1.0, 7.0, 365.25/12.0 };
-static const char *const azClvParam[4][4] = {
+static const char *const azClvParam[6][4] = {
   { "r", "alpha", "a", "b" },
   { "r", "alpha", "s", "beta" },
   { "p", "q", "gamma", 0 },
   { "r", "alpha", "a", "b" },
+  { "alpha", "beta", "gamma", "delta" },
+  { "alpha", "beta", 0, 0 },
 };
-static const int aClvNParam[4] = { 4, 4, 3, 4 };
+static const int aClvNParam[6] = { 4, 4, 3, 4, 4, 2 };
 
 /**************************************************************************
 ** Numerics
@@ -235,6 +243,9 @@ struct ClvData {
   double *aScratch;               /* 2*nTime + nPair doubles */
   double *aLogM;                  /* Gamma-Gamma: log m per row */
   SegCheck *pCheck;               /* F8: the interrupt check, or NULL */
+  double (*xNll)(void*, const double*);  /* segFitOptimize: -LL, or NULL */
+  void *pArg;                     /* its first argument */
+  int nParam;                     /* its number of parameters */
 };
 
 /* F8: in the likelihoods' loops, every 1,024 rows (or pairs) costing
@@ -592,11 +603,12 @@ static double clvGgNll(const ClvData *d, const double *aTheta){
 }
 
 static double clvNll(int eModel, const ClvData *d, const double *aTheta){
-  int i;
+  int i, n = d->xNll ? d->nParam : aClvNParam[eModel];
   if( segCheck(d->pCheck, 200 + (d->n & 1023)*(i64)100) ) return INFINITY;
-  for(i=0; i<aClvNParam[eModel]; i++){
+  for(i=0; i<n; i++){
     if( !(aTheta[i]>-40.0 && aTheta[i]<40.0) ) return INFINITY;
   }
+  if( d->xNll ) return d->xNll(d->pArg, aTheta);
   switch( eModel ){
     case CLV_BGNBD:  return clvBgnbdNll(d, aTheta);
     case CLV_PARETO: return clvParetoNll(d, aTheta);
@@ -832,6 +844,26 @@ static void clvOptimize(ClvFit *p, const ClvData *d){
       p->bConverged = 0;
     }
   }
+}
+
+/* The same search for another model's -LL (segmentInt.h). */
+void segFitOptimize(SegFit *pOut, double (*xNll)(void*, const double*),
+                    void *pArg, SegCheck *pCheck){
+  ClvData d;
+  ClvFit fit;
+  memset(&d, 0, sizeof(d));
+  memset(&fit, 0, sizeof(fit));
+  d.xNll = xNll;
+  d.pArg = pArg;
+  d.nParam = fit.nParam = pOut->nParam;
+  d.pCheck = pCheck;
+  memcpy(fit.aTheta, pOut->aTheta, sizeof(fit.aTheta));
+  clvOptimize(&fit, &d);
+  memcpy(pOut->aTheta, fit.aTheta, sizeof(fit.aTheta));
+  memcpy(pOut->aSe, fit.aSe, sizeof(fit.aSe));
+  pOut->rNll = fit.rNll;
+  pOut->nIter = fit.nIter;
+  pOut->bConverged = fit.bConverged;
 }
 
 /* From the optimum of a subsample (p->aTheta, with its Hessian aHs scaled
@@ -1280,37 +1312,54 @@ static void clvFitScaled(int eModel, ClvData *d, ClvFit *pFit){
   pFit->rNll += lc*sx;
 }
 
-/* The JSON model text; sqlite3_malloc'd or NULL on OOM. */
-static char *clvModelJson(const ClvFit *p, int eUnit, i64 n,
-                          const ClvAgg *pAgg){
-  sqlite3_str *pStr = sqlite3_str_new(0);
+/* A model's JSON, without its closing brace (segmentInt.h). */
+void segFitJson(sqlite3_str *pStr, const char *zModel, const char *zUnit,
+                const char *const *azParam, const SegFit *p, double n){
   int i;
   int bFinite = 1;
   for(i=0; i<p->nParam; i++){
     if( !isfinite(exp(p->aTheta[i])) ) bFinite = 0;
   }
-  sqlite3_str_appendf(pStr, "{\"model\":\"%s\",\"unit\":\"%s\",\"params\":{",
-                      azClvModel[p->eModel], azClvUnit[eUnit]);
+  sqlite3_str_appendf(pStr, "{\"model\":\"%s\",", zModel);
+  if( zUnit ) sqlite3_str_appendf(pStr, "\"unit\":\"%s\",", zUnit);
+  sqlite3_str_appendall(pStr, "\"params\":{");
   for(i=0; i<p->nParam; i++){
-    sqlite3_str_appendf(pStr, "%s\"%s\":", i ? "," : "",
-                        azClvParam[p->eModel][i]);
+    sqlite3_str_appendf(pStr, "%s\"%s\":", i ? "," : "", azParam[i]);
     segJsonAppendNumber(pStr, bFinite ? exp(p->aTheta[i]) : NAN);
   }
   sqlite3_str_appendall(pStr, "},\"log_likelihood\":");
   segJsonAppendNumber(pStr, -p->rNll);
   sqlite3_str_appendall(pStr, ",\"std_errors\":{");
   for(i=0; i<p->nParam; i++){
-    sqlite3_str_appendf(pStr, "%s\"%s\":", i ? "," : "",
-                        azClvParam[p->eModel][i]);
+    sqlite3_str_appendf(pStr, "%s\"%s\":", i ? "," : "", azParam[i]);
     segJsonAppendNumber(pStr, p->aSe[i]);
   }
-  sqlite3_str_appendf(pStr, "},\"iterations\":%d,\"converged\":%s,"
-                      "\"n\":%lld,\"k\":%d,\"aic\":", p->nIter,
-                      p->bConverged && bFinite ? "true" : "false", n,
-                      p->nParam);
+  sqlite3_str_appendf(pStr, "},\"iterations\":%d,\"converged\":%s,\"n\":",
+                      p->nIter, p->bConverged && bFinite ? "true" : "false");
+  if( n==floor(n) && n<9e15 ){
+    sqlite3_str_appendf(pStr, "%lld", (i64)n);
+  }else{
+    segJsonAppendNumber(pStr, n);
+  }
+  sqlite3_str_appendf(pStr, ",\"k\":%d,\"aic\":", p->nParam);
   segJsonAppendNumber(pStr, 2.0*p->nParam + 2.0*p->rNll);
   sqlite3_str_appendall(pStr, ",\"bic\":");
-  segJsonAppendNumber(pStr, p->nParam*log((double)n) + 2.0*p->rNll);
+  segJsonAppendNumber(pStr, p->nParam*log(n) + 2.0*p->rNll);
+}
+
+/* The JSON model text; sqlite3_malloc'd or NULL on OOM. */
+static char *clvModelJson(const ClvFit *p, int eUnit, i64 n,
+                          const ClvAgg *pAgg){
+  sqlite3_str *pStr = sqlite3_str_new(0);
+  SegFit f;
+  f.nParam = p->nParam;
+  memcpy(f.aTheta, p->aTheta, sizeof(f.aTheta));
+  memcpy(f.aSe, p->aSe, sizeof(f.aSe));
+  f.rNll = p->rNll;
+  f.nIter = p->nIter;
+  f.bConverged = p->bConverged;
+  segFitJson(pStr, azClvModel[p->eModel], azClvUnit[eUnit],
+             azClvParam[p->eModel], &f, (double)n);
   if( p->eModel==CLV_GG && pAgg ){
     sqlite3_str_appendf(pStr, ",\"excluded\":{\"one_time\":%lld,"
                         "\"non_positive_spend\":%lld}",
@@ -1354,12 +1403,7 @@ static void clvFitFinal(sqlite3_context *ctx){
 /**************************************************************************
 ** Models applied (scalars)
 */
-typedef struct ClvModel ClvModel;
-struct ClvModel {
-  int eModel;
-  int eUnit;
-  double a[4];                    /* parameters in paper order */
-};
+typedef SegModel ClvModel;        /* segmentInt.h */
 
 /* Parse a model; 0 OK, 1 not a model, SQLITE_NOMEM. */
 static int clvModelParse(const char *z, int n, ClvModel *m){
@@ -1444,15 +1488,33 @@ static const ClvModel *clvModelArg(sqlite3_context *ctx, sqlite3_value **argv,
   }
   m = (const ClvModel*)pModel;
   if( (mask & (1<<m->eModel))==0 ){
-    char *zErr = sqlite3_mprintf("%s argument to %s() is not a %s model",
-        segOrdinal(iArg+1), zFunc,
-        mask==(1<<CLV_GG) ? "gamma_gamma" : "bgnbd, pareto_nbd or mbgnbd");
+    /* "is not a bgnbd, pareto_nbd or mbgnbd model": the kinds of mask */
+    sqlite3_str *pStr = sqlite3_str_new(0);
+    int i, nLeft = 0;
+    char *zErr;
+    for(i=0; azClvModel[i]; i++) nLeft += (mask>>i)&1;
+    sqlite3_str_appendf(pStr, "%s argument to %s() is not a ",
+                        segOrdinal(iArg+1), zFunc);
+    for(i=0; azClvModel[i]; i++){
+      if( ((mask>>i)&1)==0 ) continue;
+      nLeft--;
+      sqlite3_str_appendf(pStr, "%s%s", azClvModel[i],
+                          nLeft>1 ? ", " : nLeft==1 ? " or " : " model");
+    }
+    zErr = sqlite3_str_finish(pStr);
     if( zErr ) sqlite3_result_error(ctx, zErr, -1);
     else sqlite3_result_error_nomem(ctx);
     sqlite3_free(zErr);
     return 0;
   }
   return m;
+}
+
+/* The same for discrete.c (segmentInt.h) */
+const SegModel *segModelOfArg(sqlite3_context *ctx, sqlite3_value **argv,
+                              int iArg, const char *zFunc, int mask,
+                              int *pbNull){
+  return clvModelArg(ctx, argv, iArg, zFunc, mask, pbNull);
 }
 
 /* Read numeric arguments argv[i0..i0+n-1] into a.  Returns 1 OK, 0 NULL
@@ -1639,14 +1701,30 @@ static void clvResult(sqlite3_context *ctx, const char *zFunc, double r){
   }
 }
 
+/* What discrete.c uses of the above (segmentInt.h) */
+double segLgamma(double x){ return clvLgamma(x); }
+double segHyp2f1One(double b, double c, double z){
+  ClvHyp h;
+  clvHypInit(&h, b, c);
+  return clvHyp2f1One(&h, z);
+}
+int segModelNumArgs(sqlite3_context *ctx, sqlite3_value **argv, int i0,
+                    int n, const char *zFunc, double *a){
+  return clvArgs(ctx, argv, i0, n, zFunc, a);
+}
+void segModelResult(sqlite3_context *ctx, const char *zFunc, double r){
+  clvResult(ctx, zFunc, r);
+}
+
 static void clvPAliveFunc(sqlite3_context *ctx, int argc,
                           sqlite3_value **argv){
   const ClvModel *m;
   double a[3];
   int bNull, rc;
-  (void)argc;
-  m = clvModelArg(ctx, argv, 0, "p_alive", CLV_PURCHASE_MASK, &bNull);
+  m = clvModelArg(ctx, argv, 0, "p_alive",
+                  CLV_PURCHASE_MASK|(1<<CLV_BGBB), &bNull);
   if( m==0 ) return;
+  if( m->eModel==CLV_BGBB ){ segBgbbPAliveFunc(ctx, argc, argv, m); return; }
   rc = clvArgs(ctx, argv, 1, 3, "p_alive", a);
   if( rc<=0 ) return;
   if( !clvCheckHistory(ctx, 1, "p_alive", a) ) return;
@@ -1658,9 +1736,13 @@ static void clvExpectedFunc(sqlite3_context *ctx, int argc,
   const ClvModel *m;
   double a[4];
   int bNull, rc;
-  m = clvModelArg(ctx, argv, 0, "expected_purchases", CLV_PURCHASE_MASK,
-                  &bNull);
+  m = clvModelArg(ctx, argv, 0, "expected_purchases",
+                  CLV_PURCHASE_MASK|(1<<CLV_BGBB), &bNull);
   if( m==0 ) return;
+  if( m->eModel==CLV_BGBB ){
+    segBgbbExpectedFunc(ctx, argc, argv, m);
+    return;
+  }
   rc = clvArgs(ctx, argv, 1, argc-1, "expected_purchases", a);
   if( rc<=0 ) return;
   if( a[0]<0.0 ){

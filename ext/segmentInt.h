@@ -20,6 +20,7 @@
 **   json.c      a small JSON reader/writer for models and break lists
 **   clv.c       clv_summary, BG/NBD, Pareto/NBD, Gamma-Gamma, clv
 **   holdout.c   clv_holdout, clv_validation, lr_test
+**   discrete.c  BG/BB and sBG (discrete time, contractual), dert, derl
 **   calendar.c  occasions, occasion_of, season_of, days_to_birthday,
 **               occasion_profile
 **   usage.c     usage_tier (scalar and table-valued)
@@ -75,6 +76,7 @@ int segmentRegisterScore(sqlite3 *db, char **pzErr);
 int segmentRegisterSchemes(sqlite3 *db, char **pzErr);
 int segmentRegisterRfm(sqlite3 *db, char **pzErr);
 int segmentRegisterClv(sqlite3 *db, char **pzErr);
+int segmentRegisterDiscrete(sqlite3 *db, char **pzErr);
 int segmentRegisterCalendar(sqlite3 *db, char **pzErr);
 int segmentRegisterUsage(sqlite3 *db, char **pzErr);
 int segmentRegisterLifecycle(sqlite3 *db, char **pzErr);
@@ -797,5 +799,66 @@ int segClvFit(int eModel, int eUnit, const double *aRow, int n,
 double segClvExpected(int eModel, const double *aParam, double t);
 double segClvCondExpected(int eModel, const double *aParam, double t,
                           double x, double tx, double T);
+
+/************************************************************************
+** Model fits and fitted models (clv.c), shared with discrete.c.
+**
+** segFitOptimize: clv.c's optimiser (its requirements F3-F5: Nelder-Mead
+** from p->aTheta, Newton steps with a finite-difference Hessian,
+** restarts, the Newton-decrement convergence test, delta-method standard
+** errors) over p->nParam (1..4) log-parameters of the -LL xNll(pArg,
+** aTheta), INFINITY outside its domain; pCheck the interrupt check or
+** NULL.  segFitJson: the model's JSON (model, unit when zUnit is not
+** NULL, params named azParam, log_likelihood, std_errors, iterations,
+** converged, n, k, aic, bic) without its closing brace.
+*/
+typedef struct SegFit SegFit;
+struct SegFit {
+  int nParam;
+  double aTheta[4];               /* in: start; out: optimum (logs) */
+  double rNll;                    /* -LL there */
+  double aSe[4];                  /* std errors of exp(aTheta), or NaN */
+  int nIter;
+  int bConverged;
+};
+void segFitOptimize(SegFit *p, double (*xNll)(void*, const double*),
+                    void *pArg, SegCheck *pCheck);
+void segFitJson(sqlite3_str *pStr, const char *zModel, const char *zUnit,
+                const char *const *azParam, const SegFit *p, double n);
+
+/* A fitted model as the scalars read it: its kind and parameters in the
+** papers' order.  segModelOfArg: the model of argv[iArg] (cached, as
+** segModelArg), NULL after an error, or for a NULL argument with
+** *pbNull; mask: the kinds (1<<SEG_MODEL_x) the function takes.
+** segModelNumArgs: argv[i0..i0+n-1] as numbers, 1, 0 for a NULL (result
+** NULL), -1 after an error.  segModelResult: r, or a "numerical failure"
+** error when it is not finite. */
+#define SEG_MODEL_BGNBD  0
+#define SEG_MODEL_PARETO 1
+#define SEG_MODEL_GG     2
+#define SEG_MODEL_MBGNBD 3
+#define SEG_MODEL_BGBB   4
+#define SEG_MODEL_SBG    5
+typedef struct SegModel SegModel;
+struct SegModel {
+  int eModel;
+  int eUnit;
+  double a[4];
+};
+const SegModel *segModelOfArg(sqlite3_context *ctx, sqlite3_value **argv,
+                              int iArg, const char *zFunc, int mask,
+                              int *pbNull);
+int segModelNumArgs(sqlite3_context *ctx, sqlite3_value **argv, int i0,
+                    int n, const char *zFunc, double *a);
+void segModelResult(sqlite3_context *ctx, const char *zFunc, double r);
+/* log Gamma(x), x > 0; 2F1(1, b; c; z) for 0 <= z < 1 - 1e-4 (NaN
+** beyond) */
+double segLgamma(double x);
+double segHyp2f1One(double b, double c, double z);
+/* discrete.c: p_alive() and expected_purchases() of a bgbb model */
+void segBgbbPAliveFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv,
+                       const SegModel *m);
+void segBgbbExpectedFunc(sqlite3_context *ctx, int argc,
+                         sqlite3_value **argv, const SegModel *m);
 
 #endif /* SEGMENTINT_H */

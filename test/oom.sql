@@ -103,6 +103,10 @@ SELECT p_alive('{"model":"nope"}', 1, 1, 2);
 -- the CLV scalars' models from columns; a fit long enough to check for interrupts
 CREATE TEMP TABLE cm(id, model); INSERT INTO cm VALUES (1, '{"model":"bgnbd","params":{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426}}'), (2, '{"model":"pareto_nbd","params":{"r":0.5,"alpha":10,"s":0.6,"beta":11}}'), (3, '{"model":"gamma_gamma","params":{"p":6.25,"q":3.74,"gamma":15.44}}'); SELECT p_alive(a.model, 2, 10, 20), expected_purchases(a.model, 5), clv(a.model, g.model, 2, 10, 20, 15.0, 6), expected_spend(g.model, 2, 15.0) FROM cm a, cm g WHERE a.id <= 2 AND g.id = 3;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<3000) SELECT length(bgnbd_fit(i % 4, (i % 4)*(i % 13), 13 + i % 17)) FROM n;
+WITH d(x, t_x, n, w) AS (VALUES (0,0,6,3464),(1,1,6,1091),(1,6,6,129),(2,4,6,155),(3,6,6,357),(6,6,6,1203)) SELECT bgbb_fit(x, t_x, n, w), bgbb_fit(x, t_x, n) FROM d;
+WITH m(b) AS (SELECT '{"model":"bgbb","params":{"alpha":1.204,"beta":0.75,"gamma":0.657,"delta":2.783}}') SELECT p_alive(b, 2, 4, 6), expected_purchases(b, 5), expected_purchases(b, 5, 2, 4, 6), dert(b, 0.1, 2, 4, 6), dert('{"model":"sbg"}', 0.1, 1, 1, 2) FROM m;
+WITH d(t, c, w) AS (VALUES (1,1,369),(2,1,163),(3,1,86),(7,0,241)) SELECT sbg_fit(t, c, w), sbg_fit(t, c) FROM d;
+WITH m(s) AS (SELECT '{"model":"sbg","params":{"alpha":0.704,"beta":1.182}}') SELECT sbg_survival(s, 7), sbg_retention(s, 7), derl(s, 0.1, 4), derl(s, 0.1, 4, 1), sbg_survival('{}', 1) FROM m;
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM clv('o', 'horizon=6', 'discount=0.02');
 -- occasions, occasion_of, season_of, days_to_birthday, occasion_profile (ext/calendar.c)
 SELECT * FROM occasions(2025, 'UK');
