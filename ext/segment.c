@@ -67,6 +67,7 @@ int sqlite3_segment_init(sqlite3 *db, char **pzErrMsg,
     segmentRegisterEngagement,
     segmentRegisterCluster,
     segmentRegisterPrivacy,
+    segmentRegisterChart,
   };
   char *zErr = 0;
   int rc;

@@ -24,6 +24,9 @@
 **   engagement.c engagement_score, cart_abandonment
 **   cluster.c   kmeans_fit, kmeans_cluster, cohort_retention
 **   privacy.c   pseudonymize (HMAC-SHA-256)
+**   chart.c     chart_bar, chart_histogram, chart_heatmap, chart_treemap,
+**               chart_line: SVG charts (ChartBuilder below)
+**   report.c    segment_report: one HTML page of the whole segmentation
 */
 #ifndef SEGMENTINT_H
 #define SEGMENTINT_H
@@ -78,6 +81,8 @@ int segmentRegisterBenefits(sqlite3 *db, char **pzErr);
 int segmentRegisterEngagement(sqlite3 *db, char **pzErr);
 int segmentRegisterCluster(sqlite3 *db, char **pzErr);
 int segmentRegisterPrivacy(sqlite3 *db, char **pzErr);
+int segmentRegisterChart(sqlite3 *db, char **pzErr);
+int segmentRegisterReport(sqlite3 *db, char **pzErr);
 
 /* "1st", "2nd", "3rd", "4th" ... for argument-error messages. */
 const char *segOrdinal(int i);
@@ -657,5 +662,30 @@ struct SegModelKind {
 };
 int segModelArg(sqlite3_context *ctx, sqlite3_value **argv, int iArg,
                 const SegModelKind *pKind, void **ppModel);
+
+/************************************************************************
+** Charts (chart.c).  A builder takes rows as the chart_xxx() aggregates
+** do (the data arguments, no options) and draws one SVG; report.c draws
+** the charts of its page with it.
+*/
+#define SEG_CHART_BAR       0
+#define SEG_CHART_HISTOGRAM 1
+#define SEG_CHART_HEATMAP   2
+#define SEG_CHART_TREEMAP   3
+#define SEG_CHART_LINE      4
+typedef struct ChartBuilder ChartBuilder;
+int chartBuilderNew(int eKind, sqlite3 *db, ChartBuilder **pp);
+/* The options text ('title=...; width=...'), before the first row. */
+int chartBuilderOptions(ChartBuilder *p, const char *zOpts, char **pzErr);
+int chartBuilderStep(ChartBuilder *p, int argc, sqlite3_value **argv,
+                     char **pzErr);
+/* *pzOut: the SVG (sqlite3_malloc'd), NULL when no row was drawn;
+** bStandalone adds the XML declaration. */
+int chartBuilderRender(ChartBuilder *p, int bStandalone, char **pzOut,
+                       char **pzErr);
+void chartBuilderFree(ChartBuilder *p);
+/* z[0..n-1] (n<0: strlen) XML/HTML-escaped, bad UTF-8 and control
+** characters replaced. */
+void chartAppendEscaped(sqlite3_str *p, const char *z, int n);
 
 #endif /* SEGMENTINT_H */
