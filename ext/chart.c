@@ -427,6 +427,10 @@ static void chartFormat(char *zBuf, double v, int eFormat, int nDec){
   chartGroup(zBuf, 64);
 }
 
+void chartFormatNumber(char *zBuf, double v, int eFormat){
+  chartFormat(zBuf, v, eFormat, -1);
+}
+
 /* A data value for data-value="": reads back to v. */
 static void chartAppendValue(sqlite3_str *p, double v){
   char zBuf[SEG_NUMBER_SIZE];
@@ -534,7 +538,11 @@ static const char *chartAxisLabel(const ChartAxis *a, int iId, char *zBuf,
       sqlite3_snprintf(64, zBuf, "%lld", v->u.i);
       break;
     case SQLITE_FLOAT:
-      sqlite3_snprintf(64, zBuf, "%!.15g", v->u.r);
+      if( v->u.r==floor(v->u.r) && fabs(v->u.r)<1e15 ){
+        sqlite3_snprintf(64, zBuf, "%lld", (sqlite3_int64)v->u.r);
+      }else{
+        sqlite3_snprintf(64, zBuf, "%!.15g", v->u.r);
+      }
       break;
     case SQLITE_TEXT:
       *pn = v->n;
@@ -1331,7 +1339,8 @@ static int chartDrawHeatmap(ChartBuilder *p, sqlite3_str *s, int bStandalone,
   int bRot = 0, everyX = 1, everyY = 1, bAny = 0;
   char zBuf[64], zBuf2[64], zNum[64], zCol[8], zT[64];
   i64 k;
-  rc = chartOrder(p, &p->a1, 0, &aX);
+  /* sort= orders the rows (y); columns are in label order, or input */
+  rc = chartAxisOrder(&p->a1, p->eSort==CHART_SORT_INPUT, &aX);
   if( rc==SQLITE_OK ) rc = chartOrder(p, &p->a2, 0, &aY);
   if( rc ) goto done;
   aPosX = sqlite3_malloc64(sizeof(int)*chartAxisCount(&p->a1));

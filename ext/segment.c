@@ -68,6 +68,7 @@ int sqlite3_segment_init(sqlite3 *db, char **pzErrMsg,
     segmentRegisterCluster,
     segmentRegisterPrivacy,
     segmentRegisterChart,
+    segmentRegisterReport,
   };
   char *zErr = 0;
   int rc;

@@ -687,5 +687,8 @@ void chartBuilderFree(ChartBuilder *p);
 /* z[0..n-1] (n<0: strlen) XML/HTML-escaped, bad UTF-8 and control
 ** characters replaced. */
 void chartAppendEscaped(sqlite3_str *p, const char *z, int n);
+/* v as the charts label it (zBuf: 64 bytes): eFormat 0..6 digits after
+** the point, -1 automatic, -2 integer, -3 percent; thousands grouped. */
+void chartFormatNumber(char *zBuf, double v, int eFormat);
 
 #endif /* SEGMENTINT_H */

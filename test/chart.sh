@@ -49,7 +49,7 @@ SELECT writefile('$OUT/line.svg', chart_line(shipping, month, revenue, 'title=Re
 SQL
 if sqlite3 examples.db -cmd ".load $LIB" "SELECT count(*) FROM segment_report('orders')" >/dev/null 2>&1; then
   sqlite3 -bail examples.db -cmd ".load $LIB" \
-    "SELECT writefile('$OUT/report.html', html) FROM segment_report('orders', events='events')" >/dev/null
+    "SELECT writefile('$OUT/report.html', html) FROM segment_report('orders')" >/dev/null
 fi
 
 for f in "$OUT"/*.svg "$OUT"/*.html; do
@@ -77,7 +77,7 @@ for f in "$OUT"/*.svg "$OUT"/*.html; do
   if ! echo "$result" | head -1 | grep -q 'problems=0'; then
     echo "$result" | tail -n +2 | head -20 | sed 's/^/    /'; fail=1
   fi
-  h=900; [ "${f##*.}" = html ] && h=${REPORT_HEIGHT:-4000}
+  h=900; [ "${f##*.}" = html ] && h=${REPORT_HEIGHT:-5200}
   "$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars \
     --window-size=1280,$h --screenshot="$OUT/$base.png" "file://$PWD/$f" >/dev/null 2>&1
   if ! convert "$OUT/$base.png" ppm:- | python3 test/chart_image.py "$name"; then
