@@ -279,7 +279,7 @@ static const char reportCss[] =
   ".grid{display:flex;flex-wrap:wrap;gap:20px}"
   "figure{margin:0;background:#fff;border:1px solid #e2e2e2;"
   "border-radius:6px;overflow:hidden}"
-  "figure svg{display:block}"
+  "figure svg{display:block}figure.half{display:inline-block;vertical-align:top}"
   "table.segments{border-collapse:collapse;background:#fff;font-size:13px;"
   "margin:12px 0}"
   "table.segments th,table.segments td{border:1px solid #e2e2e2;"

@@ -77,7 +77,10 @@ for f in "$OUT"/*.svg "$OUT"/*.html; do
   if ! echo "$result" | head -1 | grep -q 'problems=0'; then
     echo "$result" | tail -n +2 | head -20 | sed 's/^/    /'; fail=1
   fi
-  h=900; [ "${f##*.}" = html ] && h=${REPORT_HEIGHT:-5200}
+  h=900
+  if [ "${f##*.}" = html ]; then
+    h=$(echo "$result" | head -1 | sed -n 's/.* height=\([0-9]*\) .*/\1/p'); h=${h:-4000}
+  fi
   "$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars \
     --window-size=1280,$h --screenshot="$OUT/$base.png" "file://$PWD/$f" >/dev/null 2>&1
   if ! convert "$OUT/$base.png" ppm:- | python3 test/chart_image.py "$name"; then

@@ -33,6 +33,6 @@
   }
   var pre = document.createElement('pre');
   pre.id = 'chart-check';
-  pre.textContent = 'CHECK svgs=' + svgs.length + ' texts=' + nText + ' marks=' + nMark + ' problems=' + out.length + '\n' + out.join('\n');
+  pre.textContent = 'CHECK svgs=' + svgs.length + ' texts=' + nText + ' marks=' + nMark + ' height=' + document.documentElement.scrollHeight + ' problems=' + out.length + '\n' + out.join('\n');
   document.body.appendChild(pre);
 })();

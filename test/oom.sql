@@ -110,3 +110,12 @@ WITH m AS (SELECT mbgnbd_fit(x, t_x, T) AS b FROM (SELECT 1 x, 5 t_x, 20 T UNION
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT count(*) FROM clv('o', 'model=mbgnbd');
 SELECT purchase_probability('{"model":"bgnbd","params":{"r":0.243,"alpha":4.414,"a":0.793,"b":2.426}}', 2, 30), purchase_probability('{"model":"pareto_nbd","params":{"r":0.553,"alpha":10.578,"s":0.606,"beta":11.669}}', 1, 30, 2, 10, 20);
 SELECT purchase_probability('{"model":"nope"}', 1, 2);
+-- Charts (chart.c) and the report page (report.c)
+SELECT length(chart_bar(shipping, amount, 'title=Revenue; sort=value_desc; format=2')) FROM orders WHERE order_id <= 60;
+SELECT length(chart_bar(x, 1)) FROM (SELECT 'a' x UNION ALL SELECT 'b' UNION ALL SELECT NULL), length(chart_bar('a', 'z'));
+SELECT length(chart_histogram(amount, 'bins=8; x_label=amount')) FROM orders WHERE order_id <= 200;
+SELECT length(chart_heatmap(customer_id % 5, shipping, amount, 'format=percent')) FROM orders WHERE order_id <= 100;
+SELECT length(chart_treemap(shipping, abs(amount))), length(chart_treemap(shipping, abs(amount), discount, 'width=400')), length(chart_treemap(shipping, abs(amount), shipping, NULL)) FROM orders WHERE order_id <= 100;
+SELECT length(chart_line(shipping, ordered_at, amount, 'y_label=amount')), length(chart_line(shipping, order_id, amount)) FROM orders WHERE order_id <= 100;
+SELECT chart_bar('a', 1, 'no_such=1');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT length(html) FROM segment_report('o', 'title=Small shop');
