@@ -6,6 +6,7 @@
 **         GROUP BY segment);
 **
 **   chart_bar(label, value [, options])        horizontal bars
+**   chart_bar(label, value, series, options)   grouped or stacked bars
 **   chart_histogram(value [, options])         counts of values in bins
 **   chart_heatmap(x, y, value [, options])     a grid of coloured cells
 **   chart_treemap(label, size [, colour [, options]])
@@ -20,7 +21,8 @@
 **       (200..4000, default 720), height (100..20000; by default from
 **       the number of bars or cells), format (auto, integer, 0 .. 6 digits
 **       after the point, percent), sort (input, label, label_desc, value,
-**       value_desc) and, for chart_histogram, bins (1..200).  The options
+**       value_desc), for chart_histogram bins (1..200), for chart_bar
+**       layout (grouped, stacked: with a series argument).  The options
 **       argument is read from the first row.
 **   C3. Every mark (bar, cell, rectangle, point) carries its number in a
 **       data-value attribute, written so that it reads back to the double
@@ -113,6 +115,8 @@ struct ChartBuilder {
   int eFormat;
   int eSort;
   int nBins;
+  int bSeries;                    /* chart_bar with a series argument */
+  int bStacked;                   /* layout=stacked */
   /* data */
   ChartAxis a1, a2;               /* bar/treemap: labels; heatmap: x, y;
                                   ** line: series (a1) */
@@ -561,6 +565,10 @@ static const char *chartAxisLabel(const ChartAxis *a, int iId, char *zBuf,
 static const char *const chartOptNames[] = {
   "title", "x_label", "y_label", "width", "height", "format", "sort", 0
 };
+static const char *const chartOptNamesBar[] = {
+  "title", "x_label", "y_label", "width", "height", "format", "sort",
+  "layout", 0
+};
 static const char *const chartOptNamesHist[] = {
   "title", "x_label", "y_label", "width", "height", "format", "sort",
   "bins", 0
@@ -575,7 +583,8 @@ static int chartOptsParse(ChartBuilder *p, const char *z, char **pzErr){
   int rc, i, iStart = 0;
   const char *zFmt;
   rc = segOptsInit(&opts, p->zFunc, p->eKind==CHART_HISTOGRAM
-                   ? chartOptNamesHist : chartOptNames, 0);
+                   ? chartOptNamesHist : p->eKind==CHART_BAR
+                   ? chartOptNamesBar : chartOptNames, 0);
   if( rc ) return rc;
   opts.nArg = 1;                  /* every piece is key=value */
   zCopy = sqlite3_mprintf("%s", z ? z : "");
@@ -604,6 +613,10 @@ static int chartOptsParse(ChartBuilder *p, const char *z, char **pzErr){
   }
   if( rc==SQLITE_OK && p->eKind==CHART_HISTOGRAM ){
     rc = segOptsInt(&opts, "bins", 0, 1, 200, &p->nBins, pzErr);
+  }
+  if( rc==SQLITE_OK && p->eKind==CHART_BAR ){
+    static const char *const azLayout[] = { "grouped", "stacked", 0 };
+    rc = segOptsEnum(&opts, "layout", azLayout, 0, &p->bStacked, pzErr);
   }
   if( rc==SQLITE_OK ){
     zFmt = segOptsGet(&opts, "format");
@@ -758,7 +771,20 @@ int chartBuilderStep(ChartBuilder *p, int argc, sqlite3_value **argv,
         return CHART_ERR("%s(): more than %d bars (group or filter the rows "
                          "first)", p->zFunc, CHART_MAX_BARS);
       }
-      return chartSumAdd(p, iId, v, bNew);
+      rc = chartSumAdd(p, iId, v, bNew);
+      if( rc || argc<3 ) return rc;
+      p->bSeries = 1;
+      rc = chartAxisFind(&p->a2, argv[2], &iId2, &bNew2);
+      if( rc ) return rc;
+      if( p->a2.nSeen>CHART_MAX_SERIES ){
+        return CHART_ERR("%s(): more than %d series", p->zFunc,
+                         CHART_MAX_SERIES);
+      }
+      if( p->nPt>=(i64)CHART_MAX_VALUES ){
+        return CHART_ERR("%s(): more than %d rows", p->zFunc,
+                         CHART_MAX_VALUES);
+      }
+      return chartAddPt(p, iId, iId2, 0, v);
     }
     case CHART_TREEMAP: {
       rc = chartNumber(p, argv[1], 2, &v, &bNull, pzErr);
@@ -1092,33 +1118,102 @@ static int chartError(ChartBuilder *p, char **pzErr, const char *zWhy){
   return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
-/* chart_bar: horizontal bars, labels at the left, values at the ends */
+/* A legend row (or rows) of series names with their colours, from y;
+** returns its height.  bDraw 0: measure only. */
+static double chartLegend(sqlite3_str *s, const ChartAxis *a, const int *aId,
+                          int n, double x0, double xMax, double y,
+                          int bDraw){
+  double x = x0, rowY = y;
+  char zBuf[64];
+  int i, nLab;
+  for(i=0; i<n; i++){
+    const char *z = chartAxisLabel(a, aId[i], zBuf, &nLab);
+    double w = chartTextWidth(z, nLab, CHART_FONT);
+    if( w>160 ) w = 160;
+    if( x>x0 && x + 22 + w > xMax ){ x = x0; rowY += 18; }
+    if( bDraw ){
+      sqlite3_str_appendf(s, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" "
+        "height=\"10\" fill=\"%s\"/>\n", x, rowY+1, chartPalette[i]);
+      chartText(s, x+20, rowY+10, "style=\"unicode-bidi:plaintext\"", z,
+                nLab, CHART_FONT, 160);
+    }
+    x += 22 + w + 18;
+  }
+  return rowY - y + 22;
+}
+
+/* chart_bar: horizontal bars, labels at the left, values at the ends;
+** with a series argument, grouped (one bar per series in each label's
+** band) or stacked (layout=stacked: one bar of segments, the total at
+** its end) */
 static int chartDrawBar(ChartBuilder *p, sqlite3_str *s, int bStandalone,
                         char **pzErr){
   ChartFrame f;
   ChartScale sc;
-  int *aId = 0, n = p->a1.nSeen, i, rc, nLab;
+  int *aId = 0, *aSer = 0, *aSPos = 0, n = p->a1.nSeen, i, j, rc, nLab;
+  int nS = p->bSeries ? p->a2.nSeen : 1, bStack = p->bStacked && p->bSeries;
   double *aV, vMin = 0, vMax = 0, rLabW = 0, rValW = 0, rNegW = 0;
-  double left, right, top, band, plotH, h, x0, x1;
-  char zBuf[64], zNum[64];
-  aV = sqlite3_malloc64(sizeof(double)*(chartAxisCount(&p->a1)));
+  double left, right, top, band, plotH, h, x0, x1, legH = 0, sub;
+  SegSum *aCell = 0;
+  unsigned char *aHas = 0;
+  char zBuf[64], zNum[64], zSer[64], zT[200];
+  i64 k;
+  int nIdAll = chartAxisCount(&p->a1);
+  aV = sqlite3_malloc64(sizeof(double)*nIdAll);
   if( aV==0 ) return SQLITE_NOMEM;
-  for(i=0; i<chartAxisCount(&p->a1); i++) aV[i] = 0;
-  if( p->a1.bNull ) aV[0] = segSumValue(&p->aSum[0]);
-  for(i=1; i<chartAxisCount(&p->a1); i++) aV[i] = segSumValue(&p->aSum[i]);
+  for(i=0; i<nIdAll; i++){
+    aV[i] = (i>0 || p->a1.bNull) ? segSumValue(&p->aSum[i]) : 0;
+  }
   rc = chartOrder(p, &p->a1, aV, &aId);
-  if( rc ){ sqlite3_free(aV); return rc; }
+  if( rc ) goto bar_done;
+  /* cells: label id x series position */
+  aCell = sqlite3_malloc64(sizeof(SegSum)*nIdAll*nS);
+  aHas = sqlite3_malloc64(nIdAll*nS);
+  if( aCell==0 || aHas==0 ){ rc = SQLITE_NOMEM; goto bar_done; }
+  memset(aCell, 0, sizeof(SegSum)*nIdAll*nS);
+  memset(aHas, 0, nIdAll*nS);
+  if( p->bSeries ){
+    rc = chartAxisOrder(&p->a2, 0, &aSer);
+    if( rc ) goto bar_done;
+    aSPos = sqlite3_malloc64(sizeof(int)*chartAxisCount(&p->a2));
+    if( aSPos==0 ){ rc = SQLITE_NOMEM; goto bar_done; }
+    for(j=0; j<nS; j++) aSPos[aSer[j]] = j;
+    for(k=0; k<p->nPt; k++){
+      int c = p->aPt[k].i*nS + aSPos[p->aPt[k].j];
+      segSumAdd(&aCell[c], p->aPt[k].y);
+      aHas[c] = 1;
+    }
+  }else{
+    for(i=0; i<n; i++){ aCell[aId[i]] = p->aSum[aId[i]]; aHas[aId[i]] = 1; }
+  }
   for(i=0; i<n; i++){
     const char *z = chartAxisLabel(&p->a1, aId[i], zBuf, &nLab);
-    double v = aV[aId[i]], w;
-    w = chartTextWidth(z, nLab, CHART_FONT);
+    double w = chartTextWidth(z, nLab, CHART_FONT), rPos = 0, rNeg = 0;
     if( w>rLabW ) rLabW = w;
-    if( v<vMin ) vMin = v;
-    if( v>vMax ) vMax = v;
-    chartFormat(zNum, v, p->eFormat, -1);
-    w = chartTextWidth(zNum, (int)strlen(zNum), CHART_FONT);
-    if( v>=0 && w>rValW ) rValW = w;
-    if( v<0 && w>rNegW ) rNegW = w;
+    for(j=0; j<nS; j++){
+      double v;
+      if( !aHas[aId[i]*nS+j] ) continue;
+      v = segSumValue(&aCell[aId[i]*nS+j]);
+      if( bStack ){
+        if( v>=0 ) rPos += v; else rNeg += v;
+        continue;
+      }
+      if( v<vMin ) vMin = v;
+      if( v>vMax ) vMax = v;
+      chartFormat(zNum, v, p->eFormat, -1);
+      w = chartTextWidth(zNum, (int)strlen(zNum), CHART_FONT);
+      if( v>=0 && w>rValW ) rValW = w;
+      if( v<0 && w>rNegW ) rNegW = w;
+    }
+    if( bStack ){
+      double tot = aV[aId[i]];
+      if( rPos>vMax ) vMax = rPos;
+      if( rNeg<vMin ) vMin = rNeg;
+      chartFormat(zNum, tot, p->eFormat, -1);
+      w = chartTextWidth(zNum, (int)strlen(zNum), CHART_FONT);
+      if( rPos>0 || rNeg==0 ){ if( w>rValW ) rValW = w; }
+      else if( w>rNegW ) rNegW = w;
+    }
   }
   if( rLabW>p->w*0.3 ) rLabW = p->w*0.3;
   left = 10 + (p->zYLabel ? 24 : 0) + rLabW + 8;
@@ -1126,55 +1221,126 @@ static int chartDrawBar(ChartBuilder *p, sqlite3_str *s, int bStandalone,
   x0 = left + (rNegW>0 ? rNegW + 6 : 0);
   x1 = right;
   if( x1 - x0 < 60 ){
-    sqlite3_free(aV); sqlite3_free(aId);
-    return chartError(p, pzErr, "the chart is too narrow for its labels "
-                      "(raise width)");
+    rc = chartError(p, pzErr, "the chart is too narrow for its labels "
+                    "(raise width)");
+    goto bar_done;
   }
   top = (p->zTitle ? 40 : 14);
+  if( p->bSeries ){
+    legH = chartLegend(s, &p->a2, aSer, nS, 10, p->w-10, top, 0);
+    top += legH;
+  }
+  sub = (p->bSeries && !bStack) ? 16 : 0;
   if( p->bHeight ){
+    double rMin = sub>0 ? nS*sub + 8 : 16;
     plotH = p->h - top - 28 - (p->zXLabel ? 20 : 0) - 6;
     band = plotH/n;
-    if( band<16 ){
-      sqlite3_free(aV); sqlite3_free(aId);
+    if( band<rMin ){
       *pzErr = sqlite3_mprintf("%s(): height=%d is too small for %d bars "
                                "(at least %d)", p->zFunc, p->h, n,
-                               (int)ceil(n*16 + top + 34 + (p->zXLabel?20:0)));
-      return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+                               (int)ceil(n*rMin + top + 34
+                                         + (p->zXLabel?20:0)));
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+      goto bar_done;
     }
     h = p->h;
   }else{
-    band = 24;
+    band = sub>0 ? nS*sub + 10 : 24;
     plotH = band*n;
     h = top + plotH + 28 + (p->zXLabel ? 20 : 0) + 6;
   }
   chartXScaleFit(&sc, vMin, vMax, x1-x0, p->eFormat);
+  if( vMin<0 && sc.lo<vMin && -vMin<0.5*sc.step ){
+    /* a small negative value: the axis starts at it, not a whole tick
+    ** further, so that the positive bars keep the width */
+    sc.lo = vMin;
+    sc.kLo += 1;
+    sc.nTick -= 1;
+  }
   chartBegin(&f, p, s, bStandalone, (int)ceil(h));
+  if( p->bSeries ){
+    chartLegend(s, &p->a2, aSer, nS, 10, p->w-10, top-legH, 1);
+  }
   chartXAxis(&f, &sc, x0, x1, top+plotH, top);
   for(i=0; i<n; i++){
     const char *z = chartAxisLabel(&p->a1, aId[i], zBuf, &nLab);
-    double v = aV[aId[i]];
-    double y = top + band*i, bh = band*0.72;
-    double xa = chartMap(&sc, 0.0, x0, x1), xb = chartMap(&sc, v, x0, x1);
-    double xl = xa<xb ? xa : xb, bw = fabs(xb-xa);
+    double y = top + band*i, xa = chartMap(&sc, 0.0, x0, x1);
+    double rPos = 0, rNeg = 0;
     chartText(s, left-8, y+band/2+4, "text-anchor=\"end\" "
               "style=\"unicode-bidi:plaintext\"", z, nLab, CHART_FONT, rLabW);
-    sqlite3_str_appendf(s, "<rect class=\"mark\" x=\"%.2f\" y=\"%.2f\" "
-      "width=\"%.2f\" height=\"%.2f\" fill=\"%s\" data-value=\"", xl,
-      y+(band-bh)/2, bw, bh, v<0 ? chartPalette[3] : chartPalette[0]);
-    chartAppendValue(s, v);
-    sqlite3_str_appendall(s, "\">");
-    chartFormat(zNum, v, p->eFormat, -1);
-    chartMarkTitle(s, z, nLab, zNum, "rect");
-    chartText(s, v<0 ? xb-4 : xb+4, y+band/2+4,
-              v<0 ? "text-anchor=\"end\" fill=\"#222222\""
-                  : "fill=\"#222222\"",
-              zNum, (int)strlen(zNum), CHART_FONT, 0);
+    for(j=0; j<nS; j++){
+      int c = aId[i]*nS + j;
+      double v, yb, bh, xl, xr, xb;
+      const char *zS = 0;
+      int nSer = 0;
+      if( !aHas[c] ) continue;
+      v = segSumValue(&aCell[c]);
+      if( sub>0 ){
+        yb = y + 5 + sub*j; bh = sub - 3;
+      }else{
+        bh = band*0.72; yb = y + (band-bh)/2;
+      }
+      if( bStack ){
+        if( v>=0 ){
+          xl = chartMap(&sc, rPos, x0, x1);
+          rPos += v;
+          xr = chartMap(&sc, rPos, x0, x1);
+        }else{
+          xr = chartMap(&sc, rNeg, x0, x1);
+          rNeg += v;
+          xl = chartMap(&sc, rNeg, x0, x1);
+        }
+        xb = v<0 ? xl : xr;
+      }else{
+        xb = chartMap(&sc, v, x0, x1);
+        xl = xa<xb ? xa : xb; xr = xa<xb ? xb : xa;
+      }
+      sqlite3_str_appendf(s, "<rect class=\"mark\" x=\"%.2f\" y=\"%.2f\" "
+        "width=\"%.2f\" height=\"%.2f\" fill=\"%s\"%s data-value=\"", xl,
+        yb, xr-xl, bh,
+        p->bSeries ? chartPalette[j] : v<0 ? chartPalette[3] : chartPalette[0],
+        bStack ? " stroke=\"#ffffff\" stroke-width=\"0.5\"" : "");
+      chartAppendValue(s, v);
+      sqlite3_str_appendall(s, "\">");
+      chartFormat(zNum, v, p->eFormat, -1);
+      if( p->bSeries ){
+        zS = chartAxisLabel(&p->a2, aSer[j], zSer, &nSer);
+        sqlite3_str_appendall(s, "<title>");
+        chartEscape(s, z, nLab, CHART_TITLE_CHARS);
+        sqlite3_str_appendall(s, ", ");
+        chartEscape(s, zS, nSer, CHART_TITLE_CHARS);
+        sqlite3_str_appendf(s, ": %s</title></rect>\n", zNum);
+      }else{
+        chartMarkTitle(s, z, nLab, zNum, "rect");
+      }
+      if( !bStack ){
+        chartText(s, v<0 ? xb-4 : xb+4, yb+bh/2+4,
+                  v<0 ? "text-anchor=\"end\" fill=\"#222222\""
+                      : "fill=\"#222222\"",
+                  zNum, (int)strlen(zNum), CHART_FONT, 0);
+      }
+    }
+    if( bStack ){
+      double tot = aV[aId[i]];
+      int bRight = rPos>0 || rNeg==0;
+      double xt = chartMap(&sc, bRight ? rPos : rNeg, x0, x1);
+      chartFormat(zNum, tot, p->eFormat, -1);
+      sqlite3_snprintf(sizeof(zT), zT, "%s fill=\"#222222\" font-weight=\"bold\"",
+                       bRight ? "" : "text-anchor=\"end\"");
+      chartText(s, bRight ? xt+4 : xt-4, y+band/2+4, zT, zNum,
+                (int)strlen(zNum), CHART_FONT, 0);
+    }
   }
   chartAxisTitles(&f, (x0+x1)/2, top+plotH+44, top+plotH/2, x1-x0, plotH);
   chartEnd(&f);
+bar_done:
   sqlite3_free(aV);
   sqlite3_free(aId);
-  return SQLITE_OK;
+  sqlite3_free(aSer);
+  sqlite3_free(aSPos);
+  sqlite3_free(aCell);
+  sqlite3_free(aHas);
+  return rc;
 }
 
 /* chart_histogram: counts in bins with edges on nice numbers */
@@ -2000,7 +2166,7 @@ static void chartFinal(sqlite3_context *ctx){
 }
 
 static void chartBarStep(sqlite3_context *c, int n, sqlite3_value **v){
-  chartStep(c, n, v, CHART_BAR, 2);
+  chartStep(c, n, v, CHART_BAR, n>=4 ? 3 : 2);
 }
 static void chartHistStep(sqlite3_context *c, int n, sqlite3_value **v){
   chartStep(c, n, v, CHART_HISTOGRAM, 1);
@@ -2019,6 +2185,7 @@ int segmentRegisterChart(sqlite3 *db, char **pzErr){
   static const SegFunc aFunc[] = {
     { "chart_bar",       2, SEG_AGG_FLAGS, 0, chartBarStep, chartFinal },
     { "chart_bar",       3, SEG_AGG_FLAGS, 0, chartBarStep, chartFinal },
+    { "chart_bar",       4, SEG_AGG_FLAGS, 0, chartBarStep, chartFinal },
     { "chart_histogram", 1, SEG_AGG_FLAGS, 0, chartHistStep, chartFinal },
     { "chart_histogram", 2, SEG_AGG_FLAGS, 0, chartHistStep, chartFinal },
     { "chart_heatmap",   3, SEG_AGG_FLAGS, 0, chartHeatStep, chartFinal },

@@ -34,6 +34,13 @@ SELECT writefile('$OUT/bar_hostile.svg', chart_bar(label, v, 'title=<script>aler
   FROM (SELECT '<script>alert(1)</script>' AS label, 3 AS v UNION ALL SELECT 'O''Brien & "Sons"', -2
         UNION ALL SELECT 'مرحبا بالعالم שלום', 5 UNION ALL SELECT NULL, 1
         UNION ALL SELECT printf('%.10000c', 'W'), 4 UNION ALL SELECT 'Potential Loyalist', 1234567.5);
+SELECT writefile('$OUT/bar_grouped.svg', chart_bar(segment, n, shipping, 'title=Customers by segment and usual shipping; x_label=customers'))
+  FROM (SELECT s.segment, coalesce(o.shipping, 'none') AS shipping, count(DISTINCT s.customer) AS n
+        FROM rfm_score('orders') s JOIN orders o ON o.customer_id = s.customer
+        WHERE o.order_id = (SELECT max(order_id) FROM orders WHERE customer_id = s.customer) GROUP BY 1, 2);
+SELECT writefile('$OUT/bar_stacked.svg', chart_bar(segment, revenue, lifecycle, 'layout=stacked; sort=value_desc; title=Revenue by segment and stage; x_label=revenue'))
+  FROM (SELECT s.segment, l.stage AS lifecycle, sum(s.monetary) AS revenue
+        FROM rfm_score('orders') s JOIN lifecycle_stage('orders') l ON l.customer = s.customer GROUP BY 1, 2);
 SELECT writefile('$OUT/histogram.svg', chart_histogram(monetary, 'title=Customers by money spent; x_label=money spent; y_label=customers'))
   FROM rfm_score('orders');
 SELECT writefile('$OUT/heatmap.svg', chart_heatmap(f, r, n, 'title=Customers by recency and frequency score; x_label=F; y_label=R'))

@@ -119,3 +119,4 @@ SELECT length(chart_treemap(shipping, abs(amount))), length(chart_treemap(shippi
 SELECT length(chart_line(shipping, ordered_at, amount, 'y_label=amount')), length(chart_line(shipping, order_id, amount)) FROM orders WHERE order_id <= 100;
 SELECT chart_bar('a', 1, 'no_such=1');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT length(html) FROM segment_report('o', 'title=Small shop');
+SELECT length(chart_bar(customer_id % 4, amount, shipping, 'layout=stacked')), length(chart_bar(customer_id % 4, amount, shipping)) FROM orders WHERE order_id <= 80;
