@@ -1173,7 +1173,8 @@ static int chartDrawBar(ChartBuilder *p, sqlite3_str *s, int bStandalone,
   memset(aCell, 0, sizeof(SegSum)*nIdAll*nS);
   memset(aHas, 0, nIdAll*nS);
   if( p->bSeries ){
-    rc = chartAxisOrder(&p->a2, 0, &aSer);
+    /* series in the order they first appear (the query says it) */
+    rc = chartAxisOrder(&p->a2, 1, &aSer);
     if( rc ) goto bar_done;
     aSPos = sqlite3_malloc64(sizeof(int)*chartAxisCount(&p->a2));
     if( aSPos==0 ){ rc = SQLITE_NOMEM; goto bar_done; }

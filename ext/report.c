@@ -11,14 +11,16 @@
 **   P2. Options: the source reader's (source, customer, date, amount,
 **       order, as_of, since, on_error, date_format), rfm_score's (bins,
 **       method, monetary, scheme), cohort_retention's period, clv's unit,
-**       model and horizon, and title.  Each is passed on to the functions
-**       that take it.
+**       model and horizon, events (a table of site events, for the
+**       engagement section) and title.  Each is passed on to the
+**       functions that take it.
 **   P3. Sections: headline figures; the segments (treemap and table:
 **       customers, share, revenue, revenue share, average order, median
 **       recency); the RFM heatmap (r by f, colour = customers); histograms
 **       of recency, frequency and monetary value; lifecycle stages; the
 **       cohort retention triangle; the P(alive) matrix (repeat purchases
-**       by recency) and the expected value by segment from the CLV model.
+**       by recency) and the expected value by segment from the CLV model;
+**       with events=, customers of each segment by engagement level.
 **   P4. The data of each section comes from the extension's table-valued
 **       functions (rfm_score, lifecycle_stage, cohort_retention, clv), run
 **       on the caller's connection as SQL statements over them, and each
@@ -34,7 +36,7 @@
 static const char *const azReportOpt[] = {
   SEG_SOURCE_OPTIONS,
   "bins", "method", "monetary", "scheme", "period", "unit", "model",
-  "horizon", "title", 0
+  "horizon", "events", "title", 0
 };
 /* the options each function takes (besides the source reader's) */
 static const char *const azRfmPass[] = { "bins", "method", "monetary",
@@ -432,6 +434,26 @@ static int reportCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
       " ON c.customer = s.customer GROUP BY s.segment", r.zRfm, r.zClv),
     "half");
   sqlite3_str_appendall(r.s, "</div>\n");
+  reportSection(&r, "Engagement", "How engaged each segment's customers "
+    "are on the site (engagement_score over the events table: recency, "
+    "visits, clicks and time).");
+  if( segOptsGet(pOpts, "events") ){
+    char *zEng = sqlite3_mprintf("engagement_score('source=%q')",
+                                 segOptsGet(pOpts, "events"));
+    if( zEng==0 ){ r.rc = SQLITE_NOMEM; goto done; }
+    reportChart(&r, SEG_CHART_BAR, "width=1150; layout=stacked; "
+      "sort=value_desc; title=Customers of each segment by engagement "
+      "level; x_label=customers", 3, "The engagement chart",
+      sqlite3_mprintf("SELECT s.segment, count(*), coalesce(e.level, "
+        "'no events') FROM %s AS s LEFT JOIN %s AS e ON e.customer = "
+        "s.customer GROUP BY 1, 3 ORDER BY CASE e.level WHEN 'high' THEN 1 "
+        "WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END", r.zRfm, zEng),
+      "wide");
+    sqlite3_free(zEng);
+  }else{
+    reportNote(&r, "The engagement section", "no events table (give "
+               "events=TABLE, a table of site events per customer)");
+  }
   reportNote(&r, "The calibration-versus-holdout chart",
              "this version has no holdout split of the models");
 

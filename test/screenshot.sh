@@ -13,7 +13,7 @@ if [ -z "$CHROMIUM" ]; then
 fi
 mkdir -p build/shot "$(dirname "$OUT")"
 sqlite3 -bail examples.db -cmd ".load $LIB" \
-  "SELECT writefile('build/shot/report.html', html) FROM segment_report('orders')" >/dev/null
+  "SELECT writefile('build/shot/report.html', html) FROM segment_report('orders', 'events=events')" >/dev/null
 sed 's#</body>#<script src="../../test/chart_check.js"></script></body>#' \
   build/shot/report.html > build/shot/measure.html
 h=$("$CHROMIUM" --headless --no-sandbox --disable-gpu --window-size=1280,900 \
