@@ -39,6 +39,10 @@
 **       y is NULL are skipped.  A value that is not a number, or is
 **       infinite, is an error naming the argument.  Rows with the same
 **       label (bar, treemap) or the same cell (heatmap) are summed.
+**       Numbers beyond 1e300 in absolute value are an error (sums and
+**       ticks need room above them); a sum or range that still overflows
+**       is an error, never a chart of NaN.  A treemap whose sizes are all
+**       0 is NULL.
 **   C6. Limits, each an error when passed (so that a statement stops
 **       early): 1000 bars, 5000 treemap rectangles, 200 heatmap columns
 **       and 200 rows, 8 line series and 20000 points, 10,000,000
@@ -724,6 +728,11 @@ static int chartNumber(ChartBuilder *p, sqlite3_value *pVal, int iArg,
     return CHART_ERR("%s argument to %s() is not a finite number",
                      segOrdinal(iArg), p->zFunc);
   }
+  if( fabs(*pr)>1e300 ){
+    /* room for sums and round ticks above the data */
+    return CHART_ERR("%s argument to %s() is too large to draw (more than "
+                     "1e300 in absolute value)", segOrdinal(iArg), p->zFunc);
+  }
   return SQLITE_OK;
 }
 
@@ -1118,6 +1127,14 @@ static int chartError(ChartBuilder *p, char **pzErr, const char *zWhy){
   return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
+/* Sums and ranges of finite values can still overflow: an error, not a
+** chart of NaN. */
+static int chartOverflow(ChartBuilder *p, char **pzErr){
+  return chartError(p, pzErr, "the values are too large to draw (a sum or "
+                    "their range is beyond the largest number)");
+}
+#define CHART_FINITE(x) (!isnan(x) && !isinf(x))
+
 /* A legend row (or rows) of series names with their colours, from y;
 ** returns its height.  bDraw 0: measure only. */
 static double chartLegend(sqlite3_str *s, const ChartAxis *a, const int *aId,
@@ -1215,6 +1232,16 @@ static int chartDrawBar(ChartBuilder *p, sqlite3_str *s, int bStandalone,
       if( rPos>0 || rNeg==0 ){ if( w>rValW ) rValW = w; }
       else if( w>rNegW ) rNegW = w;
     }
+  }
+  for(i=0; i<nIdAll*nS; i++){
+    if( aHas[i] && !CHART_FINITE(segSumValue(&aCell[i])) ) break;
+  }
+  if( i<nIdAll*nS || !CHART_FINITE(vMax-vMin) ){
+    rc = chartOverflow(p, pzErr);
+    goto bar_done;
+  }
+  for(i=0; i<n; i++){
+    if( !CHART_FINITE(aV[aId[i]]) ){ rc = chartOverflow(p, pzErr); goto bar_done; }
   }
   if( rLabW>p->w*0.3 ) rLabW = p->w*0.3;
   left = 10 + (p->zYLabel ? 24 : 0) + rLabW + 8;
@@ -1355,12 +1382,12 @@ static int chartDrawHistogram(ChartBuilder *p, sqlite3_str *s,
   double *aEdge;
   int nBin, nTarget, i;
   char zA[64], zB[64], zN[64], zTitle[200];
-  (void)pzErr;
   vMin = vMax = p->aVal[0];
   for(k=1; k<p->nVal; k++){
     if( p->aVal[k]<vMin ) vMin = p->aVal[k];
     if( p->aVal[k]>vMax ) vMax = p->aVal[k];
   }
+  if( !CHART_FINITE(vMax-vMin) ) return chartOverflow(p, pzErr);
   nTarget = p->nBins;
   if( nTarget==0 ){
     nTarget = (int)ceil(log2((double)p->nVal)) + 1;   /* Sturges */
@@ -1530,6 +1557,13 @@ static int chartDrawHeatmap(ChartBuilder *p, sqlite3_str *s, int bStandalone,
     if( !bAny || v<vMin ) vMin = v;
     if( !bAny || v>vMax ) vMax = v;
     bAny = 1;
+  }
+  for(i=0; i<nx*ny; i++){
+    if( aHas[i] && !CHART_FINITE(segSumValue(&aCell[i])) ) break;
+  }
+  if( i<nx*ny || !CHART_FINITE(vMax-vMin) ){
+    rc = chartOverflow(p, pzErr);
+    goto done;
   }
   for(i=0; i<ny; i++){
     const char *z = chartAxisLabel(&p->a2, aY[i], zBuf, &nLab);
@@ -1740,7 +1774,6 @@ static int chartDrawTreemap(ChartBuilder *p, sqlite3_str *s, int bStandalone,
   ChartSortCtx c;
   int *aPos = 0, rc, bAnyC = 0;
   char zBuf[64], zNum[64], zCol[8], zAttr[120];
-  (void)pzErr;
   aV = sqlite3_malloc64(sizeof(double)*chartAxisCount(&p->a1));
   if( aV==0 ) return SQLITE_NOMEM;
   for(i=0; i<chartAxisCount(&p->a1); i++){
@@ -1762,6 +1795,11 @@ static int chartDrawTreemap(ChartBuilder *p, sqlite3_str *s, int bStandalone,
   if( rc ) goto done;
   for(i=0; i<n; i++) aSize[i] = aV[aId[aPos[i]]];
   for(i=0; i<n; i++) aPos[i] = aId[aPos[i]];
+  {
+    double tot = 0;
+    for(i=0; i<n; i++) tot += aSize[i];
+    if( !CHART_FINITE(tot) ){ rc = chartOverflow(p, pzErr); goto done; }
+  }
   if( p->bColNum ){
     for(i=0; i<n; i++){
       if( p->aColKind[aPos[i]]!=1 ) continue;
@@ -1937,7 +1975,6 @@ static int chartDrawLine(ChartBuilder *p, sqlite3_str *s, int bStandalone,
   double aT[64];
   i64 k;
   char zBuf[64], zNum[64], zX[64], zT[256];
-  (void)pzErr;
   for(k=0; k<p->nPt; k++) p->aPt[k].j = (int)k;   /* keep input order */
   qsort(p->aPt, (size_t)p->nPt, sizeof(ChartPt), chartCmpPt);
   xMin = xMax = p->aPt[0].x; yMin = yMax = p->aPt[0].y;
@@ -1946,6 +1983,9 @@ static int chartDrawLine(ChartBuilder *p, sqlite3_str *s, int bStandalone,
     if( p->aPt[k].x>xMax ) xMax = p->aPt[k].x;
     if( p->aPt[k].y<yMin ) yMin = p->aPt[k].y;
     if( p->aPt[k].y>yMax ) yMax = p->aPt[k].y;
+  }
+  if( !CHART_FINITE(xMax-xMin) || !CHART_FINITE(yMax-yMin) ){
+    return chartOverflow(p, pzErr);
   }
   bDate = p->eXKind==2;
   rc = chartOrder(p, &p->a1, 0, &aId);
@@ -2068,7 +2108,15 @@ int chartBuilderRender(ChartBuilder *p, int bStandalone, char **pzOut,
   int rc;
   *pzOut = 0;
   switch( p->eKind ){
-    case CHART_BAR: case CHART_TREEMAP: case CHART_HEATMAP:
+    case CHART_TREEMAP: {
+      int i, bAny = 0;
+      for(i=0; i<chartAxisCount(&p->a1) && !bAny; i++){
+        if( (i>0 || p->a1.bNull) && segSumValue(&p->aSum[i])>0 ) bAny = 1;
+      }
+      if( !bAny ) return SQLITE_OK;      /* every size 0: nothing drawn */
+      break;
+    }
+    case CHART_BAR: case CHART_HEATMAP:
       if( p->a1.nSeen==0 ) return SQLITE_OK;
       break;
     case CHART_HISTOGRAM:
