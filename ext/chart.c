@@ -278,28 +278,27 @@ static void chartText(sqlite3_str *p, double x, double y, const char *zAttr,
   sqlite3_str_appendall(p, "</text>\n");
 }
 
-/* A centred label on at most two lines of rMax px: broken at the last
-** space that lets the first line fit, the second line cut. */
-static void chartText2(sqlite3_str *p, double x, double y, const char *z,
-                       int n, double rMax){
-  static const char *zAttr = "text-anchor=\"middle\" "
-                             "style=\"unicode-bidi:plaintext\"";
-  int i, iBreak = -1;
+/* A label on at most two lines of rMax px (zAttr: its anchor and
+** colour): broken at the last space that lets the first line fit, the
+** second line cut.  Returns the lines drawn. */
+static int chartText2(sqlite3_str *p, double x, double y, const char *zAttr,
+                      const char *z, int n, double rMax){
+  int i, iBreak = -1, nFit;
   if( chartTextWidth(z, n, CHART_FONT)<=rMax ){
     chartText(p, x, y, zAttr, z, n, CHART_FONT, rMax);
-    return;
+    return 1;
   }
   for(i=0; i<n; i++){
     if( z[i]==' ' && chartTextWidth(z, i, CHART_FONT)<=rMax ) iBreak = i;
   }
   if( iBreak<=0 ){
     chartText(p, x, y, zAttr, z, n, CHART_FONT, rMax);
-    return;
+    return 1;
   }
   chartText(p, x, y, zAttr, z, iBreak, CHART_FONT, rMax);
-  if( chartFit(z+iBreak+1, n-iBreak-1, CHART_FONT, rMax)<n-iBreak-1 ){
+  nFit = chartFit(z+iBreak+1, n-iBreak-1, CHART_FONT, rMax);
+  if( nFit<n-iBreak-1 ){
     /* cut: the whole label in the hover text of the second line */
-    int nFit = chartFit(z+iBreak+1, n-iBreak-1, CHART_FONT, rMax);
     sqlite3_str_appendf(p, "<text x=\"%.1f\" y=\"%.1f\" %s><title>", x,
                         y+14, zAttr);
     chartEscape(p, z, n, CHART_TITLE_CHARS);
@@ -309,6 +308,7 @@ static void chartText2(sqlite3_str *p, double x, double y, const char *z,
   }else{
     chartText(p, x, y+14, zAttr, z+iBreak+1, n-iBreak-1, CHART_FONT, 0);
   }
+  return 2;
 }
 
 /**************************************************************************
@@ -1673,7 +1673,8 @@ static int chartDrawHeatmap(ChartBuilder *p, sqlite3_str *s, int bStandalone,
     const char *z = chartAxisLabel(&p->a1, aX[i], zBuf, &nLab);
     double x = left + cw*(i+0.5);
     if( bRot==1 ){
-      chartText2(s, x, bottom+16, z, nLab, cw-6);
+      chartText2(s, x, bottom+16, "text-anchor=\"middle\" "
+                 "style=\"unicode-bidi:plaintext\"", z, nLab, cw-6);
     }else if( bRot==2 ){
       char zAttr[160];
       sqlite3_snprintf(sizeof(zAttr), zAttr, "text-anchor=\"end\" "
@@ -1849,16 +1850,21 @@ static int chartDrawTreemap(ChartBuilder *p, sqlite3_str *s, int bStandalone,
     if( r->w>=40 && r->h>=20 ){
       int nFit = chartFit(z, nLab, CHART_FONT, r->w-8);
       if( nFit>=2 || nFit==nLab ){
+        int nLine = 1;
         sqlite3_snprintf(sizeof(zAttr), zAttr, "fill=\"%s\" "
           "style=\"unicode-bidi:plaintext\"", chartInk(zCol));
-        chartText(s, r->x+4, r->y+15, zAttr, z, nLab, CHART_FONT, r->w-8);
-        if( r->h>=38 ){
+        if( r->h>=52 ){     /* room for a label on two lines and the size */
+          nLine = chartText2(s, r->x+4, r->y+15, zAttr, z, nLab, r->w-8);
+        }else{
+          chartText(s, r->x+4, r->y+15, zAttr, z, nLab, CHART_FONT, r->w-8);
+        }
+        if( r->h>=38 + 14*(nLine-1) ){
           chartFormat(zNum, aSize[i], p->eFormat, -1);
           if( chartTextWidth(zNum, (int)strlen(zNum), CHART_FONT)<=r->w-8 ){
             sqlite3_snprintf(sizeof(zAttr), zAttr, "fill=\"%s\"",
                              chartInk(zCol));
-            chartText(s, r->x+4, r->y+31, zAttr, zNum, (int)strlen(zNum),
-                      CHART_FONT, 0);
+            chartText(s, r->x+4, r->y+31+14*(nLine-1), zAttr, zNum,
+                      (int)strlen(zNum), CHART_FONT, 0);
           }
         }
       }
