@@ -739,11 +739,9 @@ static int chartNumber(ChartBuilder *p, sqlite3_value *pVal, int iArg,
 /* Add to the per-label sum of id (bar, treemap). */
 static int chartSumAdd(ChartBuilder *p, int iId, double v, int bNew){
   if( bNew ){
-    int nOld = p->nSumAlloc;
     int rc = segArrayEnsure((void**)&p->aSum, &p->nSumAlloc, iId,
                             sizeof(SegSum));
     if( rc ) return rc;
-    (void)nOld;
     p->aSum[iId].s = 0; p->aSum[iId].c = 0;
   }
   segSumAdd(&p->aSum[iId], v);
@@ -1453,12 +1451,7 @@ static int chartDrawHistogram(ChartBuilder *p, sqlite3_str *s,
     sy.step = 1; sy.nDec = 0; sy.kLo = 0; sy.lo = 0;
     sy.hi = ceil(maxCount<1 ? 1 : maxCount); sy.nTick = (int)sy.hi+1;
   }
-  {
-    ChartScale t = sy;
-    int eF = p->eFormat; p->eFormat = CHART_FMT_AUTO;
-    yLabW = chartScaleWidth(&t, CHART_FMT_AUTO);
-    p->eFormat = eF;
-  }
+  yLabW = chartScaleWidth(&sy, CHART_FMT_AUTO);   /* counts */
   left = 10 + (p->zYLabel ? 24 : 0) + yLabW + 8;
   right = p->w - 20;
   /* x ticks on the bin edges, every k-th so that labels fit */
