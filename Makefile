@@ -89,6 +89,21 @@ demo: $(LIB)
 	@bash .ci/deps test
 	@test -f examples.db || $(MAKE) --no-print-directory examples.db
 	@$(SQLITE3) -bail examples.db -cmd ".load ./libsegment" < sql/demo.sql
+	@mkdir -p build
+	@$(SQLITE3) -bail examples.db -cmd ".load ./libsegment" \
+	  "SELECT writefile('build/report.html', html) FROM segment_report('orders', 'events=events')" >/dev/null
+	@echo "make demo: the report page of examples.db is in $(CURDIR)/build/report.html (open it in a browser)"
+
+# The charts and the report in headless Chromium (test/chart.sh), and the
+# screenshot of the report that README shows (doc/report.png).
+.PHONY: chart-test screenshot
+chart-test: $(LIB)
+	@test -f examples.db || $(MAKE) --no-print-directory examples.db
+	LIBSEGMENT=$(CURDIR)/libsegment bash test/chart.sh
+
+screenshot: $(LIB)
+	@test -f examples.db || $(MAKE) --no-print-directory examples.db
+	LIBSEGMENT=$(CURDIR)/libsegment bash test/screenshot.sh doc/report.png
 
 test: $(LIB)
 	@bash .ci/deps test

@@ -70,6 +70,8 @@ int sqlite3_segment_init(sqlite3 *db, char **pzErrMsg,
     segmentRegisterPrivacy,
     segmentRegisterSegtools,
     segmentRegisterHoldout,
+    segmentRegisterChart,
+    segmentRegisterReport,
   };
   char *zErr = 0;
   int rc;

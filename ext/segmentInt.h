@@ -29,6 +29,9 @@
 **   engagement.c engagement_score, cart_abandonment
 **   cluster.c   kmeans_fit, kmeans_cluster, cohort_retention
 **   privacy.c   pseudonymize (HMAC-SHA-256)
+**   chart.c     chart_bar, chart_histogram, chart_heatmap, chart_treemap,
+**               chart_line: SVG charts (ChartBuilder below)
+**   report.c    segment_report: one HTML page of the whole segmentation
 */
 #ifndef SEGMENTINT_H
 #define SEGMENTINT_H
@@ -86,6 +89,8 @@ int segmentRegisterCluster(sqlite3 *db, char **pzErr);
 int segmentRegisterPrivacy(sqlite3 *db, char **pzErr);
 int segmentRegisterSegtools(sqlite3 *db, char **pzErr);
 int segmentRegisterHoldout(sqlite3 *db, char **pzErr);
+int segmentRegisterChart(sqlite3 *db, char **pzErr);
+int segmentRegisterReport(sqlite3 *db, char **pzErr);
 
 /* "1st", "2nd", "3rd", "4th" ... for argument-error messages. */
 const char *segOrdinal(int i);
@@ -860,5 +865,33 @@ void segBgbbPAliveFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv,
                        const SegModel *m);
 void segBgbbExpectedFunc(sqlite3_context *ctx, int argc,
                          sqlite3_value **argv, const SegModel *m);
+
+/************************************************************************
+** Charts (chart.c).  A builder takes rows as the chart_xxx() aggregates
+** do (the data arguments, no options) and draws one SVG; report.c draws
+** the charts of its page with it.
+*/
+#define SEG_CHART_BAR       0
+#define SEG_CHART_HISTOGRAM 1
+#define SEG_CHART_HEATMAP   2
+#define SEG_CHART_TREEMAP   3
+#define SEG_CHART_LINE      4
+typedef struct ChartBuilder ChartBuilder;
+int chartBuilderNew(int eKind, sqlite3 *db, ChartBuilder **pp);
+/* The options text ('title=...; width=...'), before the first row. */
+int chartBuilderOptions(ChartBuilder *p, const char *zOpts, char **pzErr);
+int chartBuilderStep(ChartBuilder *p, int argc, sqlite3_value **argv,
+                     char **pzErr);
+/* *pzOut: the SVG (sqlite3_malloc'd), NULL when no row was drawn;
+** bStandalone adds the XML declaration. */
+int chartBuilderRender(ChartBuilder *p, int bStandalone, char **pzOut,
+                       char **pzErr);
+void chartBuilderFree(ChartBuilder *p);
+/* z[0..n-1] (n<0: strlen) XML/HTML-escaped, bad UTF-8 and control
+** characters replaced. */
+void chartAppendEscaped(sqlite3_str *p, const char *z, int n);
+/* v as the charts label it (zBuf: 64 bytes): eFormat 0..6 digits after
+** the point, -1 automatic, -2 integer, -3 percent; thousands grouped. */
+void chartFormatNumber(char *zBuf, double v, int eFormat);
 
 #endif /* SEGMENTINT_H */

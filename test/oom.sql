@@ -133,3 +133,13 @@ CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FRO
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM clv_validation('o', 'calibration_end=2024-06-30', 'unit=month', 'cap=3');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT count(*) FROM clv_validation('o', 'calibration_end=2024-06-30', 'holdout_end=2024-12-31', 'model=pareto_nbd');
 SELECT lr_test('{"log_likelihood":-100.0,"k":3,"n":50}', '{"log_likelihood":-98.0,"k":4,"n":50}'), lr_test('{"log_likelihood":-1,"k":3,"n":5}', '{"log_likelihood":-1,"k":3,"n":6}'), lr_test('x', NULL);
+-- Charts (chart.c) and the report page (report.c)
+SELECT length(chart_bar(shipping, amount, 'title=Revenue; sort=value_desc; format=2')) FROM orders WHERE order_id <= 60;
+SELECT length(chart_bar(x, 1)) FROM (SELECT 'a' x UNION ALL SELECT 'b' UNION ALL SELECT NULL), length(chart_bar('a', 'z'));
+SELECT length(chart_histogram(amount, 'bins=8; x_label=amount')) FROM orders WHERE order_id <= 200;
+SELECT length(chart_heatmap(customer_id % 5, shipping, amount, 'format=percent')) FROM orders WHERE order_id <= 100;
+SELECT length(chart_treemap(shipping, abs(amount))), length(chart_treemap(shipping, abs(amount), discount, 'width=400')), length(chart_treemap(shipping, abs(amount), shipping, NULL)) FROM orders WHERE order_id <= 100;
+SELECT length(chart_line(shipping, ordered_at, amount, 'y_label=amount')), length(chart_line(shipping, order_id, amount)) FROM orders WHERE order_id <= 100;
+SELECT chart_bar('a', 1, 'no_such=1');
+CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT length(html) FROM segment_report('o', 'title=Small shop');
+SELECT length(chart_bar(customer_id % 4, amount, shipping, 'layout=stacked')), length(chart_bar(customer_id % 4, amount, shipping)) FROM orders WHERE order_id <= 80;

@@ -1,0 +1,2249 @@
+/*
+** chart.c: charts as SVG text, drawn by aggregates over any query.
+**
+**   SELECT chart_bar(segment, n, 'title=Customers by segment')
+**   FROM (SELECT segment, count(*) AS n FROM rfm_score('orders')
+**         GROUP BY segment);
+**
+**   chart_bar(label, value [, options])        horizontal bars
+**   chart_bar(label, value, series, options)   grouped or stacked bars
+**   chart_histogram(value [, options])         counts of values in bins
+**   chart_heatmap(x, y, value [, options])     a grid of coloured cells
+**   chart_treemap(label, size [, colour [, options]])
+**   chart_line(series, x, y [, options])       one line per series
+**
+** Requirements:
+**   C1. The result is one standalone SVG document (TEXT) that parses as
+**       XML; no script, no external reference.  No row (or only rows
+**       skipped) gives NULL.
+**   C2. Options are one text, 'key=value; key=value' (separated by ';'),
+**       read by the one option parser: title, x_label, y_label, width
+**       (200..4000, default 720), height (100..20000; by default from
+**       the number of bars or cells), format (auto, integer, 0 .. 6 digits
+**       after the point, percent), sort (input, label, label_desc, value,
+**       value_desc), for chart_histogram bins (1..200), for chart_bar
+**       layout (grouped, stacked: with a series argument).  The options
+**       argument is read from the first row.
+**   C3. Every mark (bar, cell, rectangle, point) carries its number in a
+**       data-value attribute, written so that it reads back to the double
+**       drawn, and a <title> (hover text) with its label and value.
+**   C4. Text is XML-escaped; bytes that are not UTF-8, control characters
+**       and bidirectional overrides are replaced by U+FFFD, and labels are
+**       drawn isolated (unicode-bidi) so that right-to-left text stays in
+**       its box.  Labels longer than their space are cut with an ellipsis
+**       (the whole text, up to 300 characters, in the <title>); the layout
+**       is computed from conservative glyph widths, so that no two texts
+**       overlap at the default size.
+**   C5. NULL labels, x, y or series are drawn as the category "(null)",
+**       ordered first (as ORDER BY orders NULL); rows whose value, size or
+**       y is NULL are skipped.  A value that is not a number, or is
+**       infinite, is an error naming the argument.  Rows with the same
+**       label (bar, treemap) or the same cell (heatmap) are summed.
+**       Numbers beyond 1e300 in absolute value are an error (sums and
+**       ticks need room above them); a sum or range that still overflows
+**       is an error, never a chart of NaN.  A treemap whose sizes are all
+**       0 is NULL.
+**   C6. Limits, each an error when passed (so that a statement stops
+**       early): 1000 bars, 5000 treemap rectangles, 200 heatmap columns
+**       and 200 rows, 8 line series and 20000 points, 10,000,000
+**       histogram values.
+**   C7. Colours: the Okabe-Ito palette (bars, series, categories) and
+**       viridis (continuous values), both readable with colour-blindness.
+**
+** The C interface (ChartBuilder in segmentInt.h) lets report.c draw the
+** same charts from the rows of its own statements.
+*/
+#include "segmentInt.h"
+#include <string.h>
+#include <stdlib.h>
+
+#define CHART_BAR       SEG_CHART_BAR
+#define CHART_HISTOGRAM SEG_CHART_HISTOGRAM
+#define CHART_HEATMAP   SEG_CHART_HEATMAP
+#define CHART_TREEMAP   SEG_CHART_TREEMAP
+#define CHART_LINE      SEG_CHART_LINE
+
+#define CHART_MAX_BARS     1000
+#define CHART_MAX_RECTS    5000
+#define CHART_MAX_CELLS_1  200
+#define CHART_MAX_SERIES   8
+#define CHART_MAX_POINTS   20000
+#define CHART_MAX_VALUES   10000000
+#define CHART_TITLE_CHARS  300
+
+#define CHART_FONT 12              /* px, labels */
+#define CHART_FONT_TITLE 16
+
+#define CHART_SORT_INPUT      0
+#define CHART_SORT_LABEL      1
+#define CHART_SORT_LABEL_DESC 2
+#define CHART_SORT_VALUE      3
+#define CHART_SORT_VALUE_DESC 4
+
+#define CHART_FMT_AUTO    -1
+#define CHART_FMT_INTEGER -2
+#define CHART_FMT_PERCENT -3
+
+static const char *const chartKindName[] = {
+  "chart_bar", "chart_histogram", "chart_heatmap", "chart_treemap",
+  "chart_line"
+};
+
+/* Okabe & Ito (2008), ordered for contrast on white */
+static const char *const chartPalette[8] = {
+  "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
+  "#000000", "#F0E442"
+};
+
+/* A category axis: distinct values in a SegMap; id 0 is NULL, key index
+** k has id k+1. */
+typedef struct ChartAxis ChartAxis;
+struct ChartAxis {
+  SegMap map;
+  int bNull;                      /* the NULL category was seen */
+  int *aFirst;                    /* aFirst[id]: order of first appearance */
+  int nFirstAlloc, nSeen;
+};
+
+typedef struct ChartPt ChartPt;
+struct ChartPt { int i, j; double x, y; };
+
+struct ChartBuilder {
+  int eKind;
+  const char *zFunc;
+  int bOpts;                      /* options read */
+  int nArgVal;                    /* arguments that are data */
+  /* options */
+  char *zTitle, *zXLabel, *zYLabel;
+  int w, h, bHeight;
+  int eFormat;
+  int eSort;
+  int nBins;
+  int bSeries;                    /* chart_bar with a series argument */
+  int bStacked;                   /* layout=stacked */
+  /* data */
+  ChartAxis a1, a2;               /* bar/treemap: labels; heatmap: x, y;
+                                  ** line: series (a1) */
+  ChartAxis acol;                 /* treemap: text colours */
+  SegSum *aSum; int nSumAlloc;    /* per id of a1 (bar, treemap) */
+  double *aColour; signed char *aColKind; /* treemap: per id of a1 */
+  int nColAlloc, nColKindAlloc;
+  int bColNum, bColText;
+  ChartPt *aPt; i64 nPt, nPtAlloc;/* heatmap cells, line points */
+  double *aVal; i64 nVal, nValAlloc; /* histogram */
+  int eXKind;                     /* line: 0 unknown, 1 number, 2 date */
+  SegCheck check;
+};
+
+/**************************************************************************
+** Text: widths, escaping
+*/
+
+/* Decode one UTF-8 character at z[0..n-1]; *pnLen its bytes.  Returns
+** 0xFFFD for a byte that does not start a valid sequence. */
+static unsigned int chartUtf8(const unsigned char *z, int n, int *pnLen){
+  unsigned int c = z[0];
+  int k, i;
+  if( c<0x80 ){ *pnLen = 1; return c; }
+  if( c>=0xC2 && c<=0xDF ){ k = 1; c &= 0x1F; }
+  else if( c>=0xE0 && c<=0xEF ){ k = 2; c &= 0x0F; }
+  else if( c>=0xF0 && c<=0xF4 ){ k = 3; c &= 0x07; }
+  else { *pnLen = 1; return 0xFFFD; }
+  if( k>=n ){ *pnLen = 1; return 0xFFFD; }
+  for(i=1; i<=k; i++){
+    if( (z[i]&0xC0)!=0x80 ){ *pnLen = 1; return 0xFFFD; }
+    c = (c<<6) | (z[i]&0x3F);
+  }
+  if( (k==2 && c<0x800) || (k==3 && (c<0x10000 || c>0x10FFFF))
+   || (c>=0xD800 && c<=0xDFFF) ){
+    *pnLen = 1; return 0xFFFD;
+  }
+  *pnLen = k+1;
+  return c;
+}
+
+/* Characters never written: controls, bidi overrides and isolates,
+** non-characters. */
+static int chartBadChar(unsigned int c){
+  if( c<0x20 ) return c!='\t';
+  if( c>=0x7F && c<0xA0 ) return 1;
+  if( (c>=0x202A && c<=0x202E) || (c>=0x2066 && c<=0x2069) ) return 1;
+  if( c==0xFFFE || c==0xFFFF ) return 1;
+  return 0;
+}
+
+/* Width of one character in px at font size 1, an upper bound of DejaVu
+** Sans (the widest common sans-serif face) and near it for others. */
+static double chartCharWidth(unsigned int c){
+  if( c==' ' ) return 0.33;
+  if( c>='0' && c<='9' ) return 0.64;
+  if( c=='i' || c=='l' || c=='j' || c=='\'' || c=='|' || c=='.' || c==','
+   || c==':' || c==';' || c=='!' ) return 0.34;
+  if( c=='f' || c=='t' || c=='r' || c=='I' || c=='(' || c==')' || c=='['
+   || c==']' || c=='-' ) return 0.45;
+  if( c=='m' || c=='w' ) return 0.99;
+  if( c=='M' || c=='W' ) return 1.0;
+  if( c>='A' && c<='Z' ) return 0.78;
+  if( c>='a' && c<='z' ) return 0.64;
+  if( c<0x80 ) return 0.84;
+  if( c>=0x1100 && (c<=0x115F || (c>=0x2E80 && c<=0xA4CF)
+       || (c>=0xAC00 && c<=0xD7A3) || (c>=0xF900 && c<=0xFAFF)
+       || (c>=0xFE30 && c<=0xFE4F) || (c>=0xFF00 && c<=0xFF60)
+       || (c>=0xFFE0 && c<=0xFFE6) || c>=0x1F300) ) return 1.05;
+  return 0.85;
+}
+
+/* Estimated width in px of z[0..n-1] at font size px. */
+static double chartTextWidth(const char *z, int n, double px){
+  const unsigned char *u = (const unsigned char*)z;
+  double w = 0.0;
+  int i = 0, k;
+  while( i<n ){
+    unsigned int c = chartUtf8(u+i, n-i, &k);
+    w += chartCharWidth(c);
+    i += k;
+  }
+  return w*px;
+}
+
+/* Bytes of z[0..n-1] that fit in rMax px with an ellipsis after them, or
+** n when the whole text fits. */
+static int chartFit(const char *z, int n, double px, double rMax){
+  const unsigned char *u = (const unsigned char*)z;
+  double w = 0.0, rEll = chartCharWidth(0x2026)*px;
+  int i = 0, k, iLast = 0;
+  if( chartTextWidth(z, n, px)<=rMax ) return n;
+  while( i<n ){
+    unsigned int c = chartUtf8(u+i, n-i, &k);
+    w += chartCharWidth(c)*px;
+    if( w + rEll > rMax ) break;
+    i += k;
+    iLast = i;
+  }
+  return iLast;
+}
+
+/* Append z[0..n-1] XML-escaped; at most nMaxChar characters (then an
+** ellipsis); nMaxChar<0: no limit. */
+static void chartEscape(sqlite3_str *p, const char *z, int n, int nMaxChar){
+  const unsigned char *u = (const unsigned char*)z;
+  int i = 0, k, nChar = 0, iRun = 0;
+  while( i<n ){
+    unsigned int c;
+    if( nMaxChar>=0 && nChar>=nMaxChar ){
+      sqlite3_str_append(p, z+iRun, i-iRun);
+      sqlite3_str_appendall(p, "\xe2\x80\xa6");
+      return;
+    }
+    c = chartUtf8(u+i, n-i, &k);
+    nChar++;
+    if( c=='&' || c=='<' || c=='>' || c=='"' || c=='\'' || c==0xFFFD
+     || chartBadChar(c) ){
+      sqlite3_str_append(p, z+iRun, i-iRun);
+      switch( c ){
+        case '&':  sqlite3_str_appendall(p, "&amp;"); break;
+        case '<':  sqlite3_str_appendall(p, "&lt;"); break;
+        case '>':  sqlite3_str_appendall(p, "&gt;"); break;
+        case '"':  sqlite3_str_appendall(p, "&quot;"); break;
+        case '\'': sqlite3_str_appendall(p, "&#39;"); break;
+        default:   sqlite3_str_appendall(p, "\xef\xbf\xbd"); break;
+      }
+      iRun = i+k;
+    }
+    i += k;
+  }
+  sqlite3_str_append(p, z+iRun, i-iRun);
+}
+
+void chartAppendEscaped(sqlite3_str *p, const char *z, int n){
+  chartEscape(p, z, n<0 ? (int)strlen(z) : n, -1);
+}
+
+/* A text element: zAttr are extra attributes (already safe), the text cut
+** to rMax px (rMax<=0: not cut) with the whole text in a <title> when cut. */
+static void chartText(sqlite3_str *p, double x, double y, const char *zAttr,
+                      const char *z, int n, double px, double rMax){
+  int nFit = rMax>0 ? chartFit(z, n, px, rMax) : n;
+  sqlite3_str_appendf(p, "<text x=\"%.1f\" y=\"%.1f\"%s%s>", x, y,
+                      zAttr ? " " : "", zAttr ? zAttr : "");
+  if( nFit<n ){
+    sqlite3_str_appendall(p, "<title>");
+    chartEscape(p, z, n, CHART_TITLE_CHARS);
+    sqlite3_str_appendall(p, "</title>");
+    chartEscape(p, z, nFit, -1);
+    sqlite3_str_appendall(p, "\xe2\x80\xa6");
+  }else{
+    chartEscape(p, z, n, -1);
+  }
+  sqlite3_str_appendall(p, "</text>\n");
+}
+
+/* A label on at most two lines of rMax px (zAttr: its anchor and
+** colour): broken at the last space that lets the first line fit, the
+** second line cut.  Returns the lines drawn. */
+static int chartText2(sqlite3_str *p, double x, double y, const char *zAttr,
+                      const char *z, int n, double rMax){
+  int i, iBreak = -1, nFit;
+  if( chartTextWidth(z, n, CHART_FONT)<=rMax ){
+    chartText(p, x, y, zAttr, z, n, CHART_FONT, rMax);
+    return 1;
+  }
+  for(i=0; i<n; i++){
+    if( z[i]==' ' && chartTextWidth(z, i, CHART_FONT)<=rMax ) iBreak = i;
+  }
+  if( iBreak<=0 ){
+    chartText(p, x, y, zAttr, z, n, CHART_FONT, rMax);
+    return 1;
+  }
+  chartText(p, x, y, zAttr, z, iBreak, CHART_FONT, rMax);
+  nFit = chartFit(z+iBreak+1, n-iBreak-1, CHART_FONT, rMax);
+  if( nFit<n-iBreak-1 ){
+    /* cut: the whole label in the hover text of the second line */
+    sqlite3_str_appendf(p, "<text x=\"%.1f\" y=\"%.1f\" %s><title>", x,
+                        y+14, zAttr);
+    chartEscape(p, z, n, CHART_TITLE_CHARS);
+    sqlite3_str_appendall(p, "</title>");
+    chartEscape(p, z+iBreak+1, nFit, -1);
+    sqlite3_str_appendall(p, "\xe2\x80\xa6</text>\n");
+  }else{
+    chartText(p, x, y+14, zAttr, z+iBreak+1, n-iBreak-1, CHART_FONT, 0);
+  }
+  return 2;
+}
+
+/**************************************************************************
+** Numbers: nice ticks, formats
+*/
+
+/* Heckbert's nice number: 1, 2, 5 times a power of ten. */
+static double chartNice(double x, int bRound){
+  double e, f, nf;
+  if( !(x>0) ) return 1.0;
+  e = floor(log10(x));
+  f = x/pow(10.0, e);
+  if( bRound ){
+    nf = f<1.5 ? 1 : f<3 ? 2 : f<7 ? 5 : 10;
+  }else{
+    nf = f<=1 ? 1 : f<=2 ? 2 : f<=5 ? 5 : 10;
+  }
+  return nf*pow(10.0, e);
+}
+
+/* k*step computed without the drift of repeated addition: step is
+** m*10^e with m in 1, 2, 2.5, 5, 10, so k*step = k*(10m)*10^(e-1), one
+** exact product and one correctly rounded scaling. */
+static double chartTick(double step, double k){
+  double e = floor(log10(step)+1e-9);
+  double m10 = floor(step/pow(10.0, e)*10 + 0.5);
+  if( e-1<0 ) return k*m10/pow(10.0, 1-e);
+  return k*m10*pow(10.0, e-1);
+}
+
+/* Digits after the point that show every multiple of step exactly. */
+static int chartStepDecimals(double step){
+  double e = floor(log10(step)+1e-9);
+  int m10 = (int)floor(step/pow(10.0, e)*10 + 0.5);
+  int d = m10%10 ? (int)(1-e) : (int)(-e);
+  return d<0 ? 0 : d>12 ? 12 : d;
+}
+
+typedef struct ChartScale ChartScale;
+struct ChartScale {
+  double lo, hi, step;            /* ticks lo, lo+step, ... hi */
+  double kLo;                     /* lo = chartTick(step, kLo) */
+  int nTick;
+  int nDec;                       /* digits after the point of tick labels */
+};
+
+/* Nice ticks covering [a, b], at most nMax of them (>= 2). */
+static void chartScale(ChartScale *s, double a, double b, int nMax){
+  double step, kHi;
+  if( nMax<2 ) nMax = 2;
+  if( !(b>a) ){
+    double d = a==0.0 ? 1.0 : fabs(a)*0.1;
+    a -= d; b += d;
+    if( a<0 && b-d>=0 ) a = 0;
+  }
+  step = chartNice(chartNice(b-a, 0)/(nMax-1), 1);
+  for(;;){
+    s->kLo = floor(a/step + 1e-9);
+    kHi = ceil(b/step - 1e-9);
+    if( kHi-s->kLo+1<=nMax || step>=1e300 ) break;
+    step = chartNice(step*1.5, 0);
+  }
+  s->step = step;
+  s->lo = chartTick(step, s->kLo);
+  s->hi = chartTick(step, kHi);
+  s->nTick = (int)(kHi - s->kLo) + 1;
+  s->nDec = chartStepDecimals(step);
+}
+
+/* Digits grouped by thousands: "12,345,678" from "12345678". */
+static void chartGroup(char *z, int nBuf){
+  char zTmp[64];
+  int n, nInt, i, j = 0, iStart = 0;
+  const char *zDot;
+  n = (int)strlen(z);
+  if( n>=40 || nBuf<64 ) return;
+  if( z[0]=='-' ) iStart = 1;
+  zDot = strchr(z, '.');
+  nInt = (zDot ? (int)(zDot-z) : n) - iStart;
+  for(i=0; i<iStart; i++) zTmp[j++] = z[i];
+  for(i=0; i<nInt; i++){
+    if( i>0 && (nInt-i)%3==0 ) zTmp[j++] = ',';
+    zTmp[j++] = z[iStart+i];
+  }
+  for(i=iStart+nInt; i<n; i++) zTmp[j++] = z[i];
+  zTmp[j] = 0;
+  memcpy(z, zTmp, j+1);
+}
+
+/* v as a label under format eFormat; nDec: digits for tick labels (-1 for
+** a data value).  zBuf has 64 bytes.  Locale-independent (SQLite's
+** printf). */
+static void chartFormat(char *zBuf, double v, int eFormat, int nDec){
+  if( v==0.0 ) v = 0.0;           /* no "-0" */
+  if( eFormat==CHART_FMT_PERCENT ){
+    int d = nDec>=0 ? (nDec>2 ? nDec-2 : 0) : 1;
+    sqlite3_snprintf(64, zBuf, "%.*f", d, v*100.0);
+    chartGroup(zBuf, 64);
+    strcat(zBuf, "%");
+    return;
+  }
+  if( eFormat==CHART_FMT_INTEGER ){
+    sqlite3_snprintf(64, zBuf, "%.0f", v);
+  }else if( eFormat>=0 ){
+    sqlite3_snprintf(64, zBuf, "%.*f", eFormat, v);
+  }else if( fabs(v)>=1e15 ){
+    sqlite3_snprintf(64, zBuf, "%.3g", v);
+    return;
+  }else if( nDec>=0 ){
+    sqlite3_snprintf(64, zBuf, "%.*f", nDec, v);
+  }else if( v==floor(v) ){
+    sqlite3_snprintf(64, zBuf, "%.0f", v);
+  }else{
+    /* two digits after the point, or three significant ones */
+    int d = fabs(v)>=1.0 ? 2 : (int)ceil(-log10(fabs(v))) + 2;
+    int n;
+    if( d>10 ) d = 10;
+    sqlite3_snprintf(64, zBuf, "%.*f", d, v);
+    n = (int)strlen(zBuf);
+    while( n>1 && zBuf[n-1]=='0' ) zBuf[--n] = 0;
+    if( n>1 && zBuf[n-1]=='.' ) zBuf[--n] = 0;
+  }
+  if( strcmp(zBuf, "-0")==0 ) strcpy(zBuf, "0");
+  chartGroup(zBuf, 64);
+}
+
+void chartFormatNumber(char *zBuf, double v, int eFormat){
+  chartFormat(zBuf, v, eFormat, -1);
+}
+
+/* A data value for data-value="": reads back to v. */
+static void chartAppendValue(sqlite3_str *p, double v){
+  char zBuf[SEG_NUMBER_SIZE];
+  if( v==floor(v) && fabs(v)<9.0e15 ){
+    sqlite3_str_appendf(p, "%lld", (sqlite3_int64)v);
+  }else{
+    segNumberFormat(zBuf, v);
+    sqlite3_str_appendall(p, zBuf);
+  }
+}
+
+/**************************************************************************
+** Colours
+*/
+static void chartViridis(double t, char *zBuf){
+  static const unsigned char a[9][3] = {
+    {68,1,84}, {71,44,122}, {59,81,139}, {44,113,142}, {33,144,141},
+    {39,173,129}, {92,200,99}, {170,220,50}, {253,231,37}
+  };
+  int i, c[3], k;
+  double f;
+  if( !(t>=0) ) t = 0;
+  if( t>1 ) t = 1;
+  f = t*8;
+  i = (int)f;
+  if( i>=8 ) i = 7;
+  f -= i;
+  for(k=0; k<3; k++) c[k] = (int)(a[i][k] + (a[i+1][k]-a[i][k])*f + 0.5);
+  sqlite3_snprintf(8, zBuf, "#%02x%02x%02x", c[0], c[1], c[2]);
+}
+
+/* Text on colour zHex: dark or light? */
+static const char *chartInk(const char *zHex){
+  int r, g, b;
+  unsigned int v = (unsigned int)strtoul(zHex+1, 0, 16);
+  r = (v>>16)&255; g = (v>>8)&255; b = v&255;
+  return (0.299*r + 0.587*g + 0.114*b) > 140 ? "#000000" : "#ffffff";
+}
+
+/**************************************************************************
+** Categories
+*/
+static void chartAxisInit(ChartAxis *a){
+  memset(a, 0, sizeof(*a));
+  segMapInit(&a->map);
+}
+static void chartAxisFree(ChartAxis *a){
+  segMapFree(&a->map);
+  sqlite3_free(a->aFirst);
+}
+static int chartAxisCount(const ChartAxis *a){ return a->map.nKey + 1; }
+
+/* The id of pVal (0 for NULL); *pbNew when first seen. */
+static int chartAxisFind(ChartAxis *a, sqlite3_value *pVal, int *piId,
+                         int *pbNew){
+  int rc = SQLITE_OK, iIdx = 0, bNew = 0;
+  if( sqlite3_value_type(pVal)==SQLITE_NULL ){
+    bNew = !a->bNull;
+    a->bNull = 1;
+    *piId = 0;
+  }else{
+    rc = segMapFind(&a->map, pVal, 0, &iIdx, &bNew);
+    if( rc ) return rc;
+    *piId = iIdx+1;
+  }
+  if( bNew ){
+    rc = segArrayEnsure((void**)&a->aFirst, &a->nFirstAlloc, *piId,
+                        sizeof(int));
+    if( rc ) return rc;
+    a->aFirst[*piId] = a->nSeen++;
+  }
+  *pbNew = bNew;
+  return SQLITE_OK;
+}
+
+/* Categories in use (a->nSeen), ids in ORDER BY order (NULL first) or
+** in order of appearance: *paId sqlite3_malloc'd. */
+static int chartAxisOrder(const ChartAxis *a, int bInput, int **paId){
+  int *aId, *aIdx = 0, i, n = 0, rc;
+  aId = sqlite3_malloc64(sizeof(int)*(a->nSeen+1));
+  if( aId==0 ) return SQLITE_NOMEM;
+  if( bInput ){
+    if( a->bNull ) aId[a->aFirst[0]] = 0;
+    for(i=0; i<a->map.nKey; i++) aId[a->aFirst[i+1]] = i+1;
+  }else{
+    if( a->bNull ) aId[n++] = 0;
+    rc = segMapSorted(&a->map, &aIdx);
+    if( rc ){ sqlite3_free(aId); return rc; }
+    for(i=0; i<a->map.nKey; i++) aId[n++] = aIdx[i]+1;
+    sqlite3_free(aIdx);
+  }
+  *paId = aId;
+  return SQLITE_OK;
+}
+
+/* The label of category id: its text, pointer into the map or zBuf (64
+** bytes). */
+static const char *chartAxisLabel(const ChartAxis *a, int iId, char *zBuf,
+                                  int *pn){
+  const SegValue *v;
+  if( iId==0 ){ *pn = 6; return "(null)"; }
+  v = &a->map.aKey[iId-1];
+  switch( v->eType ){
+    case SQLITE_INTEGER:
+      sqlite3_snprintf(64, zBuf, "%lld", v->u.i);
+      break;
+    case SQLITE_FLOAT:
+      if( v->u.r==floor(v->u.r) && fabs(v->u.r)<1e15 ){
+        sqlite3_snprintf(64, zBuf, "%lld", (sqlite3_int64)v->u.r);
+      }else{
+        sqlite3_snprintf(64, zBuf, "%!.15g", v->u.r);
+      }
+      break;
+    case SQLITE_TEXT:
+      *pn = v->n;
+      return v->u.z;
+    default:
+      sqlite3_snprintf(64, zBuf, "(blob of %d bytes)", v->n);
+      break;
+  }
+  *pn = (int)strlen(zBuf);
+  return zBuf;
+}
+
+/**************************************************************************
+** Options
+*/
+static const char *const chartOptNames[] = {
+  "title", "x_label", "y_label", "width", "height", "format", "sort", 0
+};
+static const char *const chartOptNamesBar[] = {
+  "title", "x_label", "y_label", "width", "height", "format", "sort",
+  "layout", 0
+};
+static const char *const chartOptNamesHist[] = {
+  "title", "x_label", "y_label", "width", "height", "format", "sort",
+  "bins", 0
+};
+
+static int chartOptsParse(ChartBuilder *p, const char *z, char **pzErr){
+  static const char *const azSort[] = {
+    "input", "label", "label_desc", "value", "value_desc", 0
+  };
+  SegOpts opts;
+  char *zCopy;
+  int rc, i, iStart = 0;
+  const char *zFmt;
+  rc = segOptsInit(&opts, p->zFunc, p->eKind==CHART_HISTOGRAM
+                   ? chartOptNamesHist : p->eKind==CHART_BAR
+                   ? chartOptNamesBar : chartOptNames, 0);
+  if( rc ) return rc;
+  opts.nArg = 1;                  /* every piece is key=value */
+  zCopy = sqlite3_mprintf("%s", z ? z : "");
+  if( zCopy==0 ){ segOptsFree(&opts); return SQLITE_NOMEM; }
+  for(i=0; rc==SQLITE_OK; i++){
+    if( zCopy[i]==';' || zCopy[i]==0 ){
+      int bEnd = zCopy[i]==0, j;
+      zCopy[i] = 0;
+      for(j=iStart; zCopy[j]==' ' || zCopy[j]=='\t' || zCopy[j]=='\n'; j++){}
+      if( zCopy[j] ) rc = segOptsAdd(&opts, zCopy+iStart, 0, pzErr);
+      iStart = i+1;
+      if( bEnd ) break;
+    }
+  }
+  sqlite3_free(zCopy);
+  if( rc==SQLITE_OK ) rc = segOptsInt(&opts, "width", 720, 200, 4000, &p->w,
+                                      pzErr);
+  if( rc==SQLITE_OK ){
+    p->bHeight = segOptsGet(&opts, "height")!=0;
+    rc = segOptsInt(&opts, "height", 420, 100, 20000, &p->h, pzErr);
+  }
+  if( rc==SQLITE_OK ){
+    rc = segOptsEnum(&opts, "sort", azSort,
+                     p->eKind==CHART_BAR ? CHART_SORT_INPUT : CHART_SORT_LABEL,
+                     &p->eSort, pzErr);
+  }
+  if( rc==SQLITE_OK && p->eKind==CHART_HISTOGRAM ){
+    rc = segOptsInt(&opts, "bins", 0, 1, 200, &p->nBins, pzErr);
+  }
+  if( rc==SQLITE_OK && p->eKind==CHART_BAR ){
+    static const char *const azLayout[] = { "grouped", "stacked", 0 };
+    rc = segOptsEnum(&opts, "layout", azLayout, 0, &p->bStacked, pzErr);
+  }
+  if( rc==SQLITE_OK ){
+    zFmt = segOptsGet(&opts, "format");
+    p->eFormat = CHART_FMT_AUTO;
+    if( zFmt==0 || sqlite3_stricmp(zFmt, "auto")==0 ){
+      /* the default */
+    }else if( sqlite3_stricmp(zFmt, "integer")==0 ){
+      p->eFormat = CHART_FMT_INTEGER;
+    }else if( sqlite3_stricmp(zFmt, "percent")==0 ){
+      p->eFormat = CHART_FMT_PERCENT;
+    }else if( zFmt[0]>='0' && zFmt[0]<='6' && zFmt[1]==0 ){
+      p->eFormat = zFmt[0]-'0';
+    }else{
+      *pzErr = segOptsError(&opts, "format must be auto, integer, percent or "
+                            "a number of digits 0..6, not '%s'", zFmt);
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+  }
+  if( rc==SQLITE_OK ){
+    const char *zT;
+    if( (zT = segOptsGet(&opts, "title"))!=0
+     && (p->zTitle = sqlite3_mprintf("%s", zT))==0 ) rc = SQLITE_NOMEM;
+    if( (zT = segOptsGet(&opts, "x_label"))!=0
+     && (p->zXLabel = sqlite3_mprintf("%s", zT))==0 ) rc = SQLITE_NOMEM;
+    if( (zT = segOptsGet(&opts, "y_label"))!=0
+     && (p->zYLabel = sqlite3_mprintf("%s", zT))==0 ) rc = SQLITE_NOMEM;
+  }
+  segOptsFree(&opts);
+  return rc;
+}
+
+/**************************************************************************
+** The builder
+*/
+int chartBuilderNew(int eKind, sqlite3 *db, ChartBuilder **pp){
+  ChartBuilder *p = sqlite3_malloc64(sizeof(*p));
+  *pp = 0;
+  if( p==0 ) return SQLITE_NOMEM;
+  memset(p, 0, sizeof(*p));
+  p->eKind = eKind;
+  p->zFunc = chartKindName[eKind];
+  p->w = 720; p->h = 420;
+  p->eFormat = CHART_FMT_AUTO;
+  p->eSort = eKind==CHART_BAR ? CHART_SORT_INPUT : CHART_SORT_LABEL;
+  chartAxisInit(&p->a1);
+  chartAxisInit(&p->a2);
+  chartAxisInit(&p->acol);
+  segCheckInit(&p->check, db);
+  *pp = p;
+  return SQLITE_OK;
+}
+
+void chartBuilderFree(ChartBuilder *p){
+  if( p==0 ) return;
+  sqlite3_free(p->zTitle);
+  sqlite3_free(p->zXLabel);
+  sqlite3_free(p->zYLabel);
+  chartAxisFree(&p->a1);
+  chartAxisFree(&p->a2);
+  chartAxisFree(&p->acol);
+  sqlite3_free(p->aSum);
+  sqlite3_free(p->aColour);
+  sqlite3_free(p->aColKind);
+  sqlite3_free(p->aPt);
+  sqlite3_free(p->aVal);
+  segCheckFree(&p->check);
+  sqlite3_free(p);
+}
+
+int chartBuilderOptions(ChartBuilder *p, const char *zOpts, char **pzErr){
+  p->bOpts = 1;
+  return chartOptsParse(p, zOpts, pzErr);
+}
+
+#define CHART_ERR(...) \
+  (*pzErr = sqlite3_mprintf(__VA_ARGS__), *pzErr ? SQLITE_ERROR : SQLITE_NOMEM)
+
+/* The number of argument iArg (1-based, for messages): 0 and *pr set,
+** 1 when NULL, or an error. */
+static int chartNumber(ChartBuilder *p, sqlite3_value *pVal, int iArg,
+                       double *pr, int *pbNull, char **pzErr){
+  int e = sqlite3_value_type(pVal);
+  *pbNull = 0;
+  if( e==SQLITE_NULL ){ *pbNull = 1; return SQLITE_OK; }
+  if( e==SQLITE_INTEGER || e==SQLITE_FLOAT ){
+    *pr = sqlite3_value_double(pVal);
+  }else if( e==SQLITE_TEXT ){
+    const char *z = (const char*)sqlite3_value_text(pVal);
+    int n = sqlite3_value_bytes(pVal);
+    int r;
+    if( z==0 ) return SQLITE_NOMEM;
+    while( n>0 && (z[0]==' ' || z[0]=='\t') ){ z++; n--; }
+    while( n>0 && (z[n-1]==' ' || z[n-1]=='\t') ) n--;
+    r = segNumberParse(z, n, pr);
+    if( r<0 ) return SQLITE_NOMEM;
+    if( r==0 ){
+      return CHART_ERR("%s argument to %s() is not a number: '%.40s'",
+                       segOrdinal(iArg), p->zFunc, z);
+    }
+  }else{
+    return CHART_ERR("%s argument to %s() is not a number (a blob)",
+                     segOrdinal(iArg), p->zFunc);
+  }
+  if( isnan(*pr) || isinf(*pr) ){
+    return CHART_ERR("%s argument to %s() is not a finite number",
+                     segOrdinal(iArg), p->zFunc);
+  }
+  if( fabs(*pr)>1e300 ){
+    /* room for sums and round ticks above the data */
+    return CHART_ERR("%s argument to %s() is too large to draw (more than "
+                     "1e300 in absolute value)", segOrdinal(iArg), p->zFunc);
+  }
+  return SQLITE_OK;
+}
+
+/* Add to the per-label sum of id (bar, treemap). */
+static int chartSumAdd(ChartBuilder *p, int iId, double v, int bNew){
+  if( bNew ){
+    int rc = segArrayEnsure((void**)&p->aSum, &p->nSumAlloc, iId,
+                            sizeof(SegSum));
+    if( rc ) return rc;
+    p->aSum[iId].s = 0; p->aSum[iId].c = 0;
+  }
+  segSumAdd(&p->aSum[iId], v);
+  return SQLITE_OK;
+}
+
+static int chartAddPt(ChartBuilder *p, int i, int j, double x, double y){
+  if( p->nPt>=p->nPtAlloc ){
+    i64 n = p->nPtAlloc ? p->nPtAlloc*2 : 64;
+    ChartPt *a = sqlite3_realloc64(p->aPt, sizeof(ChartPt)*n);
+    if( a==0 ) return SQLITE_NOMEM;
+    p->aPt = a; p->nPtAlloc = n;
+  }
+  p->aPt[p->nPt].i = i; p->aPt[p->nPt].j = j;
+  p->aPt[p->nPt].x = x; p->aPt[p->nPt].y = y;
+  p->nPt++;
+  return SQLITE_OK;
+}
+
+/* One row: the data arguments only (no options). */
+int chartBuilderStep(ChartBuilder *p, int argc, sqlite3_value **argv,
+                     char **pzErr){
+  int rc = SQLITE_OK, bNull, iId, bNew, iId2, bNew2;
+  double v = 0, x = 0;
+  rc = segCheck(&p->check, 100);
+  if( rc ) return rc;
+  switch( p->eKind ){
+    case CHART_BAR: {
+      rc = chartNumber(p, argv[1], 2, &v, &bNull, pzErr);
+      if( rc || bNull ) return rc;
+      rc = chartAxisFind(&p->a1, argv[0], &iId, &bNew);
+      if( rc ) return rc;
+      if( bNew && p->a1.nSeen>CHART_MAX_BARS ){
+        return CHART_ERR("%s(): more than %d bars (group or filter the rows "
+                         "first)", p->zFunc, CHART_MAX_BARS);
+      }
+      rc = chartSumAdd(p, iId, v, bNew);
+      if( rc || argc<3 ) return rc;
+      p->bSeries = 1;
+      rc = chartAxisFind(&p->a2, argv[2], &iId2, &bNew2);
+      if( rc ) return rc;
+      if( p->a2.nSeen>CHART_MAX_SERIES ){
+        return CHART_ERR("%s(): more than %d series", p->zFunc,
+                         CHART_MAX_SERIES);
+      }
+      if( p->nPt>=(i64)CHART_MAX_VALUES ){
+        return CHART_ERR("%s(): more than %d rows", p->zFunc,
+                         CHART_MAX_VALUES);
+      }
+      return chartAddPt(p, iId, iId2, 0, v);
+    }
+    case CHART_TREEMAP: {
+      rc = chartNumber(p, argv[1], 2, &v, &bNull, pzErr);
+      if( rc || bNull ) return rc;
+      if( v<0 ){
+        return CHART_ERR("2nd argument to %s() is negative: a size is 0 or "
+                         "more", p->zFunc);
+      }
+      rc = chartAxisFind(&p->a1, argv[0], &iId, &bNew);
+      if( rc ) return rc;
+      if( bNew && p->a1.nSeen>CHART_MAX_RECTS ){
+        return CHART_ERR("%s(): more than %d rectangles (group or filter the "
+                         "rows first)", p->zFunc, CHART_MAX_RECTS);
+      }
+      rc = chartSumAdd(p, iId, v, bNew);
+      if( rc ) return rc;
+      if( bNew ){
+        rc = segArrayEnsure((void**)&p->aColour, &p->nColAlloc, iId,
+                            sizeof(double));
+        if( rc==SQLITE_OK ){
+          rc = segArrayEnsure((void**)&p->aColKind, &p->nColKindAlloc, iId,
+                              1);
+        }
+        if( rc ) return rc;
+        p->aColKind[iId] = 0;
+        p->aColour[iId] = 0;
+      }
+      if( argc>2 && p->aColKind[iId]==0
+       && sqlite3_value_type(argv[2])!=SQLITE_NULL ){
+        int e = sqlite3_value_type(argv[2]);
+        if( e==SQLITE_INTEGER || e==SQLITE_FLOAT ){
+          double c;
+          rc = chartNumber(p, argv[2], 3, &c, &bNull, pzErr);
+          if( rc ) return rc;
+          p->aColour[iId] = c;
+          p->aColKind[iId] = 1;
+          p->bColNum = 1;
+        }else{
+          rc = chartAxisFind(&p->acol, argv[2], &iId2, &bNew2);
+          if( rc ) return rc;
+          if( p->acol.nSeen>8 ){
+            return CHART_ERR("3rd argument to %s(): more than 8 colour "
+                             "categories (use a number for a colour scale)",
+                             p->zFunc);
+          }
+          p->aColour[iId] = p->acol.aFirst[iId2];
+          p->aColKind[iId] = 2;
+          p->bColText = 1;
+        }
+        if( p->bColNum && p->bColText ){
+          return CHART_ERR("3rd argument to %s() mixes numbers and text",
+                           p->zFunc);
+        }
+      }
+      return SQLITE_OK;
+    }
+    case CHART_HISTOGRAM: {
+      rc = chartNumber(p, argv[0], 1, &v, &bNull, pzErr);
+      if( rc || bNull ) return rc;
+      if( p->nVal>=p->nValAlloc ){
+        i64 n = p->nValAlloc ? p->nValAlloc*2 : 256;
+        double *a;
+        if( p->nVal>=CHART_MAX_VALUES ){
+          return CHART_ERR("%s(): more than %d values", p->zFunc,
+                           CHART_MAX_VALUES);
+        }
+        if( n>CHART_MAX_VALUES ) n = CHART_MAX_VALUES;
+        a = sqlite3_realloc64(p->aVal, sizeof(double)*n);
+        if( a==0 ) return SQLITE_NOMEM;
+        p->aVal = a; p->nValAlloc = n;
+      }
+      p->aVal[p->nVal++] = v;
+      return SQLITE_OK;
+    }
+    case CHART_HEATMAP: {
+      rc = chartNumber(p, argv[2], 3, &v, &bNull, pzErr);
+      if( rc || bNull ) return rc;
+      rc = chartAxisFind(&p->a1, argv[0], &iId, &bNew);
+      if( rc==SQLITE_OK ) rc = chartAxisFind(&p->a2, argv[1], &iId2, &bNew2);
+      if( rc ) return rc;
+      if( p->a1.nSeen>CHART_MAX_CELLS_1 || p->a2.nSeen>CHART_MAX_CELLS_1 ){
+        return CHART_ERR("%s(): more than %d distinct %s values", p->zFunc,
+                         CHART_MAX_CELLS_1,
+                         p->a1.nSeen>CHART_MAX_CELLS_1 ? "x" : "y");
+      }
+      if( p->nPt>=(i64)CHART_MAX_VALUES ){
+        return CHART_ERR("%s(): more than %d rows", p->zFunc,
+                         CHART_MAX_VALUES);
+      }
+      return chartAddPt(p, iId, iId2, 0, v);
+    }
+    case CHART_LINE: {
+      int e;
+      rc = chartNumber(p, argv[2], 3, &v, &bNull, pzErr);
+      if( rc || bNull ) return rc;
+      e = sqlite3_value_type(argv[1]);
+      if( e==SQLITE_NULL ) return SQLITE_OK;
+      if( e==SQLITE_TEXT ){
+        i64 iMs;
+        const char *z = (const char*)sqlite3_value_text(argv[1]);
+        if( z==0 ) return SQLITE_NOMEM;
+        if( p->eXKind==1 || segDateFromText(z, sqlite3_value_bytes(argv[1]),
+                                            &iMs)!=SEG_DATE_OK ){
+          if( p->eXKind!=1 ){
+            return CHART_ERR("2nd argument to %s() is neither a number nor "
+                             "a date: '%.40s'", p->zFunc, z);
+          }
+          return CHART_ERR("2nd argument to %s() mixes numbers and dates",
+                           p->zFunc);
+        }
+        p->eXKind = 2;
+        x = (double)iMs/SEG_MS_PER_DAY + 0.5;  /* day number + time */
+      }else{
+        if( p->eXKind==2 ){
+          return CHART_ERR("2nd argument to %s() mixes numbers and dates",
+                           p->zFunc);
+        }
+        rc = chartNumber(p, argv[1], 2, &x, &bNull, pzErr);
+        if( rc ) return rc;
+        p->eXKind = 1;
+      }
+      rc = chartAxisFind(&p->a1, argv[0], &iId, &bNew);
+      if( rc ) return rc;
+      if( p->a1.nSeen>CHART_MAX_SERIES ){
+        return CHART_ERR("%s(): more than %d series", p->zFunc,
+                         CHART_MAX_SERIES);
+      }
+      if( p->nPt>=CHART_MAX_POINTS ){
+        return CHART_ERR("%s(): more than %d points", p->zFunc,
+                         CHART_MAX_POINTS);
+      }
+      return chartAddPt(p, iId, 0, x, v);
+    }
+  }
+  return SQLITE_OK;
+}
+
+/**************************************************************************
+** Drawing
+*/
+typedef struct ChartFrame ChartFrame;
+struct ChartFrame {
+  sqlite3_str *s;
+  ChartBuilder *p;
+  double top;                     /* first y below the title */
+};
+
+static void chartBegin(ChartFrame *f, ChartBuilder *p, sqlite3_str *s,
+                       int bStandalone, int h){
+  f->s = s;
+  f->p = p;
+  if( bStandalone ){
+    sqlite3_str_appendall(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+  }
+  sqlite3_str_appendf(s,
+    "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart %s\" "
+    "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
+    "font-family=\"'DejaVu Sans', Verdana, sans-serif\" font-size=\"%d\">\n",
+    p->zFunc, p->w, h, p->w, h, CHART_FONT);
+  sqlite3_str_appendall(s, "<title>");
+  if( p->zTitle ){
+    chartEscape(s, p->zTitle, (int)strlen(p->zTitle), CHART_TITLE_CHARS);
+  }else{
+    sqlite3_str_appendall(s, p->zFunc);
+  }
+  sqlite3_str_appendall(s, "</title>\n");
+  sqlite3_str_appendf(s, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n",
+                      p->w, h);
+  if( p->zTitle ){
+    chartText(s, 10, 24, "font-size=\"16\" font-weight=\"bold\" "
+              "style=\"unicode-bidi:plaintext\"", p->zTitle,
+              (int)strlen(p->zTitle), CHART_FONT_TITLE, p->w-20);
+    f->top = 40;
+  }else{
+    f->top = 14;
+  }
+}
+
+static void chartEnd(ChartFrame *f){
+  sqlite3_str_appendall(f->s, "</svg>\n");
+}
+
+/* x axis label centred under the plot, y axis label rotated at the left */
+static void chartAxisTitles(ChartFrame *f, double xMid, double yX,
+                            double yMid, double rMaxX, double rMaxY){
+  ChartBuilder *p = f->p;
+  if( p->zXLabel ){
+    chartText(f->s, xMid, yX, "text-anchor=\"middle\" "
+              "style=\"unicode-bidi:plaintext\"", p->zXLabel,
+              (int)strlen(p->zXLabel), CHART_FONT, rMaxX);
+  }
+  if( p->zYLabel ){
+    char zAttr[120];
+    sqlite3_snprintf(sizeof(zAttr), zAttr, "text-anchor=\"middle\" "
+                     "transform=\"rotate(-90 16 %.1f)\"", yMid);
+    chartText(f->s, 16, yMid+4, zAttr, p->zYLabel, (int)strlen(p->zYLabel),
+              CHART_FONT, rMaxY);
+  }
+}
+
+/* the widest tick label of a scale */
+static double chartScaleWidth(const ChartScale *sc, int eFormat){
+  char zBuf[64];
+  double w = 0;
+  int i;
+  for(i=0; i<sc->nTick; i++){
+    double t;
+    chartFormat(zBuf, chartTick(sc->step, sc->kLo+i), eFormat, sc->nDec);
+    t = chartTextWidth(zBuf, (int)strlen(zBuf), CHART_FONT);
+    if( t>w ) w = t;
+  }
+  return w;
+}
+
+/* A horizontal value axis over [a, b] drawn along [x0, x1] at y (ticks,
+** grid lines up to yTop, labels below): the scale chosen so that tick
+** labels do not overlap. */
+static void chartXScaleFit(ChartScale *sc, double a, double b, double rLen,
+                           int eFormat){
+  int nMax = 10;
+  for(;;){
+    double w;
+    chartScale(sc, a, b, nMax);
+    w = chartScaleWidth(sc, eFormat);
+    if( nMax<=2 || (sc->nTick-1)*(w+12) <= rLen ) break;
+    nMax--;
+  }
+}
+
+static double chartMap(const ChartScale *sc, double v, double a, double b){
+  if( sc->hi==sc->lo ) return a;
+  return a + (v - sc->lo)/(sc->hi - sc->lo)*(b - a);
+}
+
+static void chartXAxis(ChartFrame *f, const ChartScale *sc, double x0,
+                       double x1, double y, double yTop){
+  char zBuf[64];
+  int i;
+  for(i=0; i<sc->nTick; i++){
+    double t = chartTick(sc->step, sc->kLo+i);
+    double x = chartMap(sc, t, x0, x1);
+    sqlite3_str_appendf(f->s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+      "y2=\"%.1f\" stroke=\"%s\"/>\n", x, yTop, x, y,
+      t==0.0 ? "#888888" : "#e4e4e4");
+    chartFormat(zBuf, t, f->p->eFormat, sc->nDec);
+    chartText(f->s, x, y+16, "text-anchor=\"middle\" fill=\"#444444\"",
+              zBuf, (int)strlen(zBuf), CHART_FONT, 0);
+  }
+}
+
+static void chartYAxis(ChartFrame *f, const ChartScale *sc, double y0,
+                       double y1, double x, double xRight){
+  char zBuf[64];
+  int i;
+  for(i=0; i<sc->nTick; i++){
+    double t = chartTick(sc->step, sc->kLo+i);
+    double y = chartMap(sc, t, y0, y1);
+    sqlite3_str_appendf(f->s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+      "y2=\"%.1f\" stroke=\"%s\"/>\n", x, y, xRight, y,
+      t==0.0 ? "#888888" : "#e4e4e4");
+    chartFormat(zBuf, t, f->p->eFormat, sc->nDec);
+    chartText(f->s, x-6, y+4, "text-anchor=\"end\" fill=\"#444444\"",
+              zBuf, (int)strlen(zBuf), CHART_FONT, 0);
+  }
+}
+
+/* A vertical value scale with ticks at least 24 px apart */
+static void chartYScaleFit(ChartScale *sc, double a, double b, double rLen){
+  int nMax = (int)(rLen/28) + 1;
+  if( nMax>8 ) nMax = 8;
+  chartScale(sc, a, b, nMax);
+}
+
+/* <title>zLabel: value</title> and the closing tag */
+static void chartMarkTitle(sqlite3_str *s, const char *zLab, int nLab,
+                           const char *zVal, const char *zEnd){
+  sqlite3_str_appendall(s, "<title>");
+  if( zLab ){
+    chartEscape(s, zLab, nLab, CHART_TITLE_CHARS);
+    sqlite3_str_appendall(s, ": ");
+  }
+  sqlite3_str_appendall(s, zVal);
+  sqlite3_str_appendf(s, "</title></%s>\n", zEnd);
+}
+
+/* Sort ids by their sums, for sort=value */
+typedef struct ChartSortCtx ChartSortCtx;
+struct ChartSortCtx { const double *a; int bDesc; };
+static int chartCmpVal(void *pCtx, int i, int j){
+  ChartSortCtx *c = (ChartSortCtx*)pCtx;
+  double x = c->a[i], y = c->a[j];
+  if( x==y ) return 0;
+  return ((x<y) ^ c->bDesc) ? -1 : 1;
+}
+
+/* The category order of axis a under p->eSort: ids in *paId, values per
+** id in aVal (for value sorts) or NULL. */
+static int chartOrder(ChartBuilder *p, const ChartAxis *a, const double *aVal,
+                      int **paId){
+  int rc, n = a->nSeen, i;
+  int eSort = p->eSort;
+  if( aVal==0 && eSort>=CHART_SORT_VALUE ) eSort = CHART_SORT_LABEL;
+  rc = chartAxisOrder(a, eSort==CHART_SORT_INPUT, paId);
+  if( rc ) return rc;
+  if( eSort==CHART_SORT_LABEL_DESC ){
+    for(i=0; i<n/2; i++){
+      int t = (*paId)[i]; (*paId)[i] = (*paId)[n-1-i]; (*paId)[n-1-i] = t;
+    }
+  }else if( eSort>=CHART_SORT_VALUE ){
+    ChartSortCtx c;
+    int *aPos = sqlite3_malloc64(sizeof(int)*(n+1));
+    double *aV = sqlite3_malloc64(sizeof(double)*(n+1));
+    if( aPos==0 || aV==0 ){
+      sqlite3_free(aPos); sqlite3_free(aV);
+      return SQLITE_NOMEM;
+    }
+    for(i=0; i<n; i++){ aPos[i] = i; aV[i] = aVal[(*paId)[i]]; }
+    c.a = aV; c.bDesc = eSort==CHART_SORT_VALUE_DESC;
+    rc = segSortIdx(aPos, n, chartCmpVal, &c);
+    if( rc==SQLITE_OK ){
+      for(i=0; i<n; i++) aPos[i] = (*paId)[aPos[i]];
+      memcpy(*paId, aPos, sizeof(int)*n);
+    }
+    sqlite3_free(aPos); sqlite3_free(aV);
+  }
+  return rc;
+}
+
+static int chartError(ChartBuilder *p, char **pzErr, const char *zWhy){
+  *pzErr = sqlite3_mprintf("%s(): %s", p->zFunc, zWhy);
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+/* Sums and ranges of finite values can still overflow: an error, not a
+** chart of NaN. */
+static int chartOverflow(ChartBuilder *p, char **pzErr){
+  return chartError(p, pzErr, "the values are too large to draw (a sum or "
+                    "their range is beyond the largest number)");
+}
+#define CHART_FINITE(x) (!isnan(x) && !isinf(x))
+
+/* A legend row (or rows) of series names with their colours, from y;
+** returns its height.  bDraw 0: measure only. */
+static double chartLegend(sqlite3_str *s, const ChartAxis *a, const int *aId,
+                          int n, double x0, double xMax, double y,
+                          int bDraw){
+  double x = x0, rowY = y;
+  char zBuf[64];
+  int i, nLab;
+  for(i=0; i<n; i++){
+    const char *z = chartAxisLabel(a, aId[i], zBuf, &nLab);
+    double w = chartTextWidth(z, nLab, CHART_FONT);
+    if( w>160 ) w = 160;
+    if( x>x0 && x + 22 + w > xMax ){ x = x0; rowY += 18; }
+    if( bDraw ){
+      sqlite3_str_appendf(s, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" "
+        "height=\"10\" fill=\"%s\"/>\n", x, rowY+1, chartPalette[i]);
+      chartText(s, x+20, rowY+10, "style=\"unicode-bidi:plaintext\"", z,
+                nLab, CHART_FONT, 160);
+    }
+    x += 22 + w + 18;
+  }
+  return rowY - y + 22;
+}
+
+/* chart_bar: horizontal bars, labels at the left, values at the ends;
+** with a series argument, grouped (one bar per series in each label's
+** band) or stacked (layout=stacked: one bar of segments, the total at
+** its end) */
+static int chartDrawBar(ChartBuilder *p, sqlite3_str *s, int bStandalone,
+                        char **pzErr){
+  ChartFrame f;
+  ChartScale sc;
+  int *aId = 0, *aSer = 0, *aSPos = 0, n = p->a1.nSeen, i, j, rc, nLab;
+  int nS = p->bSeries ? p->a2.nSeen : 1, bStack = p->bStacked && p->bSeries;
+  double *aV, vMin = 0, vMax = 0, rLabW = 0, rValW = 0, rNegW = 0;
+  double left, right, top, band, plotH, h, x0, x1, legH = 0, sub;
+  SegSum *aCell = 0;
+  unsigned char *aHas = 0;
+  char zBuf[64], zNum[64], zSer[64], zT[200];
+  i64 k;
+  int nIdAll = chartAxisCount(&p->a1);
+  aV = sqlite3_malloc64(sizeof(double)*nIdAll);
+  if( aV==0 ) return SQLITE_NOMEM;
+  for(i=0; i<nIdAll; i++){
+    aV[i] = (i>0 || p->a1.bNull) ? segSumValue(&p->aSum[i]) : 0;
+  }
+  rc = chartOrder(p, &p->a1, aV, &aId);
+  if( rc ) goto bar_done;
+  /* cells: label id x series position */
+  aCell = sqlite3_malloc64(sizeof(SegSum)*nIdAll*nS);
+  aHas = sqlite3_malloc64(nIdAll*nS);
+  if( aCell==0 || aHas==0 ){ rc = SQLITE_NOMEM; goto bar_done; }
+  memset(aCell, 0, sizeof(SegSum)*nIdAll*nS);
+  memset(aHas, 0, nIdAll*nS);
+  if( p->bSeries ){
+    /* series in the order they first appear (the query says it) */
+    rc = chartAxisOrder(&p->a2, 1, &aSer);
+    if( rc ) goto bar_done;
+    aSPos = sqlite3_malloc64(sizeof(int)*chartAxisCount(&p->a2));
+    if( aSPos==0 ){ rc = SQLITE_NOMEM; goto bar_done; }
+    for(j=0; j<nS; j++) aSPos[aSer[j]] = j;
+    for(k=0; k<p->nPt; k++){
+      int c = p->aPt[k].i*nS + aSPos[p->aPt[k].j];
+      segSumAdd(&aCell[c], p->aPt[k].y);
+      aHas[c] = 1;
+    }
+  }else{
+    for(i=0; i<n; i++){ aCell[aId[i]] = p->aSum[aId[i]]; aHas[aId[i]] = 1; }
+  }
+  for(i=0; i<n; i++){
+    const char *z = chartAxisLabel(&p->a1, aId[i], zBuf, &nLab);
+    double w = chartTextWidth(z, nLab, CHART_FONT), rPos = 0, rNeg = 0;
+    if( w>rLabW ) rLabW = w;
+    for(j=0; j<nS; j++){
+      double v;
+      if( !aHas[aId[i]*nS+j] ) continue;
+      v = segSumValue(&aCell[aId[i]*nS+j]);
+      if( bStack ){
+        if( v>=0 ) rPos += v; else rNeg += v;
+        continue;
+      }
+      if( v<vMin ) vMin = v;
+      if( v>vMax ) vMax = v;
+      chartFormat(zNum, v, p->eFormat, -1);
+      w = chartTextWidth(zNum, (int)strlen(zNum), CHART_FONT);
+      if( v>=0 && w>rValW ) rValW = w;
+      if( v<0 && w>rNegW ) rNegW = w;
+    }
+    if( bStack ){
+      double tot = aV[aId[i]];
+      if( rPos>vMax ) vMax = rPos;
+      if( rNeg<vMin ) vMin = rNeg;
+      chartFormat(zNum, tot, p->eFormat, -1);
+      w = chartTextWidth(zNum, (int)strlen(zNum), CHART_FONT);
+      if( rPos>0 || rNeg==0 ){ if( w>rValW ) rValW = w; }
+      else if( w>rNegW ) rNegW = w;
+    }
+  }
+  for(i=0; i<nIdAll*nS; i++){
+    if( aHas[i] && !CHART_FINITE(segSumValue(&aCell[i])) ) break;
+  }
+  if( i<nIdAll*nS || !CHART_FINITE(vMax-vMin) ){
+    rc = chartOverflow(p, pzErr);
+    goto bar_done;
+  }
+  for(i=0; i<n; i++){
+    if( !CHART_FINITE(aV[aId[i]]) ){ rc = chartOverflow(p, pzErr); goto bar_done; }
+  }
+  if( rLabW>p->w*0.3 ) rLabW = p->w*0.3;
+  left = 10 + (p->zYLabel ? 24 : 0) + rLabW + 8;
+  right = p->w - 10 - rValW - 6;
+  x0 = left + (rNegW>0 ? rNegW + 6 : 0);
+  x1 = right;
+  if( x1 - x0 < 60 ){
+    rc = chartError(p, pzErr, "the chart is too narrow for its labels "
+                    "(raise width)");
+    goto bar_done;
+  }
+  top = (p->zTitle ? 40 : 14);
+  if( p->bSeries ){
+    legH = chartLegend(s, &p->a2, aSer, nS, 10, p->w-10, top, 0);
+    top += legH;
+  }
+  sub = (p->bSeries && !bStack) ? 16 : 0;
+  if( p->bHeight ){
+    double rMin = sub>0 ? nS*sub + 8 : 16;
+    plotH = p->h - top - 28 - (p->zXLabel ? 20 : 0) - 6;
+    band = plotH/n;
+    if( band<rMin ){
+      *pzErr = sqlite3_mprintf("%s(): height=%d is too small for %d bars "
+                               "(at least %d)", p->zFunc, p->h, n,
+                               (int)ceil(n*rMin + top + 34
+                                         + (p->zXLabel?20:0)));
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+      goto bar_done;
+    }
+    h = p->h;
+  }else{
+    band = sub>0 ? nS*sub + 10 : 24;
+    plotH = band*n;
+    h = top + plotH + 28 + (p->zXLabel ? 20 : 0) + 6;
+  }
+  chartXScaleFit(&sc, vMin, vMax, x1-x0, p->eFormat);
+  if( vMin<0 && sc.lo<vMin && -vMin<0.5*sc.step ){
+    /* a small negative value: the axis starts at it, not a whole tick
+    ** further, so that the positive bars keep the width */
+    sc.lo = vMin;
+    sc.kLo += 1;
+    sc.nTick -= 1;
+  }
+  chartBegin(&f, p, s, bStandalone, (int)ceil(h));
+  if( p->bSeries ){
+    chartLegend(s, &p->a2, aSer, nS, 10, p->w-10, top-legH, 1);
+  }
+  chartXAxis(&f, &sc, x0, x1, top+plotH, top);
+  for(i=0; i<n; i++){
+    const char *z = chartAxisLabel(&p->a1, aId[i], zBuf, &nLab);
+    double y = top + band*i, xa = chartMap(&sc, 0.0, x0, x1);
+    double rPos = 0, rNeg = 0;
+    chartText(s, left-8, y+band/2+4, "text-anchor=\"end\" "
+              "style=\"unicode-bidi:plaintext\"", z, nLab, CHART_FONT, rLabW);
+    for(j=0; j<nS; j++){
+      int c = aId[i]*nS + j;
+      double v, yb, bh, xl, xr, xb;
+      const char *zS = 0;
+      int nSer = 0;
+      if( !aHas[c] ) continue;
+      v = segSumValue(&aCell[c]);
+      if( sub>0 ){
+        yb = y + 5 + sub*j; bh = sub - 3;
+      }else{
+        bh = band*0.72; yb = y + (band-bh)/2;
+      }
+      if( bStack ){
+        if( v>=0 ){
+          xl = chartMap(&sc, rPos, x0, x1);
+          rPos += v;
+          xr = chartMap(&sc, rPos, x0, x1);
+        }else{
+          xr = chartMap(&sc, rNeg, x0, x1);
+          rNeg += v;
+          xl = chartMap(&sc, rNeg, x0, x1);
+        }
+        xb = v<0 ? xl : xr;
+      }else{
+        xb = chartMap(&sc, v, x0, x1);
+        xl = xa<xb ? xa : xb; xr = xa<xb ? xb : xa;
+      }
+      sqlite3_str_appendf(s, "<rect class=\"mark\" x=\"%.2f\" y=\"%.2f\" "
+        "width=\"%.2f\" height=\"%.2f\" fill=\"%s\"%s data-value=\"", xl,
+        yb, xr-xl, bh,
+        p->bSeries ? chartPalette[j] : v<0 ? chartPalette[3] : chartPalette[0],
+        bStack ? " stroke=\"#ffffff\" stroke-width=\"0.5\"" : "");
+      chartAppendValue(s, v);
+      sqlite3_str_appendall(s, "\">");
+      chartFormat(zNum, v, p->eFormat, -1);
+      if( p->bSeries ){
+        zS = chartAxisLabel(&p->a2, aSer[j], zSer, &nSer);
+        sqlite3_str_appendall(s, "<title>");
+        chartEscape(s, z, nLab, CHART_TITLE_CHARS);
+        sqlite3_str_appendall(s, ", ");
+        chartEscape(s, zS, nSer, CHART_TITLE_CHARS);
+        sqlite3_str_appendf(s, ": %s</title></rect>\n", zNum);
+      }else{
+        chartMarkTitle(s, z, nLab, zNum, "rect");
+      }
+      if( !bStack ){
+        chartText(s, v<0 ? xb-4 : xb+4, yb+bh/2+4,
+                  v<0 ? "text-anchor=\"end\" fill=\"#222222\""
+                      : "fill=\"#222222\"",
+                  zNum, (int)strlen(zNum), CHART_FONT, 0);
+      }
+    }
+    if( bStack ){
+      double tot = aV[aId[i]];
+      int bRight = rPos>0 || rNeg==0;
+      double xt = chartMap(&sc, bRight ? rPos : rNeg, x0, x1);
+      chartFormat(zNum, tot, p->eFormat, -1);
+      sqlite3_snprintf(sizeof(zT), zT, "%s fill=\"#222222\" font-weight=\"bold\"",
+                       bRight ? "" : "text-anchor=\"end\"");
+      chartText(s, bRight ? xt+4 : xt-4, y+band/2+4, zT, zNum,
+                (int)strlen(zNum), CHART_FONT, 0);
+    }
+  }
+  chartAxisTitles(&f, (x0+x1)/2, top+plotH+44, top+plotH/2, x1-x0, plotH);
+  chartEnd(&f);
+bar_done:
+  sqlite3_free(aV);
+  sqlite3_free(aId);
+  sqlite3_free(aSer);
+  sqlite3_free(aSPos);
+  sqlite3_free(aCell);
+  sqlite3_free(aHas);
+  return rc;
+}
+
+/* chart_histogram: counts in bins with edges on nice numbers */
+static int chartDrawHistogram(ChartBuilder *p, sqlite3_str *s,
+                              int bStandalone, char **pzErr){
+  ChartFrame f;
+  ChartScale sx, sy;
+  double vMin, vMax, step, left, right, top, bottom, plotH, yLabW;
+  double kLo, maxCount = 0;
+  i64 *aCount, k;
+  double *aEdge;
+  int nBin, nTarget, i;
+  char zA[64], zB[64], zN[64], zTitle[200];
+  vMin = vMax = p->aVal[0];
+  for(k=1; k<p->nVal; k++){
+    if( p->aVal[k]<vMin ) vMin = p->aVal[k];
+    if( p->aVal[k]>vMax ) vMax = p->aVal[k];
+  }
+  if( !CHART_FINITE(vMax-vMin) ) return chartOverflow(p, pzErr);
+  nTarget = p->nBins;
+  if( nTarget==0 ){
+    nTarget = (int)ceil(log2((double)p->nVal)) + 1;   /* Sturges */
+    if( nTarget<5 ) nTarget = 5;
+    if( nTarget>30 ) nTarget = 30;
+  }
+  if( vMax>vMin ){
+    /* the round step (1, 2, 2.5 or 5 times a power of ten) whose number
+    ** of bins is nearest the target */
+    static const double aM[] = { 1.0, 2.0, 2.5, 5.0, 10.0 };
+    double e = floor(log10((vMax-vMin)/nTarget)), rBest = 1e300;
+    int d, m;
+    step = 1;
+    for(d=-1; d<=1; d++){
+      for(m=0; m<5; m++){
+        double st = aM[m]*pow(10.0, e+d), kA, kB, diff;
+        kA = floor(vMin/st + 1e-9);
+        kB = ceil(vMax/st - 1e-9);
+        if( kB<=kA ) kB = kA+1;
+        diff = fabs((kB-kA) - nTarget);
+        if( diff<rBest ){ rBest = diff; step = st; }
+      }
+    }
+  }else{
+    step = vMin==0 ? 1.0 : chartNice(fabs(vMin)*0.1, 1);
+  }
+  kLo = floor(vMin/step + 1e-9);
+  if( chartTick(step, kLo)>vMin ) kLo -= 1;
+  if( chartTick(step, kLo+1)<=vMin ) kLo += 1;
+  /* bins [e_i, e_i+1), the last one closed: the maximum on an edge
+  ** belongs to the bin below it */
+  nBin = (int)ceil((vMax - chartTick(step, kLo))/step - 1e-9);
+  if( nBin<1 ) nBin = 1;
+  while( chartTick(step, kLo+nBin)<vMax ) nBin++;
+  if( nBin>400 ) nBin = 400;
+  aEdge = sqlite3_malloc64(sizeof(double)*(nBin+1));
+  aCount = sqlite3_malloc64(sizeof(i64)*(nBin));
+  if( aEdge==0 || aCount==0 ){
+    sqlite3_free(aEdge); sqlite3_free(aCount);
+    return SQLITE_NOMEM;
+  }
+  for(i=0; i<=nBin; i++) aEdge[i] = chartTick(step, kLo+i);
+  memset(aCount, 0, sizeof(i64)*nBin);
+  for(k=0; k<p->nVal; k++){
+    double v = p->aVal[k];
+    int b = (int)floor((v - aEdge[0])/step);
+    if( b<0 ) b = 0;
+    if( b>nBin-1 ) b = nBin-1;
+    while( b>0 && v<aEdge[b] ) b--;
+    while( b<nBin-1 && v>=aEdge[b+1] ) b++;
+    aCount[b]++;
+    if( (k & 0xffff)==0 && segCheck(&p->check, 70000) ){
+      sqlite3_free(aEdge); sqlite3_free(aCount);
+      return p->check.rc;
+    }
+  }
+  for(i=0; i<nBin; i++) if( aCount[i]>maxCount ) maxCount = (double)aCount[i];
+  top = p->zTitle ? 40 : 14;
+  bottom = p->h - 28 - (p->zXLabel ? 20 : 0);
+  plotH = bottom - top;
+  chartYScaleFit(&sy, 0, maxCount, plotH);
+  if( sy.step<1 ){                /* counts: whole-number ticks */
+    sy.step = 1; sy.nDec = 0; sy.kLo = 0; sy.lo = 0;
+    sy.hi = ceil(maxCount<1 ? 1 : maxCount); sy.nTick = (int)sy.hi+1;
+  }
+  yLabW = chartScaleWidth(&sy, CHART_FMT_AUTO);   /* counts */
+  left = 10 + (p->zYLabel ? 24 : 0) + yLabW + 8;
+  right = p->w - 20;
+  /* x ticks on the bin edges, every k-th so that labels fit */
+  sx.step = step; sx.kLo = kLo; sx.lo = aEdge[0]; sx.hi = aEdge[nBin];
+  sx.nTick = nBin+1;
+  sx.nDec = chartStepDecimals(step);
+  {
+    double w = chartScaleWidth(&sx, p->eFormat) + 12;
+    double per = (right-left)/nBin;
+    int every = (int)ceil(w/per), j;
+    int eF = p->eFormat;
+    ChartFrame *pf = &f;
+    chartBegin(pf, p, s, bStandalone, p->h);
+    {
+      int eSave = p->eFormat;
+      p->eFormat = CHART_FMT_AUTO;  /* counts are integers */
+      chartYAxis(pf, &sy, bottom, top, left, right);
+      p->eFormat = eSave;
+    }
+    if( every<1 ) every = 1;
+    /* keep a tick on a round multiple */
+    while( every!=1 && every!=2 && every!=5 && every%10!=0 ) every++;
+    for(j=0; j<=nBin; j++){
+      double x = left + (right-left)*j/nBin;
+      if( (i64)(kLo+j) % every != 0 ) continue;
+      chartFormat(zA, aEdge[j], eF, sx.nDec);
+      sqlite3_str_appendf(s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+        "y2=\"%.1f\" stroke=\"#888888\"/>\n", x, bottom, x, bottom+4);
+      chartText(s, x, bottom+16, "text-anchor=\"middle\" fill=\"#444444\"",
+                zA, (int)strlen(zA), CHART_FONT, 0);
+    }
+    for(i=0; i<nBin; i++){
+      double x = left + (right-left)*i/nBin;
+      double bw = (right-left)/nBin;
+      double y = chartMap(&sy, (double)aCount[i], bottom, top);
+      if( aCount[i]>0 && bottom-y<1.5 ) y = bottom-1.5;  /* visible */
+      chartFormat(zA, aEdge[i], eF, sx.nDec);
+      chartFormat(zB, aEdge[i+1], eF, sx.nDec);
+      chartFormat(zN, (double)aCount[i], CHART_FMT_AUTO, -1);
+      sqlite3_str_appendf(s, "<rect class=\"mark\" x=\"%.2f\" y=\"%.2f\" "
+        "width=\"%.2f\" height=\"%.2f\" fill=\"%s\" stroke=\"#ffffff\" "
+        "stroke-width=\"%s\" data-value=\"%lld\" data-from=\"",
+        x, y, bw, bottom-y, chartPalette[0], bw>4 ? "1" : "0",
+        aCount[i]);
+      chartAppendValue(s, aEdge[i]);
+      sqlite3_str_appendall(s, "\" data-to=\"");
+      chartAppendValue(s, aEdge[i+1]);
+      sqlite3_str_appendall(s, "\">");
+      sqlite3_snprintf(sizeof(zTitle), zTitle, "%s to %s%s: %s", zA, zB,
+                       i==nBin-1 ? " (inclusive)" : "", zN);
+      chartMarkTitle(s, 0, 0, zTitle, "rect");
+    }
+    chartAxisTitles(pf, (left+right)/2, bottom+40, (top+bottom)/2,
+                    right-left, plotH);
+    chartEnd(pf);
+  }
+  sqlite3_free(aEdge);
+  sqlite3_free(aCount);
+  return SQLITE_OK;
+}
+
+/* chart_heatmap: x categories across, y categories up, viridis cells */
+static int chartDrawHeatmap(ChartBuilder *p, sqlite3_str *s, int bStandalone,
+                            char **pzErr){
+  ChartFrame f;
+  int nx = p->a1.nSeen, ny = p->a2.nSeen, i, j, rc, nLab;
+  int *aX = 0, *aY = 0, *aPosX = 0, *aPosY = 0;
+  SegSum *aCell = 0;
+  unsigned char *aHas = 0;
+  double vMin = 0, vMax = 0, rYLabW = 0, rXLabW = 0, rLegW, left, right;
+  double top, bottom, cw, ch, xLabH;
+  int bRot = 0, everyX = 1, everyY = 1, bAny = 0;
+  char zBuf[64], zBuf2[64], zNum[64], zCol[8], zT[64];
+  i64 k;
+  /* sort= orders the rows (y); columns are in label order, or input */
+  rc = chartAxisOrder(&p->a1, p->eSort==CHART_SORT_INPUT, &aX);
+  if( rc==SQLITE_OK ) rc = chartOrder(p, &p->a2, 0, &aY);
+  if( rc ) goto done;
+  aPosX = sqlite3_malloc64(sizeof(int)*chartAxisCount(&p->a1));
+  aPosY = sqlite3_malloc64(sizeof(int)*chartAxisCount(&p->a2));
+  aCell = sqlite3_malloc64(sizeof(SegSum)*nx*ny);
+  aHas = sqlite3_malloc64(nx*ny);
+  if( !aPosX || !aPosY || !aCell || !aHas ){ rc = SQLITE_NOMEM; goto done; }
+  memset(aCell, 0, sizeof(SegSum)*nx*ny);
+  memset(aHas, 0, nx*ny);
+  for(i=0; i<nx; i++) aPosX[aX[i]] = i;
+  for(i=0; i<ny; i++) aPosY[aY[i]] = i;
+  for(k=0; k<p->nPt; k++){
+    int c = aPosX[p->aPt[k].i]*ny + aPosY[p->aPt[k].j];
+    segSumAdd(&aCell[c], p->aPt[k].y);
+    aHas[c] = 1;
+  }
+  for(i=0; i<nx*ny; i++){
+    double v = segSumValue(&aCell[i]);
+    if( !aHas[i] ) continue;
+    if( !bAny || v<vMin ) vMin = v;
+    if( !bAny || v>vMax ) vMax = v;
+    bAny = 1;
+  }
+  for(i=0; i<nx*ny; i++){
+    if( aHas[i] && !CHART_FINITE(segSumValue(&aCell[i])) ) break;
+  }
+  if( i<nx*ny || !CHART_FINITE(vMax-vMin) ){
+    rc = chartOverflow(p, pzErr);
+    goto done;
+  }
+  for(i=0; i<ny; i++){
+    const char *z = chartAxisLabel(&p->a2, aY[i], zBuf, &nLab);
+    double w = chartTextWidth(z, nLab, CHART_FONT);
+    if( w>rYLabW ) rYLabW = w;
+  }
+  for(i=0; i<nx; i++){
+    const char *z = chartAxisLabel(&p->a1, aX[i], zBuf, &nLab);
+    double w = chartTextWidth(z, nLab, CHART_FONT);
+    if( w>rXLabW ) rXLabW = w;
+  }
+  if( rYLabW>p->w*0.25 ) rYLabW = p->w*0.25;
+  chartFormat(zNum, vMax, p->eFormat, -1);
+  chartFormat(zBuf2, vMin, p->eFormat, -1);
+  rLegW = 14 + 6 + fmax(chartTextWidth(zNum, (int)strlen(zNum), CHART_FONT),
+                        chartTextWidth(zBuf2, (int)strlen(zBuf2), CHART_FONT));
+  left = 10 + (p->zYLabel ? 24 : 0) + rYLabW + 8;
+  right = p->w - 10 - rLegW - 12;
+  if( right-left < 60 ){
+    rc = chartError(p, pzErr, "the chart is too narrow for its labels "
+                    "(raise width)");
+    goto done;
+  }
+  cw = (right-left)/nx;
+  /* x labels: level when they fit the cell; else on two lines when the
+  ** cell is wide enough for a word or two; else turned upright and cut
+  ** (every k-th when even that does not fit) */
+  if( rXLabW > cw-6 ){
+    if( cw>=48 ){
+      bRot = 1;
+      xLabH = 36;
+    }else{
+      bRot = 2;
+      if( rXLabW>110 ) rXLabW = 110;
+      everyX = (int)ceil(18.0/cw);
+      xLabH = rXLabW + 14;
+    }
+  }else{
+    xLabH = 20;
+  }
+  top = p->zTitle ? 40 : 14;
+  if( p->bHeight ){
+    bottom = p->h - xLabH - (p->zXLabel ? 20 : 0) - 6;
+    ch = (bottom-top)/ny;
+    if( ch<2 ){
+      rc = chartError(p, pzErr, "the height is too small for the rows");
+      goto done;
+    }
+  }else{
+    ch = cw<28 ? 28 : cw>44 ? 44 : cw;
+    if( ny*ch>600 ) ch = 600.0/ny;
+    bottom = top + ch*ny;
+  }
+  if( ch<16 ) everyY = (int)ceil(16.0/ch);
+  chartBegin(&f, p, s, bStandalone,
+             (int)ceil(bottom + xLabH + (p->zXLabel ? 20 : 0) + 6));
+  sqlite3_str_appendf(s, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+    "height=\"%.1f\" fill=\"#f2f2f2\"/>\n", left, top, right-left,
+    bottom-top);
+  for(i=0; i<nx; i++){
+    for(j=0; j<ny; j++){
+      int c = i*ny + j;
+      double v = segSumValue(&aCell[c]);
+      double x = left + cw*i, y = bottom - ch*(j+1);
+      const char *zx, *zy;
+      int nx2, ny2;
+      if( !aHas[c] ) continue;
+      chartViridis(vMax>vMin ? (v-vMin)/(vMax-vMin) : 0.5, zCol);
+      sqlite3_str_appendf(s, "<rect class=\"mark\" x=\"%.2f\" y=\"%.2f\" "
+        "width=\"%.2f\" height=\"%.2f\" fill=\"%s\" stroke=\"#ffffff\" "
+        "stroke-width=\"%s\" data-value=\"", x, y, cw, ch, zCol,
+        cw>6 && ch>6 ? "1" : "0");
+      chartAppendValue(s, v);
+      sqlite3_str_appendall(s, "\">");
+      zx = chartAxisLabel(&p->a1, aX[i], zBuf, &nx2);
+      zy = chartAxisLabel(&p->a2, aY[j], zBuf2, &ny2);
+      sqlite3_str_appendall(s, "<title>");
+      if( p->zXLabel ){
+        chartEscape(s, p->zXLabel, (int)strlen(p->zXLabel), 60);
+        sqlite3_str_appendall(s, " ");
+      }
+      chartEscape(s, zx, nx2, CHART_TITLE_CHARS);
+      sqlite3_str_appendall(s, ", ");
+      if( p->zYLabel ){
+        chartEscape(s, p->zYLabel, (int)strlen(p->zYLabel), 60);
+        sqlite3_str_appendall(s, " ");
+      }
+      chartEscape(s, zy, ny2, CHART_TITLE_CHARS);
+      chartFormat(zNum, v, p->eFormat, -1);
+      sqlite3_str_appendf(s, ": %s</title></rect>\n", zNum);
+      if( ch>=16 && chartTextWidth(zNum, (int)strlen(zNum), CHART_FONT)
+                    <= cw-6 ){
+        sqlite3_snprintf(sizeof(zT), zT, "text-anchor=\"middle\" fill=\"%s\"",
+                         chartInk(zCol));
+        chartText(s, x+cw/2, y+ch/2+4, zT, zNum, (int)strlen(zNum),
+                  CHART_FONT, 0);
+      }
+    }
+  }
+  for(j=0; j<ny; j+=everyY){
+    const char *z = chartAxisLabel(&p->a2, aY[j], zBuf, &nLab);
+    chartText(s, left-6, bottom - ch*(j+0.5) + 4, "text-anchor=\"end\" "
+              "style=\"unicode-bidi:plaintext\"", z, nLab, CHART_FONT,
+              rYLabW);
+  }
+  for(i=0; i<nx; i+=everyX){
+    const char *z = chartAxisLabel(&p->a1, aX[i], zBuf, &nLab);
+    double x = left + cw*(i+0.5);
+    if( bRot==1 ){
+      chartText2(s, x, bottom+16, "text-anchor=\"middle\" "
+                 "style=\"unicode-bidi:plaintext\"", z, nLab, cw-6);
+    }else if( bRot==2 ){
+      char zAttr[160];
+      sqlite3_snprintf(sizeof(zAttr), zAttr, "text-anchor=\"end\" "
+        "style=\"unicode-bidi:plaintext\" "
+        "transform=\"rotate(-90 %.1f %.1f)\"", x+4, bottom+8);
+      chartText(s, x+4, bottom+8, zAttr, z, nLab, CHART_FONT, 110);
+    }else{
+      chartText(s, x, bottom+16, "text-anchor=\"middle\" "
+                "style=\"unicode-bidi:plaintext\"", z, nLab, CHART_FONT, 0);
+    }
+  }
+  /* legend: a viridis bar from vMin (bottom) to vMax (top) */
+  {
+    double lx = right + 12, lh = bottom-top < 60 ? bottom-top : 
+                (bottom-top > 200 ? 200 : bottom-top);
+    int nStep = 16;
+    for(i=0; i<nStep; i++){
+      chartViridis((double)(nStep-1-i)/(nStep-1), zCol);
+      sqlite3_str_appendf(s, "<rect x=\"%.1f\" y=\"%.2f\" width=\"14\" "
+        "height=\"%.2f\" fill=\"%s\"/>\n", lx, top + lh*i/nStep, lh/nStep+0.5,
+        zCol);
+    }
+    chartFormat(zNum, vMax, p->eFormat, -1);
+    chartText(s, lx+20, top+10, "fill=\"#444444\"", zNum, (int)strlen(zNum),
+              CHART_FONT, 0);
+    chartFormat(zNum, vMin, p->eFormat, -1);
+    if( lh>=30 ){
+      chartText(s, lx+20, top+lh, "fill=\"#444444\"", zNum,
+                (int)strlen(zNum), CHART_FONT, 0);
+    }
+  }
+  chartAxisTitles(&f, (left+right)/2, bottom+xLabH+14, (top+bottom)/2,
+                  right-left, bottom-top);
+  chartEnd(&f);
+done:
+  sqlite3_free(aX); sqlite3_free(aY);
+  sqlite3_free(aPosX); sqlite3_free(aPosY);
+  sqlite3_free(aCell); sqlite3_free(aHas);
+  return rc;
+}
+
+/* Squarified treemap (Bruls, Huizing, van Wijk 2000): items sorted by
+** size descending, laid out in rows along the shorter side. */
+typedef struct ChartRect ChartRect;
+struct ChartRect { double x, y, w, h; };
+
+static double chartWorst(const double *a, int i0, int i1, double rSide,
+                         double rScale){
+  double sum = 0, mx = 0, mn = 1e300, s2;
+  int i;
+  for(i=i0; i<i1; i++){
+    double v = a[i]*rScale;
+    sum += v;
+    if( v>mx ) mx = v;
+    if( v<mn ) mn = v;
+  }
+  if( sum<=0 || mn<=0 ) return 1e300;
+  s2 = sum*sum;
+  return fmax(rSide*rSide*mx/s2, s2/(rSide*rSide*mn));
+}
+
+static void chartSquarify(const double *a, int n, double x, double y,
+                          double w, double h, ChartRect *aOut){
+  double total = 0, rScale;
+  int i = 0, k;
+  for(k=0; k<n; k++) total += a[k];
+  if( total<=0 ) return;
+  rScale = w*h/total;
+  while( i<n ){
+    double side = w<h ? w : h, sum = 0, off = 0, thick;
+    int j = i+1;
+    while( j<n && chartWorst(a, i, j+1, side, rScale)
+                  <= chartWorst(a, i, j, side, rScale) ) j++;
+    for(k=i; k<j; k++) sum += a[k]*rScale;
+    thick = sum/side;
+    for(k=i; k<j; k++){
+      double len = a[k]*rScale/thick;
+      if( w<h ){            /* row along the top */
+        aOut[k].x = x+off; aOut[k].y = y; aOut[k].w = len; aOut[k].h = thick;
+      }else{                /* column at the left */
+        aOut[k].x = x; aOut[k].y = y+off; aOut[k].w = thick; aOut[k].h = len;
+      }
+      off += len;
+    }
+    if( w<h ){ y += thick; h -= thick; }else{ x += thick; w -= thick; }
+    if( w<0 ) w = 0;
+    if( h<0 ) h = 0;
+    i = j;
+  }
+}
+
+static int chartDrawTreemap(ChartBuilder *p, sqlite3_str *s, int bStandalone,
+                            char **pzErr){
+  ChartFrame f;
+  int *aId = 0, n = 0, i, nLab, nAll = p->a1.nSeen;
+  double *aV = 0, *aSize = 0, cMin = 0, cMax = 0, top, left, right, bottom;
+  ChartRect *aR = 0;
+  ChartSortCtx c;
+  int *aPos = 0, rc, bAnyC = 0;
+  char zBuf[64], zNum[64], zCol[8], zAttr[120];
+  aV = sqlite3_malloc64(sizeof(double)*chartAxisCount(&p->a1));
+  if( aV==0 ) return SQLITE_NOMEM;
+  for(i=0; i<chartAxisCount(&p->a1); i++){
+    aV[i] = (i>0 || p->a1.bNull) ? segSumValue(&p->aSum[i]) : 0;
+  }
+  rc = chartAxisOrder(&p->a1, 0, &aId);
+  if( rc ) goto done;
+  /* drop zero sizes, sort by size descending (ties: label order) */
+  aPos = sqlite3_malloc64(sizeof(int)*(nAll+1));
+  aSize = sqlite3_malloc64(sizeof(double)*(nAll+1));
+  aR = sqlite3_malloc64(sizeof(ChartRect)*(nAll+1));
+  if( !aPos || !aSize || !aR ){ rc = SQLITE_NOMEM; goto done; }
+  for(i=0; i<nAll; i++){
+    if( aV[aId[i]]>0 ) aId[n++] = aId[i];
+  }
+  for(i=0; i<n; i++){ aPos[i] = i; aSize[i] = aV[aId[i]]; }
+  c.a = aSize; c.bDesc = 1;
+  rc = segSortIdx(aPos, n, chartCmpVal, &c);
+  if( rc ) goto done;
+  for(i=0; i<n; i++) aSize[i] = aV[aId[aPos[i]]];
+  for(i=0; i<n; i++) aPos[i] = aId[aPos[i]];
+  {
+    double tot = 0;
+    for(i=0; i<n; i++) tot += aSize[i];
+    if( !CHART_FINITE(tot) ){ rc = chartOverflow(p, pzErr); goto done; }
+  }
+  if( p->bColNum ){
+    for(i=0; i<n; i++){
+      if( p->aColKind[aPos[i]]!=1 ) continue;
+      if( !bAnyC || p->aColour[aPos[i]]<cMin ) cMin = p->aColour[aPos[i]];
+      if( !bAnyC || p->aColour[aPos[i]]>cMax ) cMax = p->aColour[aPos[i]];
+      bAnyC = 1;
+    }
+  }
+  top = p->zTitle ? 40 : 14;
+  left = 10; right = p->w - 10 - (p->bColNum ? 90 : 0);
+  bottom = p->h - 10 - (p->zXLabel ? 20 : 0);
+  if( p->bColText ) bottom -= 24;
+  chartBegin(&f, p, s, bStandalone, p->h);
+  if( n>0 ) chartSquarify(aSize, n, left, top, right-left, bottom-top, aR);
+  for(i=0; i<n; i++){
+    int iId = aPos[i];
+    const char *z = chartAxisLabel(&p->a1, iId, zBuf, &nLab);
+    ChartRect *r = &aR[i];
+    if( p->aColKind && p->aColKind[iId]==1 ){
+      chartViridis(cMax>cMin ? (p->aColour[iId]-cMin)/(cMax-cMin) : 0.5,
+                   zCol);
+    }else if( p->aColKind && p->aColKind[iId]==2 ){
+      sqlite3_snprintf(8, zCol, "%s", chartPalette[(int)p->aColour[iId]]);
+    }else if( p->bColNum || p->bColText ){
+      sqlite3_snprintf(8, zCol, "#bbbbbb");
+    }else{
+      sqlite3_snprintf(8, zCol, "%s", chartPalette[i%7]);
+    }
+    sqlite3_str_appendf(s, "<rect class=\"mark\" x=\"%.2f\" y=\"%.2f\" "
+      "width=\"%.2f\" height=\"%.2f\" fill=\"%s\" stroke=\"#ffffff\" "
+      "stroke-width=\"1\" data-value=\"", r->x, r->y, r->w, r->h, zCol);
+    chartAppendValue(s, aSize[i]);
+    if( p->aColKind && p->aColKind[iId]==1 ){
+      sqlite3_str_appendall(s, "\" data-colour=\"");
+      chartAppendValue(s, p->aColour[iId]);
+    }
+    sqlite3_str_appendall(s, "\">");
+    chartFormat(zNum, aSize[i], p->eFormat, -1);
+    if( p->aColKind && p->aColKind[iId]==1 ){
+      char zC[64];
+      int m = (int)strlen(zNum);
+      chartFormat(zC, p->aColour[iId], CHART_FMT_AUTO, -1);
+      sqlite3_snprintf(64-m, zNum+m, " (colour %s)", zC);
+    }
+    chartMarkTitle(s, z, nLab, zNum, "rect");
+    /* label, and the size beneath it, when the rectangle has room */
+    if( r->w>=40 && r->h>=20 ){
+      int nFit = chartFit(z, nLab, CHART_FONT, r->w-8);
+      if( nFit>=2 || nFit==nLab ){
+        int nLine = 1;
+        sqlite3_snprintf(sizeof(zAttr), zAttr, "fill=\"%s\" "
+          "style=\"unicode-bidi:plaintext\"", chartInk(zCol));
+        if( r->h>=52 ){     /* room for a label on two lines and the size */
+          nLine = chartText2(s, r->x+4, r->y+15, zAttr, z, nLab, r->w-8);
+        }else{
+          chartText(s, r->x+4, r->y+15, zAttr, z, nLab, CHART_FONT, r->w-8);
+        }
+        if( r->h>=38 + 14*(nLine-1) ){
+          chartFormat(zNum, aSize[i], p->eFormat, -1);
+          if( chartTextWidth(zNum, (int)strlen(zNum), CHART_FONT)<=r->w-8 ){
+            sqlite3_snprintf(sizeof(zAttr), zAttr, "fill=\"%s\"",
+                             chartInk(zCol));
+            chartText(s, r->x+4, r->y+31+14*(nLine-1), zAttr, zNum,
+                      (int)strlen(zNum), CHART_FONT, 0);
+          }
+        }
+      }
+    }
+  }
+  if( p->bColNum && bAnyC ){
+    double lx = right + 12, lh = bottom-top > 200 ? 200 : bottom-top;
+    int nStep = 16;
+    for(i=0; i<nStep; i++){
+      chartViridis((double)(nStep-1-i)/(nStep-1), zCol);
+      sqlite3_str_appendf(s, "<rect x=\"%.1f\" y=\"%.2f\" width=\"14\" "
+        "height=\"%.2f\" fill=\"%s\"/>\n", lx, top + lh*i/nStep, lh/nStep+0.5,
+        zCol);
+    }
+    chartFormat(zNum, cMax, CHART_FMT_AUTO, -1);
+    chartText(s, lx+20, top+10, "fill=\"#444444\"", zNum, (int)strlen(zNum),
+              CHART_FONT, p->w - lx - 24);
+    chartFormat(zNum, cMin, CHART_FMT_AUTO, -1);
+    if( lh>=30 ){
+      chartText(s, lx+20, top+lh, "fill=\"#444444\"", zNum,
+                (int)strlen(zNum), CHART_FONT, p->w - lx - 24);
+    }
+  }
+  if( p->bColText ){
+    /* legend row: a swatch and the name of each colour category */
+    double x = left;
+    int *aC = 0;
+    rc = chartAxisOrder(&p->acol, 1, &aC);
+    if( rc ) goto done;
+    for(i=0; i<p->acol.nSeen; i++){
+      const char *z = chartAxisLabel(&p->acol, aC[i], zBuf, &nLab);
+      double w = chartTextWidth(z, nLab, CHART_FONT);
+      if( w>150 ) w = 150;
+      if( x + 18 + w > p->w - 10 ) break;
+      sqlite3_str_appendf(s, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" "
+        "height=\"12\" fill=\"%s\"/>\n", x, bottom+8, chartPalette[i]);
+      chartText(s, x+16, bottom+18, "style=\"unicode-bidi:plaintext\"", z,
+                nLab, CHART_FONT, 150);
+      x += 16 + w + 16;
+    }
+    sqlite3_free(aC);
+  }
+  if( p->zXLabel ){
+    chartText(s, (left+right)/2, p->h - 10, "text-anchor=\"middle\"",
+              p->zXLabel, (int)strlen(p->zXLabel), CHART_FONT, right-left);
+  }
+  chartEnd(&f);
+done:
+  sqlite3_free(aV); sqlite3_free(aId); sqlite3_free(aPos);
+  sqlite3_free(aSize); sqlite3_free(aR);
+  return rc;
+}
+
+/* Date ticks for a line chart: days, or the first days of months. */
+static int chartDateTicks(double d0, double d1, double rLen, double *aT,
+                          int nMax, int *pbMonth){
+  static const int aDay[] = { 1, 2, 7, 14, 28 };
+  static const int aMon[] = { 1, 2, 3, 6, 12, 24, 60, 120, 600 };
+  int i, n = 0, iMax = (int)(rLen/84) + 1;
+  if( iMax>nMax ) iMax = nMax;
+  if( iMax<2 ) iMax = 2;
+  *pbMonth = 0;
+  for(i=0; i<5; i++){
+    int st = aDay[i];
+    if( (d1-d0)/st + 1 <= iMax ){
+      double t = ceil(d0/st)*st;
+      for(; t<=d1 && n<nMax; t+=st) aT[n++] = t;
+      return n;
+    }
+  }
+  *pbMonth = 1;
+  for(i=0; i<9; i++){
+    int st = aMon[i], y, m, d, mm, yy, k;
+    segYmdFromDay((int)floor(d0), &y, &m, &d);
+    k = (y*12 + m-1);
+    k = ((k + st - 1)/st)*st;
+    if( (d1-d0)/(st*30.4) + 1 > iMax && i<8 ) continue;
+    for(;; k+=st){
+      double t;
+      yy = k/12; mm = k%12 + 1;
+      t = segDayFromYmd(yy, mm, 1);
+      if( t<d0 ) continue;
+      if( t>d1 || n>=nMax ) break;
+      aT[n++] = t;
+    }
+    *pbMonth = st>=12 ? 2 : 1;
+    return n;
+  }
+  return n;
+}
+
+static void chartDateLabel(double t, int eMode, char *zBuf){
+  int y, m, d;
+  segYmdFromDay((int)floor(t), &y, &m, &d);
+  if( eMode==2 ) sqlite3_snprintf(64, zBuf, "%04d", y);
+  else if( eMode==1 ) sqlite3_snprintf(64, zBuf, "%04d-%02d", y, m);
+  else sqlite3_snprintf(64, zBuf, "%04d-%02d-%02d", y, m, d);
+}
+
+static int chartCmpPt(const void *a, const void *b){
+  const ChartPt *x = (const ChartPt*)a, *y = (const ChartPt*)b;
+  if( x->i!=y->i ) return x->i<y->i ? -1 : 1;
+  if( x->x!=y->x ) return x->x<y->x ? -1 : 1;
+  return x->j<y->j ? -1 : x->j>y->j;
+}
+
+/* chart_line */
+static int chartDrawLine(ChartBuilder *p, sqlite3_str *s, int bStandalone,
+                         char **pzErr){
+  ChartFrame f;
+  ChartScale sx, sy;
+  int *aId = 0, *aColOf = 0, nS = p->a1.nSeen, i, rc, nLab, bDate;
+  double xMin, xMax, yMin, yMax, top, left, right, bottom, yLabW, legH = 0;
+  double aT[64];
+  i64 k;
+  char zBuf[64], zNum[64], zX[64], zT[256];
+  for(k=0; k<p->nPt; k++) p->aPt[k].j = (int)k;   /* keep input order */
+  qsort(p->aPt, (size_t)p->nPt, sizeof(ChartPt), chartCmpPt);
+  xMin = xMax = p->aPt[0].x; yMin = yMax = p->aPt[0].y;
+  for(k=1; k<p->nPt; k++){
+    if( p->aPt[k].x<xMin ) xMin = p->aPt[k].x;
+    if( p->aPt[k].x>xMax ) xMax = p->aPt[k].x;
+    if( p->aPt[k].y<yMin ) yMin = p->aPt[k].y;
+    if( p->aPt[k].y>yMax ) yMax = p->aPt[k].y;
+  }
+  if( !CHART_FINITE(xMax-xMin) || !CHART_FINITE(yMax-yMin) ){
+    return chartOverflow(p, pzErr);
+  }
+  bDate = p->eXKind==2;
+  rc = chartOrder(p, &p->a1, 0, &aId);
+  if( rc ) return rc;
+  aColOf = sqlite3_malloc64(sizeof(int)*chartAxisCount(&p->a1));
+  if( aColOf==0 ){ sqlite3_free(aId); return SQLITE_NOMEM; }
+  for(i=0; i<nS; i++) aColOf[aId[i]] = i;
+  top = p->zTitle ? 40 : 14;
+  left = 10;
+  right = p->w - 20;
+  /* legend rows when there is more than one series */
+  if( nS>1 ){
+    double x = left, rowY = top;
+    for(i=0; i<nS; i++){
+      const char *z = chartAxisLabel(&p->a1, aId[i], zBuf, &nLab);
+      double w = chartTextWidth(z, nLab, CHART_FONT);
+      if( w>160 ) w = 160;
+      if( x + 22 + w > right ){ x = left; rowY += 18; }
+      x += 22 + w + 18;
+    }
+    legH = rowY - top + 22;
+  }
+  bottom = p->h - 28 - (p->zXLabel ? 20 : 0);
+  chartYScaleFit(&sy, yMin, yMax, bottom - top - legH);
+  yLabW = chartScaleWidth(&sy, p->eFormat);
+  left = 10 + (p->zYLabel ? 24 : 0) + yLabW + 8;
+  if( !bDate ) chartXScaleFit(&sx, xMin, xMax, right-left - 40, p->eFormat);
+  chartBegin(&f, p, s, bStandalone, p->h);
+  if( nS>1 ){
+    double x = 10, rowY = top;
+    for(i=0; i<nS; i++){
+      const char *z = chartAxisLabel(&p->a1, aId[i], zBuf, &nLab);
+      double w = chartTextWidth(z, nLab, CHART_FONT);
+      if( w>160 ) w = 160;
+      if( x + 22 + w > right ){ x = 10; rowY += 18; }
+      sqlite3_str_appendf(s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+        "y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"/>\n", x, rowY+6, x+16,
+        rowY+6, chartPalette[i]);
+      chartText(s, x+22, rowY+10, "style=\"unicode-bidi:plaintext\"", z,
+                nLab, CHART_FONT, 160);
+      x += 22 + w + 18;
+    }
+  }
+  top += legH;
+  chartYAxis(&f, &sy, bottom, top, left, right);
+  if( bDate ){
+    int eMode, nT;
+    double d0 = xMin, d1 = xMax;
+    if( d1<=d0 ){ d0 -= 1; d1 += 1; }
+    nT = chartDateTicks(d0, d1, right-left, aT, 64, &eMode);
+    sx.lo = d0; sx.hi = d1;
+    for(i=0; i<nT; i++){
+      double x = chartMap(&sx, aT[i], left, right);
+      chartDateLabel(aT[i], eMode, zBuf);
+      sqlite3_str_appendf(s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+        "y2=\"%.1f\" stroke=\"#e4e4e4\"/>\n", x, top, x, bottom);
+      if( x - chartTextWidth(zBuf, (int)strlen(zBuf), CHART_FONT)/2 < left-8
+       || x + chartTextWidth(zBuf, (int)strlen(zBuf), CHART_FONT)/2 > p->w ){
+        continue;
+      }
+      chartText(s, x, bottom+16, "text-anchor=\"middle\" fill=\"#444444\"",
+                zBuf, (int)strlen(zBuf), CHART_FONT, 0);
+    }
+  }else{
+    chartXAxis(&f, &sx, left, right, bottom, top);
+  }
+  /* lines, then points */
+  k = 0;
+  while( k<p->nPt ){
+    i64 k0 = k, kp;
+    int iS = p->aPt[k].i;
+    const char *zCol = chartPalette[aColOf[iS]];
+    const char *z = chartAxisLabel(&p->a1, iS, zBuf, &nLab);
+    double r = 3.0;
+    while( k<p->nPt && p->aPt[k].i==iS ) k++;
+    if( k-k0>60 ) r = 1.8;
+    sqlite3_str_appendf(s, "<path fill=\"none\" stroke=\"%s\" "
+      "stroke-width=\"2\" d=\"", zCol);
+    for(kp=k0; kp<k; kp++){
+      sqlite3_str_appendf(s, "%s%.2f %.2f", kp==k0 ? "M" : " L",
+        chartMap(&sx, p->aPt[kp].x, left, right),
+        chartMap(&sy, p->aPt[kp].y, bottom, top));
+    }
+    sqlite3_str_appendall(s, "\"/>\n");
+    for(; k0<k; k0++){
+      ChartPt *pt = &p->aPt[k0];
+      sqlite3_str_appendf(s, "<circle class=\"mark\" cx=\"%.2f\" cy=\"%.2f\" "
+        "r=\"%.1f\" fill=\"%s\" data-x=\"", chartMap(&sx, pt->x, left, right),
+        chartMap(&sy, pt->y, bottom, top), r, zCol);
+      if( bDate ){
+        chartDateLabel(pt->x, 0, zX);
+        sqlite3_str_appendall(s, zX);
+      }else{
+        chartAppendValue(s, pt->x);
+        chartFormat(zX, pt->x, p->eFormat, -1);
+      }
+      sqlite3_str_appendall(s, "\" data-value=\"");
+      chartAppendValue(s, pt->y);
+      sqlite3_str_appendall(s, "\"><title>");
+      chartEscape(s, z, nLab, CHART_TITLE_CHARS);
+      chartFormat(zNum, pt->y, p->eFormat, -1);
+      sqlite3_snprintf(sizeof(zT), zT, ", %s: %s", zX, zNum);
+      sqlite3_str_appendf(s, "%s</title></circle>\n", zT);
+    }
+  }
+  chartAxisTitles(&f, (left+right)/2, bottom+40, (top+bottom)/2, right-left,
+                  bottom-top);
+  chartEnd(&f);
+  sqlite3_free(aId);
+  sqlite3_free(aColOf);
+  return SQLITE_OK;
+}
+
+/* The chart as SVG: *pzOut (sqlite3_malloc'd), or NULL when there is no
+** data.  bStandalone: with the XML declaration (a document of its own);
+** without, for inlining in HTML. */
+int chartBuilderRender(ChartBuilder *p, int bStandalone, char **pzOut,
+                       char **pzErr){
+  sqlite3_str *s;
+  int rc;
+  *pzOut = 0;
+  switch( p->eKind ){
+    case CHART_TREEMAP: {
+      int i, bAny = 0;
+      for(i=0; i<chartAxisCount(&p->a1) && !bAny; i++){
+        if( (i>0 || p->a1.bNull) && segSumValue(&p->aSum[i])>0 ) bAny = 1;
+      }
+      if( !bAny ) return SQLITE_OK;      /* every size 0: nothing drawn */
+      break;
+    }
+    case CHART_BAR: case CHART_HEATMAP:
+      if( p->a1.nSeen==0 ) return SQLITE_OK;
+      break;
+    case CHART_HISTOGRAM:
+      if( p->nVal==0 ) return SQLITE_OK;
+      break;
+    default:
+      if( p->nPt==0 ) return SQLITE_OK;
+      break;
+  }
+  s = sqlite3_str_new(p->check.db);
+  switch( p->eKind ){
+    case CHART_BAR:       rc = chartDrawBar(p, s, bStandalone, pzErr); break;
+    case CHART_HISTOGRAM: rc = chartDrawHistogram(p, s, bStandalone, pzErr);
+                          break;
+    case CHART_HEATMAP:   rc = chartDrawHeatmap(p, s, bStandalone, pzErr);
+                          break;
+    case CHART_TREEMAP:   rc = chartDrawTreemap(p, s, bStandalone, pzErr);
+                          break;
+    default:              rc = chartDrawLine(p, s, bStandalone, pzErr); break;
+  }
+  if( rc==SQLITE_OK ) rc = sqlite3_str_errcode(s);
+  if( rc==SQLITE_OK ){
+    *pzOut = sqlite3_str_finish(s);
+    if( *pzOut==0 ) rc = SQLITE_NOMEM;
+  }else{
+    sqlite3_free(sqlite3_str_finish(s));
+    if( rc==SQLITE_TOOBIG && *pzErr==0 ){
+      *pzErr = sqlite3_mprintf("%s(): the chart is larger than the longest "
+                               "string allowed", p->zFunc);
+    }
+  }
+  return rc;
+}
+
+/**************************************************************************
+** The SQL aggregates
+*/
+typedef struct ChartAgg ChartAgg;
+struct ChartAgg { ChartBuilder *p; int bErr; };
+
+static void chartStep(sqlite3_context *ctx, int argc, sqlite3_value **argv,
+                      int eKind, int nData){
+  ChartAgg *a = sqlite3_aggregate_context(ctx, sizeof(ChartAgg));
+  char *zErr = 0;
+  int rc = SQLITE_OK;
+  if( a==0 ){ sqlite3_result_error_nomem(ctx); return; }
+  if( a->bErr ) return;
+  if( a->p==0 ){
+    rc = chartBuilderNew(eKind, sqlite3_context_db_handle(ctx), &a->p);
+    if( rc==SQLITE_OK && argc>nData ){
+      const char *z = 0;
+      if( sqlite3_value_type(argv[nData])!=SQLITE_NULL ){
+        z = (const char*)sqlite3_value_text(argv[nData]);
+        if( z==0 ) rc = SQLITE_NOMEM;
+      }
+      if( rc==SQLITE_OK ) rc = chartBuilderOptions(a->p, z, &zErr);
+    }
+  }
+  if( rc==SQLITE_OK ) rc = chartBuilderStep(a->p, nData, argv, &zErr);
+  if( rc!=SQLITE_OK ){
+    a->bErr = 1;
+    if( zErr ){
+      sqlite3_result_error(ctx, zErr, -1);
+      sqlite3_free(zErr);
+    }else if( rc==SQLITE_NOMEM ){
+      sqlite3_result_error_nomem(ctx);
+    }else{
+      sqlite3_result_error_code(ctx, rc);
+    }
+  }
+}
+
+static void chartFinal(sqlite3_context *ctx){
+  ChartAgg *a = sqlite3_aggregate_context(ctx, 0);
+  char *zOut = 0, *zErr = 0;
+  int rc;
+  if( a==0 || a->p==0 ) return;
+  if( a->bErr ){
+    chartBuilderFree(a->p);
+    a->p = 0;
+    return;
+  }
+  rc = chartBuilderRender(a->p, 1, &zOut, &zErr);
+  if( rc==SQLITE_OK ){
+    if( zOut ) sqlite3_result_text(ctx, zOut, -1, sqlite3_free);
+  }else if( zErr ){
+    sqlite3_result_error(ctx, zErr, -1);
+    sqlite3_free(zErr);
+  }else if( rc==SQLITE_NOMEM ){
+    sqlite3_result_error_nomem(ctx);
+  }else{
+    sqlite3_result_error_code(ctx, rc);
+  }
+  chartBuilderFree(a->p);
+  a->p = 0;
+}
+
+static void chartBarStep(sqlite3_context *c, int n, sqlite3_value **v){
+  chartStep(c, n, v, CHART_BAR, n>=4 ? 3 : 2);
+}
+static void chartHistStep(sqlite3_context *c, int n, sqlite3_value **v){
+  chartStep(c, n, v, CHART_HISTOGRAM, 1);
+}
+static void chartHeatStep(sqlite3_context *c, int n, sqlite3_value **v){
+  chartStep(c, n, v, CHART_HEATMAP, 3);
+}
+static void chartTreeStep(sqlite3_context *c, int n, sqlite3_value **v){
+  chartStep(c, n, v, CHART_TREEMAP, n>=3 ? 3 : 2);
+}
+static void chartLineStep(sqlite3_context *c, int n, sqlite3_value **v){
+  chartStep(c, n, v, CHART_LINE, 3);
+}
+
+int segmentRegisterChart(sqlite3 *db, char **pzErr){
+  static const SegFunc aFunc[] = {
+    { "chart_bar",       2, SEG_AGG_FLAGS, 0, chartBarStep, chartFinal },
+    { "chart_bar",       3, SEG_AGG_FLAGS, 0, chartBarStep, chartFinal },
+    { "chart_bar",       4, SEG_AGG_FLAGS, 0, chartBarStep, chartFinal },
+    { "chart_histogram", 1, SEG_AGG_FLAGS, 0, chartHistStep, chartFinal },
+    { "chart_histogram", 2, SEG_AGG_FLAGS, 0, chartHistStep, chartFinal },
+    { "chart_heatmap",   3, SEG_AGG_FLAGS, 0, chartHeatStep, chartFinal },
+    { "chart_heatmap",   4, SEG_AGG_FLAGS, 0, chartHeatStep, chartFinal },
+    { "chart_treemap",   2, SEG_AGG_FLAGS, 0, chartTreeStep, chartFinal },
+    { "chart_treemap",   3, SEG_AGG_FLAGS, 0, chartTreeStep, chartFinal },
+    { "chart_treemap",   4, SEG_AGG_FLAGS, 0, chartTreeStep, chartFinal },
+    { "chart_line",      3, SEG_AGG_FLAGS, 0, chartLineStep, chartFinal },
+    { "chart_line",      4, SEG_AGG_FLAGS, 0, chartLineStep, chartFinal },
+  };
+  return segRegisterFunctions(db, aFunc, (int)(sizeof(aFunc)/sizeof(aFunc[0])),
+                              pzErr);
+}
