@@ -91,7 +91,7 @@ demo: $(LIB)
 	@$(SQLITE3) -bail examples.db -cmd ".load ./libsegment" < sql/demo.sql
 	@mkdir -p build
 	@$(SQLITE3) -bail examples.db -cmd ".load ./libsegment" \
-	  "SELECT writefile('build/report.html', html) FROM segment_report('orders', 'events=events')" >/dev/null
+	  -cmd ".parameter set :out build/report.html" < sql/report.sql >/dev/null
 	@echo "make demo: the report page of examples.db is in $(CURDIR)/build/report.html (open it in a browser)"
 
 # The charts and the report in headless Chromium (test/chart.sh), and the

@@ -12,7 +12,8 @@
 **       order, as_of, since, on_error, date_format), rfm_score's (bins,
 **       method, monetary, scheme), cohort_retention's period, clv's unit,
 **       model and horizon, events (a table of site events, for the
-**       engagement section) and title.  Each is passed on to the
+**       engagement section), clv_validation's calibration_end and
+**       holdout_end, and title.  Each is passed on to the
 **       functions that take it.
 **   P3. Sections: headline figures; the segments (treemap and table:
 **       customers, share, revenue, revenue share, average order, median
@@ -20,7 +21,11 @@
 **       of recency, frequency and monetary value; lifecycle stages; the
 **       cohort retention triangle; the P(alive) matrix (repeat purchases
 **       by recency) and the expected value by segment from the CLV model;
-**       with events=, customers of each segment by engagement level.
+**       with events=, customers of each segment by engagement level;
+**       with calibration_end= (and holdout_end=), the model fitted up to
+**       calibration_end against the holdout (clv_validation): mean
+**       holdout purchases by calibration frequency, actual and predicted,
+**       and the cumulative repeat purchases, actual and predicted.
 **   P4. The data of each section comes from the extension's table-valued
 **       functions (rfm_score, lifecycle_stage, cohort_retention, clv), run
 **       on the caller's connection as SQL statements over them, and each
@@ -36,13 +41,15 @@
 static const char *const azReportOpt[] = {
   SEG_SOURCE_OPTIONS,
   "bins", "method", "monetary", "scheme", "period", "unit", "model",
-  "horizon", "events", "title", 0
+  "horizon", "events", "title", "calibration_end", "holdout_end", 0
 };
 /* the options each function takes (besides the source reader's) */
 static const char *const azRfmPass[] = { "bins", "method", "monetary",
                                          "scheme", 0 };
 static const char *const azCohortPass[] = { "period", 0 };
 static const char *const azClvPass[] = { "unit", "model", "horizon", 0 };
+static const char *const azValidationPass[] = { "unit", "model",
+  "calibration_end", "holdout_end", 0 };
 static const char *const azSrcPass[] = { SEG_SOURCE_OPTIONS, 0 };
 static const char *const azNoPass[] = { 0 };
 
@@ -395,8 +402,11 @@ static int reportCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     "with the shop, from each one's own buying rhythm.");
   reportChart(&r, SEG_CHART_BAR, "width=568; title=Customers by lifecycle "
     "stage; x_label=customers", 2, "Lifecycle stages",
-    sqlite3_mprintf("SELECT stage, count(*) FROM %s GROUP BY stage "
-                    "ORDER BY count(*) DESC", r.zLife), "half");
+    /* "at_risk" as "At risk" */
+    sqlite3_mprintf("SELECT upper(substr(stage, 1, 1)) ||"
+                    " replace(substr(stage, 2), '_', ' '), count(*) FROM %s"
+                    " GROUP BY stage ORDER BY count(*) DESC", r.zLife),
+    "half");
 
   reportSection(&r, "Cohort retention", "Customers grouped by the period of "
     "their first order (rows); each cell is the share of them who ordered "
@@ -461,8 +471,46 @@ static int reportCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     reportNote(&r, "The engagement section", "no events table (give "
                "events=TABLE, a table of site events per customer)");
   }
-  reportNote(&r, "The calibration-versus-holdout chart",
-             "this version has no holdout split of the models");
+  reportSection(&r, "How good are the predictions?", "The purchase model "
+    "fitted only to the orders up to the calibration end, against what the "
+    "customers then did (clv_validation).");
+  if( segOptsGet(pOpts, "calibration_end") ){
+    char *zVal = reportCall(pOpts, "clv_validation", azValidationPass);
+    const char *zUnit = segOptsGet(pOpts, "unit");
+    char *zOpt = sqlite3_mprintf("width=1150; title=Cumulative repeat "
+      "purchases: actual and predicted (calibration to %s, then the "
+      "holdout); x_label=%ss since the first order in the data; y_label=repeat "
+      "purchases", segOptsGet(pOpts, "calibration_end"),
+      zUnit ? zUnit : "week");
+    if( zVal==0 || zOpt==0 ){
+      sqlite3_free(zVal); sqlite3_free(zOpt);
+      r.rc = SQLITE_NOMEM;
+      goto done;
+    }
+    sqlite3_str_appendall(r.s, "<div class=\"grid\">\n");
+    reportChart(&r, SEG_CHART_BAR, "width=1150; format=2; title=Purchases "
+      "in the holdout per customer, by purchases in the calibration; "
+      "x_label=mean purchases in the holdout", 3,
+      "The calibration-versus-holdout chart",
+      sqlite3_mprintf("WITH v AS MATERIALIZED (SELECT period, label, actual,"
+        " predicted FROM %s WHERE view = 'frequency')"
+        " SELECT label || ' in calibration', actual, 'actual' FROM v"
+        " UNION ALL SELECT label || ' in calibration', predicted,"
+        " 'predicted' FROM v", zVal), "wide");
+    reportChart(&r, SEG_CHART_LINE, zOpt, 3, "The tracking chart",
+      sqlite3_mprintf("WITH v AS MATERIALIZED (SELECT period, actual,"
+        " predicted FROM %s WHERE view = 'tracking')"
+        " SELECT 'actual', period, actual FROM v"
+        " UNION ALL SELECT 'predicted', period, predicted FROM v", zVal),
+      "wide");
+    sqlite3_str_appendall(r.s, "</div>\n");
+    sqlite3_free(zVal);
+    sqlite3_free(zOpt);
+  }else{
+    reportNote(&r, "The calibration-versus-holdout charts", "no "
+               "calibration_end= (give the last day the model may see; "
+               "the orders after it are the holdout)");
+  }
 
   sqlite3_str_appendf(r.s, "<footer>libsegment %s</footer>\n"
                       "</main>\n</body>\n</html>\n", SEGMENT_VERSION);

@@ -54,10 +54,8 @@ SELECT writefile('$OUT/line.svg', chart_line(shipping, month, revenue, 'title=Re
   FROM (SELECT coalesce(shipping, 'none') AS shipping, strftime('%Y-%m-01', ordered_at) AS month, sum(amount) AS revenue
         FROM orders GROUP BY 1, 2);
 SQL
-if sqlite3 examples.db -cmd ".load $LIB" "SELECT count(*) FROM segment_report('orders', 'events=events')" >/dev/null 2>&1; then
-  sqlite3 -bail examples.db -cmd ".load $LIB" \
-    "SELECT writefile('$OUT/report.html', html) FROM segment_report('orders', 'events=events')" >/dev/null
-fi
+sqlite3 -bail examples.db -cmd ".load $LIB" -cmd ".parameter set :out $OUT/report.html" \
+  < sql/report.sql >/dev/null || { echo "chart.sh: the report of examples.db failed"; fail=1; }
 
 for f in "$OUT"/*.svg "$OUT"/*.html; do
   [ -f "$f" ] || continue

@@ -12,8 +12,8 @@ if [ -z "$CHROMIUM" ]; then
   echo "screenshot.sh: chromium is not installed (apt-get install chromium)" >&2; exit 1
 fi
 mkdir -p build/shot "$(dirname "$OUT")"
-sqlite3 -bail examples.db -cmd ".load $LIB" \
-  "SELECT writefile('build/shot/report.html', html) FROM segment_report('orders', 'events=events')" >/dev/null
+sqlite3 -bail examples.db -cmd ".load $LIB" -cmd ".parameter set :out build/shot/report.html" \
+  < sql/report.sql >/dev/null
 sed 's#</body>#<script src="../../test/chart_check.js"></script></body>#' \
   build/shot/report.html > build/shot/measure.html
 h=$("$CHROMIUM" --headless --no-sandbox --disable-gpu --window-size=1280,900 \
