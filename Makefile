@@ -98,10 +98,12 @@ demo: $(LIB)
 # screenshot of the report that README shows (doc/report.png).
 .PHONY: chart-test screenshot
 chart-test: $(LIB)
+	@bash .ci/deps chart
 	@test -f examples.db || $(MAKE) --no-print-directory examples.db
 	LIBSEGMENT=$(CURDIR)/libsegment bash test/chart.sh
 
 screenshot: $(LIB)
+	@bash .ci/deps chart
 	@test -f examples.db || $(MAKE) --no-print-directory examples.db
 	LIBSEGMENT=$(CURDIR)/libsegment bash test/screenshot.sh doc/report.png
 
