@@ -722,13 +722,13 @@ static const SegModuleSpec calProfileModule = {
 */
 int segmentRegisterCalendar(sqlite3 *db, char **pzErr){
   static const SegFunc aFunc[] = {
-    { "occasion_of",      1, SEG_SCALAR_FLAGS, calOccasionOfFunc, 0, 0 },
-    { "occasion_of",      2, SEG_SCALAR_FLAGS, calOccasionOfFunc, 0, 0 },
-    { "season_of",        1, SEG_SCALAR_FLAGS, calSeasonOfFunc, 0, 0 },
-    { "season_of",        2, SEG_SCALAR_FLAGS, calSeasonOfFunc, 0, 0 },
-    { "days_to_birthday", 2, SEG_SCALAR_FLAGS, calDaysToBirthdayFunc, 0, 0 },
+    { "occasion_of",      1, SEG_SCALAR_FLAGS, 0, calOccasionOfFunc, 0, 0 },
+    { "occasion_of",      2, SEG_SCALAR_FLAGS, 0, calOccasionOfFunc, 0, 0 },
+    { "season_of",        1, SEG_SCALAR_FLAGS, 0, calSeasonOfFunc, 0, 0 },
+    { "season_of",        2, SEG_SCALAR_FLAGS, 0, calSeasonOfFunc, 0, 0 },
+    { "days_to_birthday", 2, SEG_SCALAR_FLAGS, 0, calDaysToBirthdayFunc, 0, 0 },
   };
-  int rc = segRegisterFunctions(db, aFunc, (int)(sizeof(aFunc)/sizeof(aFunc[0])),
+  int rc = segRegisterFunctions(db, aFunc, SEG_COUNT(aFunc),
                                 pzErr);
   if( rc==SQLITE_OK ) rc = segRegisterModule(db, &calYearModule, pzErr);
   if( rc==SQLITE_OK ) rc = segRegisterModule(db, &calProfileModule, pzErr);

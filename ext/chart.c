@@ -2231,19 +2231,19 @@ static void chartLineStep(sqlite3_context *c, int n, sqlite3_value **v){
 
 int segmentRegisterChart(sqlite3 *db, char **pzErr){
   static const SegFunc aFunc[] = {
-    { "chart_bar",       2, SEG_AGG_FLAGS, 0, chartBarStep, chartFinal },
-    { "chart_bar",       3, SEG_AGG_FLAGS, 0, chartBarStep, chartFinal },
-    { "chart_bar",       4, SEG_AGG_FLAGS, 0, chartBarStep, chartFinal },
-    { "chart_histogram", 1, SEG_AGG_FLAGS, 0, chartHistStep, chartFinal },
-    { "chart_histogram", 2, SEG_AGG_FLAGS, 0, chartHistStep, chartFinal },
-    { "chart_heatmap",   3, SEG_AGG_FLAGS, 0, chartHeatStep, chartFinal },
-    { "chart_heatmap",   4, SEG_AGG_FLAGS, 0, chartHeatStep, chartFinal },
-    { "chart_treemap",   2, SEG_AGG_FLAGS, 0, chartTreeStep, chartFinal },
-    { "chart_treemap",   3, SEG_AGG_FLAGS, 0, chartTreeStep, chartFinal },
-    { "chart_treemap",   4, SEG_AGG_FLAGS, 0, chartTreeStep, chartFinal },
-    { "chart_line",      3, SEG_AGG_FLAGS, 0, chartLineStep, chartFinal },
-    { "chart_line",      4, SEG_AGG_FLAGS, 0, chartLineStep, chartFinal },
+    { "chart_bar",       2, SEG_AGG_FLAGS, 0, 0, chartBarStep, chartFinal },
+    { "chart_bar",       3, SEG_AGG_FLAGS, 0, 0, chartBarStep, chartFinal },
+    { "chart_bar",       4, SEG_AGG_FLAGS, 0, 0, chartBarStep, chartFinal },
+    { "chart_histogram", 1, SEG_AGG_FLAGS, 0, 0, chartHistStep, chartFinal },
+    { "chart_histogram", 2, SEG_AGG_FLAGS, 0, 0, chartHistStep, chartFinal },
+    { "chart_heatmap",   3, SEG_AGG_FLAGS, 0, 0, chartHeatStep, chartFinal },
+    { "chart_heatmap",   4, SEG_AGG_FLAGS, 0, 0, chartHeatStep, chartFinal },
+    { "chart_treemap",   2, SEG_AGG_FLAGS, 0, 0, chartTreeStep, chartFinal },
+    { "chart_treemap",   3, SEG_AGG_FLAGS, 0, 0, chartTreeStep, chartFinal },
+    { "chart_treemap",   4, SEG_AGG_FLAGS, 0, 0, chartTreeStep, chartFinal },
+    { "chart_line",      3, SEG_AGG_FLAGS, 0, 0, chartLineStep, chartFinal },
+    { "chart_line",      4, SEG_AGG_FLAGS, 0, 0, chartLineStep, chartFinal },
   };
-  return segRegisterFunctions(db, aFunc, (int)(sizeof(aFunc)/sizeof(aFunc[0])),
+  return segRegisterFunctions(db, aFunc, SEG_COUNT(aFunc),
                               pzErr);
 }

@@ -1381,13 +1381,13 @@ cluster_done:
 
 int segmentRegisterCluster(sqlite3 *db, char **pzErr){
   static const SegFunc aFunc[] = {
-    { "kmeans_fit",     -1, SEG_AGG_FLAGS, 0, kmeansFitStep, kmeansFinal },
-    { "kmeans_select",  -1, SEG_AGG_FLAGS, 0, kmeansSelectStep, kmeansFinal },
-    { "kmeans_cluster", -1, SEG_SCALAR_FLAGS, kmeansClusterFunc, 0, 0 },
+    { "kmeans_fit",     -1, SEG_AGG_FLAGS, 0, 0, kmeansFitStep, kmeansFinal },
+    { "kmeans_select",  -1, SEG_AGG_FLAGS, 0, 0, kmeansSelectStep, kmeansFinal },
+    { "kmeans_cluster", -1, SEG_SCALAR_FLAGS, 0, kmeansClusterFunc, 0, 0 },
   };
   int rc = segRegisterModule(db, &cohortModule, pzErr);
   if( rc==SQLITE_OK ){
-    rc = segRegisterFunctions(db, aFunc, 3, pzErr);
+    rc = segRegisterFunctions(db, aFunc, SEG_COUNT(aFunc), pzErr);
   }
   return rc;
 }

@@ -2478,12 +2478,7 @@ static const SegModuleSpec clvTableModule = {
 };
 
 int segmentRegisterClv(sqlite3 *db, char **pzErr){
-  static const struct {
-    const char *zName; int nArg; int eFlags; int iData;
-    void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
-    void (*xStep)(sqlite3_context*, int, sqlite3_value**);
-    void (*xFinal)(sqlite3_context*);
-  } aFunc[] = {
+  static const SegFunc aFunc[] = {
     { "bgnbd_fit",      3, SEG_AGG_FLAGS, CLV_BGNBD,  0, clvFitStep, clvFitFinal },
     { "bgnbd_fit",      4, SEG_AGG_FLAGS, CLV_BGNBD,  0, clvFitStep, clvFitFinal },
     { "pareto_nbd_fit", 3, SEG_AGG_FLAGS, CLV_PARETO, 0, clvFitStep, clvFitFinal },
@@ -2500,19 +2495,7 @@ int segmentRegisterClv(sqlite3 *db, char **pzErr){
     { "purchase_probability", 3, SEG_SCALAR_FLAGS, 0, clvPmfFunc, 0, 0 },
     { "purchase_probability", 6, SEG_SCALAR_FLAGS, 0, clvPmfFunc, 0, 0 },
   };
-  int rc = SQLITE_OK;
-  size_t i;
-  for(i=0; rc==SQLITE_OK && i<sizeof(aFunc)/sizeof(aFunc[0]); i++){
-    rc = sqlite3_create_function(db, aFunc[i].zName, aFunc[i].nArg,
-                                 aFunc[i].eFlags,
-                                 (void*)(intptr_t)aFunc[i].iData,
-                                 aFunc[i].xFunc, aFunc[i].xStep,
-                                 aFunc[i].xFinal);
-    if( rc!=SQLITE_OK ){
-      *pzErr = sqlite3_mprintf("libsegment: cannot register %s(): %s",
-                               aFunc[i].zName, sqlite3_errmsg(db));
-    }
-  }
+  int rc = segRegisterFunctions(db, aFunc, SEG_COUNT(aFunc), pzErr);
   if( rc==SQLITE_OK ) rc = segRegisterModule(db, &clvSummaryModule, pzErr);
   if( rc==SQLITE_OK ) rc = segRegisterModule(db, &clvTableModule, pzErr);
   return rc;

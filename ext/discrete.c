@@ -560,12 +560,7 @@ static void discDerlFunc(sqlite3_context *ctx, int argc,
 }
 
 int segmentRegisterDiscrete(sqlite3 *db, char **pzErr){
-  static const struct {
-    const char *zName; int nArg; int eFlags; int iData;
-    void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
-    void (*xStep)(sqlite3_context*, int, sqlite3_value**);
-    void (*xFinal)(sqlite3_context*);
-  } aFunc[] = {
+  static const SegFunc aFunc[] = {
     { "bgbb_fit",      3, SEG_AGG_FLAGS, DISC_BGBB, 0, discFitStep, discFitFinal },
     { "bgbb_fit",      4, SEG_AGG_FLAGS, DISC_BGBB, 0, discFitStep, discFitFinal },
     { "sbg_fit",       2, SEG_AGG_FLAGS, DISC_SBG,  0, discFitStep, discFitFinal },
@@ -576,18 +571,5 @@ int segmentRegisterDiscrete(sqlite3 *db, char **pzErr){
     { "derl",          3, SEG_SCALAR_FLAGS, 0, discDerlFunc, 0, 0 },
     { "derl",          4, SEG_SCALAR_FLAGS, 0, discDerlFunc, 0, 0 },
   };
-  int rc = SQLITE_OK;
-  size_t i;
-  for(i=0; rc==SQLITE_OK && i<sizeof(aFunc)/sizeof(aFunc[0]); i++){
-    rc = sqlite3_create_function(db, aFunc[i].zName, aFunc[i].nArg,
-                                 aFunc[i].eFlags,
-                                 (void*)(intptr_t)aFunc[i].iData,
-                                 aFunc[i].xFunc, aFunc[i].xStep,
-                                 aFunc[i].xFinal);
-    if( rc!=SQLITE_OK ){
-      *pzErr = sqlite3_mprintf("libsegment: cannot register %s(): %s",
-                               aFunc[i].zName, sqlite3_errmsg(db));
-    }
-  }
-  return rc;
+  return segRegisterFunctions(db, aFunc, SEG_COUNT(aFunc), pzErr);
 }

@@ -668,9 +668,9 @@ static const SegModuleSpec valModule = {
 
 int segmentRegisterHoldout(sqlite3 *db, char **pzErr){
   static const SegFunc aFunc[] = {
-    { "lr_test", 2, SEG_SCALAR_FLAGS, lrTestFunc, 0, 0 },
+    { "lr_test", 2, SEG_SCALAR_FLAGS, 0, lrTestFunc, 0, 0 },
   };
-  int rc = segRegisterFunctions(db, aFunc, 1, pzErr);
+  int rc = segRegisterFunctions(db, aFunc, SEG_COUNT(aFunc), pzErr);
   if( rc==SQLITE_OK ) rc = segRegisterModule(db, &holdModule, pzErr);
   if( rc==SQLITE_OK ) rc = segRegisterModule(db, &valModule, pzErr);
   return rc;

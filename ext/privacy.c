@@ -184,8 +184,8 @@ static void pseudonymizeFunc(sqlite3_context *ctx, int argc,
 
 int segmentRegisterPrivacy(sqlite3 *db, char **pzErr){
   static const SegFunc aFunc[] = {
-    { "pseudonymize", 1, SEG_SCALAR_FLAGS, pseudonymizeFunc, 0, 0 },
-    { "pseudonymize", 2, SEG_SCALAR_FLAGS, pseudonymizeFunc, 0, 0 },
+    { "pseudonymize", 1, SEG_SCALAR_FLAGS, 0, pseudonymizeFunc, 0, 0 },
+    { "pseudonymize", 2, SEG_SCALAR_FLAGS, 0, pseudonymizeFunc, 0, 0 },
   };
-  return segRegisterFunctions(db, aFunc, 2, pzErr);
+  return segRegisterFunctions(db, aFunc, SEG_COUNT(aFunc), pzErr);
 }

@@ -220,7 +220,7 @@ static void schemesBuildCells(SegScheme *p){
 static int schemesLoadStandard(SegScheme *p){
   signed char aOwner[125];        /* segment index of each cell 1..5 */
   unsigned char aDone[125];
-  int nSeg = (int)(sizeof(aStandard)/sizeof(aStandard[0]));
+  int nSeg = SEG_COUNT(aStandard);
   int iSeg, r, f, m;
 #define STD(r,f,m) (((r)-1)*25 + ((f)-1)*5 + ((m)-1))
   memset(aOwner, -1, sizeof(aOwner));
@@ -549,12 +549,12 @@ int segSchemeLoad(sqlite3 *db, const char *zName, const char *zFunc,
       rc = schemesLoadStandard(p);
       break;
     case SCHEME_RFM_R:
-      rc = schemesLoadRanges(p, aRfmR, (int)(sizeof(aRfmR)/sizeof(aRfmR[0])));
+      rc = schemesLoadRanges(p, aRfmR, SEG_COUNT(aRfmR));
       p->zDefault = "Others";
       break;
     case SCHEME_RF_GRID:
       rc = schemesLoadRanges(p, aRfGrid,
-                             (int)(sizeof(aRfGrid)/sizeof(aRfGrid[0])));
+                             SEG_COUNT(aRfGrid));
       break;
     default:
       rc = schemesLoadTable(p, db, zName, zFunc, pzErr);
@@ -770,7 +770,7 @@ static int rulesCheck(const SegScheme *p, int iRule, RulesRow *pRow){
         for(k=0; k<nSeen; k++){
           if( strcmp(p->aRule[aSeen[k]].zSeg, zWin)==0 ) break;
         }
-        if( k==nSeen && nSeen<(int)(sizeof(aSeen)/sizeof(aSeen[0])) ){
+        if( k==nSeen && nSeen<SEG_COUNT(aSeen) ){
           /* keep them in rule order */
           int j = nSeen++;
           while( j>0 && aSeen[j-1]>iWin ){ aSeen[j] = aSeen[j-1]; j--; }
@@ -876,8 +876,8 @@ int segmentRegisterSchemes(sqlite3 *db, char **pzErr){
     { 1, 1 }, { 2, 0 }, { 3, 1 }, { 4, 0 },
   };
   int rc = SQLITE_OK;
-  size_t i;
-  for(i=0; rc==SQLITE_OK && i<sizeof(aFunc)/sizeof(aFunc[0]); i++){
+  int i;
+  for(i=0; rc==SQLITE_OK && i<SEG_COUNT(aFunc); i++){
     SegScheme *pDefault = 0;
     if( aFunc[i].bDefault ){
       rc = segSchemeLoad(db, "standard", "segment_of", &pDefault, pzErr);

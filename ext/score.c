@@ -470,11 +470,11 @@ static void scoreOfFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 
 int segmentRegisterScore(sqlite3 *db, char **pzErr){
   static const SegFunc aFunc[] = {
-    { "rfm_score",    3, SEG_SCALAR_FLAGS, rfmCellFunc, 0, 0 },
-    { "score_breaks", 2, SEG_AGG_FLAGS, 0, breaksStep, breaksFinal },
-    { "score_breaks", 3, SEG_AGG_FLAGS, 0, breaksStep, breaksFinal },
-    { "score_of",     2, SEG_SCALAR_FLAGS, scoreOfFunc, 0, 0 },
-    { "score_of",     3, SEG_SCALAR_FLAGS, scoreOfFunc, 0, 0 },
+    { "rfm_score",    3, SEG_SCALAR_FLAGS, 0, rfmCellFunc, 0, 0 },
+    { "score_breaks", 2, SEG_AGG_FLAGS, 0, 0, breaksStep, breaksFinal },
+    { "score_breaks", 3, SEG_AGG_FLAGS, 0, 0, breaksStep, breaksFinal },
+    { "score_of",     2, SEG_SCALAR_FLAGS, 0, scoreOfFunc, 0, 0 },
+    { "score_of",     3, SEG_SCALAR_FLAGS, 0, scoreOfFunc, 0, 0 },
   };
-  return segRegisterFunctions(db, aFunc, sizeof(aFunc)/sizeof(aFunc[0]), pzErr);
+  return segRegisterFunctions(db, aFunc, SEG_COUNT(aFunc), pzErr);
 }

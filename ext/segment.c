@@ -11,6 +11,7 @@
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT1
 #include "segmentInt.h"
+#include <stdint.h>
 
 /*
 ** segment_version(): the version of libsegment, as text.
@@ -36,7 +37,8 @@ int segRegisterFunctions(sqlite3 *db, const SegFunc *aFunc, int nFunc,
   int rc = SQLITE_OK;
   for(i=0; rc==SQLITE_OK && i<nFunc; i++){
     const SegFunc *p = &aFunc[i];
-    rc = sqlite3_create_function(db, p->zName, p->nArg, p->eFlags, 0,
+    rc = sqlite3_create_function(db, p->zName, p->nArg, p->eFlags,
+                                 (void*)(intptr_t)p->iData,
                                  p->xFunc, p->xStep, p->xFinal);
     if( rc!=SQLITE_OK ){
       *pzErr = sqlite3_mprintf("libsegment: cannot register %s(): %s",
@@ -52,7 +54,7 @@ __declspec(dllexport)
 int sqlite3_segment_init(sqlite3 *db, char **pzErrMsg,
                          const sqlite3_api_routines *pApi){
   static const SegFunc aFunc[] = {
-    { "segment_version", 0, SEG_SCALAR_FLAGS, segmentVersionFunc, 0, 0 },
+    { "segment_version", 0, SEG_SCALAR_FLAGS, 0, segmentVersionFunc, 0, 0 },
   };
   static int (*const axRegister[])(sqlite3*, char**) = {
     segmentRegisterSource,
@@ -77,8 +79,8 @@ int sqlite3_segment_init(sqlite3 *db, char **pzErrMsg,
   int rc;
   size_t i;
   SQLITE_EXTENSION_INIT2(pApi);
-  rc = segRegisterFunctions(db, aFunc, 1, &zErr);
-  for(i=0; rc==SQLITE_OK && i<sizeof(axRegister)/sizeof(axRegister[0]); i++){
+  rc = segRegisterFunctions(db, aFunc, SEG_COUNT(aFunc), &zErr);
+  for(i=0; rc==SQLITE_OK && i<SEG_COUNT(axRegister); i++){
     rc = axRegister[i](db, &zErr);
   }
   if( rc!=SQLITE_OK ){

@@ -66,12 +66,15 @@ struct SegFunc {
   const char *zName;
   int nArg;
   int eFlags;
+  int iData;                      /* sqlite3_user_data(), as an integer */
   void (*xFunc)(sqlite3_context*, int, sqlite3_value**);   /* scalar */
   void (*xStep)(sqlite3_context*, int, sqlite3_value**);   /* aggregate */
   void (*xFinal)(sqlite3_context*);                        /* aggregate */
 };
 int segRegisterFunctions(sqlite3 *db, const SegFunc *aFunc, int nFunc,
                          char **pzErr);
+/* The number of elements of an array. */
+#define SEG_COUNT(a) ((int)(sizeof(a)/sizeof((a)[0])))
 
 /* Per-file registration functions, called by sqlite3_segment_init(). */
 int segmentRegisterSource(sqlite3 *db, char **pzErr);

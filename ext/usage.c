@@ -675,12 +675,11 @@ static const SegModuleSpec usageModule = {
 };
 
 static const SegFunc aUsageFunc[] = {
-  { "usage_tier", 3, SEG_SCALAR_FLAGS, usageTierFunc, 0, 0 },
+  { "usage_tier", 3, SEG_SCALAR_FLAGS, 0, usageTierFunc, 0, 0 },
 };
 
 int segmentRegisterUsage(sqlite3 *db, char **pzErr){
-  int rc = segRegisterFunctions(db, aUsageFunc,
-                                (int)(sizeof(aUsageFunc)/sizeof(aUsageFunc[0])),
+  int rc = segRegisterFunctions(db, aUsageFunc, SEG_COUNT(aUsageFunc),
                                 pzErr);
   if( rc==SQLITE_OK ) rc = segRegisterModule(db, &usageModule, pzErr);
   return rc;
