@@ -683,13 +683,21 @@ static int kmeansHartigan(const double *aX, i64 n, int d, int k, double *aC,
 /* Lloyd iterations, then Hartigan's moves, then Lloyd again, until
 ** neither changes the clustering (*pbConverged) or nMaxIter iterations
 ** (K5), from the k centroids aC[].  Writes the centroids to aC, the
-** assignment to aAssign and each point's squared distance to aD2; aSum
-** and aCount are scratch. */
+** assignment to aAssign and each point's squared distance to aD2; aSum,
+** aCount, aLow (n) and aMove (k) are scratch.
+**
+** The assignment step skips the other centroids of a point whose own
+** centroid is nearer than a lower bound of their distances (Hamerly's
+** bound: aLow[t], the distance to its second-nearest centroid when last
+** computed, less the largest move of another centroid since), with a
+** margin far above rounding, so that it assigns exactly as the full
+** computation does (ties included: a tie is never skipped). */
 static int kmeansLloyd(const double *aX, i64 n, int d, int k, int nMaxIter,
                        SegCheck *pChk, double *aC, double *aD2, int *aAssign,
-                       double *aSum, int *aCount, int *pnIter,
-                       int *pbConverged, double *prInertia){
-  int i, j, nIter = 0, bConverged = 0, rc;
+                       double *aSum, int *aCount, double *aLow, double *aMove,
+                       int *pnIter, int *pbConverged, double *prInertia){
+  int i, j, nIter = 0, bConverged = 0, bBound = 0, rc, iMove1 = 0;
+  double rMove1 = 0.0, rMove2 = 0.0;
   i64 t;
   SegSum in = {0, 0};
   for(t=0; t<n; t++) aAssign[t] = -1;
@@ -697,13 +705,27 @@ static int kmeansLloyd(const double *aX, i64 n, int d, int k, int nMaxIter,
     int nChanged = 0;
     nIter++;
     for(t=0; t<n; t++){
-      int best = 0;
-      double bd = kmeansDist2(&aX[t*d], aC, d);
-      for(i=1; i<k; i++){
-        double x = kmeansDist2(&aX[t*d], &aC[i*d], d);
-        if( x<bd ){ bd = x; best = i; }
+      const double *x = &aX[t*d];
+      int best = 0, a = aAssign[t];
+      double bd, b2 = INFINITY;
+      if( bBound ){
+        double rOwn = kmeansDist2(x, &aC[a*d], d);
+        double rLow = aLow[t] - (a==iMove1 ? rMove2 : rMove1);
+        if( sqrt(rOwn)*(1.0 + 1e-9) < rLow ){
+          aLow[t] = rLow;
+          aD2[t] = rOwn;
+          if( (rc = segCheck(pChk, 2*d+2))!=0 ) return rc;
+          continue;
+        }
       }
-      if( aAssign[t]!=best ){ aAssign[t] = best; nChanged++; }
+      bd = kmeansDist2(x, aC, d);
+      for(i=1; i<k; i++){
+        double v = kmeansDist2(x, &aC[i*d], d);
+        if( v<bd ){ b2 = bd; bd = v; best = i; }
+        else if( v<b2 ){ b2 = v; }
+      }
+      aLow[t] = sqrt(b2);
+      if( a!=best ){ aAssign[t] = best; nChanged++; }
       aD2[t] = bd;
       if( (rc = segCheck(pChk, (i64)(k+1)*d+2))!=0 ) return rc;
     }
@@ -715,6 +737,9 @@ static int kmeansLloyd(const double *aX, i64 n, int d, int k, int nMaxIter,
       rc = kmeansHartigan(aX, n, d, k, aC, aAssign, aCount, pChk, &nMoved);
       if( rc ) return rc;
       if( nMoved==0 ){ bConverged = 1; break; }
+      bBound = 0;                 /* moved points: recompute them all */
+    }else{
+      bBound = 1;
     }
     memset(aSum, 0, sizeof(double)*k*d);
     memset(aCount, 0, sizeof(int)*k);
@@ -722,9 +747,16 @@ static int kmeansLloyd(const double *aX, i64 n, int d, int k, int nMaxIter,
       aCount[aAssign[t]]++;
       for(j=0; j<d; j++) aSum[aAssign[t]*d+j] += aX[t*d+j];
     }
+    rMove1 = rMove2 = 0.0;
+    iMove1 = 0;
     for(i=0; i<k; i++){
+      aMove[i] = 0.0;
       if( aCount[i]==0 ) continue;
-      for(j=0; j<d; j++) aC[i*d+j] = aSum[i*d+j]/(double)aCount[i];
+      for(j=0; j<d; j++) aSum[i*d+j] /= (double)aCount[i];
+      aMove[i] = sqrt(kmeansDist2(&aSum[i*d], &aC[i*d], d));
+      memcpy(&aC[i*d], &aSum[i*d], sizeof(double)*d);
+      if( aMove[i]>rMove1 ){ rMove2 = rMove1; rMove1 = aMove[i]; iMove1 = i; }
+      else if( aMove[i]>rMove2 ){ rMove2 = aMove[i]; }
     }
   }
   for(t=0; t<n; t++) segSumAdd(&in, aD2[t]);
@@ -863,6 +895,7 @@ static void kmeansFitFree(KmeansFit *f){
 typedef struct KmeansWork KmeansWork;
 struct KmeansWork {
   double *aC, *aSum, *aD2;        /* kReq*d, kReq*d, n */
+  double *aLow, *aMove;           /* n, kReq */
   int *aAssign, *aCnt;            /* n, kReq */
 };
 
@@ -892,7 +925,8 @@ static int kmeansSwaps(const double *aZ, i64 n, int d, int k, int nMaxIter,
     memcpy(w->aC, *paC, sizeof(double)*k*d);
     memcpy(&w->aC[c*d], &aZ[t*d], sizeof(double)*d);
     rc = kmeansLloyd(aZ, n, d, k, nMaxIter, pChk, w->aC, w->aD2, w->aAssign,
-                     w->aSum, w->aCnt, &nIterS, &bConvS, &rInS);
+                     w->aSum, w->aCnt, w->aLow, w->aMove, &nIterS, &bConvS,
+                     &rInS);
     if( rc ) return rc;
     if( rInS<*prInertia*(1.0 - 1e-9) ){
       double *aSwapC = w->aC;
@@ -919,11 +953,13 @@ static int kmeansFitRun(const KmeansAgg *p, const double *aZ, int kReq,
   w.aD2 = sqlite3_malloc64(sizeof(double)*(u64)n);
   w.aAssign = sqlite3_malloc64(sizeof(int)*(u64)n);
   w.aCnt = sqlite3_malloc64(sizeof(int)*(u64)kReq);
+  w.aLow = sqlite3_malloc64(sizeof(double)*(u64)n);
+  w.aMove = sqlite3_malloc64(sizeof(double)*(u64)kReq);
   f->aC = sqlite3_malloc64(sizeof(double)*(u64)kReq*d);
   f->aAssign = sqlite3_malloc64(sizeof(int)*(u64)n);
   f->aCount = sqlite3_malloc64(sizeof(int)*(u64)kReq*2);
   if( !aC || !aAssign || !w.aC || !w.aSum || !w.aD2 || !w.aAssign || !w.aCnt
-   || !f->aC || !f->aAssign || !f->aCount ){
+   || !w.aLow || !w.aMove || !f->aC || !f->aAssign || !f->aCount ){
     rc = SQLITE_NOMEM;
     goto fit_done;
   }
@@ -936,7 +972,8 @@ static int kmeansFitRun(const KmeansAgg *p, const double *aZ, int kReq,
     rc = kmeansSeed(aZ, n, d, kReq, &rng, pChk, aC, w.aD2, &kS);
     if( rc ) goto fit_done;
     rc = kmeansLloyd(aZ, n, d, kS, p->nMaxIter, pChk, aC, w.aD2, aAssign,
-                     w.aSum, w.aCnt, &nIterS, &bConvS, &rInS);
+                     w.aSum, w.aCnt, w.aLow, w.aMove, &nIterS, &bConvS,
+                     &rInS);
     if( rc ) goto fit_done;
     rc = kmeansSwaps(aZ, n, d, kS, p->nMaxIter, &rng, pChk, &w, &aC,
                      &aAssign, &nIterS, &bConvS, &rInS);
@@ -976,6 +1013,8 @@ fit_done:
   sqlite3_free(w.aD2);
   sqlite3_free(w.aAssign);
   sqlite3_free(w.aCnt);
+  sqlite3_free(w.aLow);
+  sqlite3_free(w.aMove);
   if( rc ) kmeansFitFree(f);
   return rc;
 }
