@@ -77,7 +77,7 @@ func main() {
 		fmt.Println(info.Address)
 		return
 	}
-	sess := &session{drv: drv, name: *dbName}
+	sess := &session{drv: drv, name: *dbName, logf: logf}
 	defer sess.drop()
 
 	out := bufio.NewWriter(os.Stdout)
@@ -128,6 +128,7 @@ type session struct {
 	drv  *driver.Driver
 	name string
 	conn sqldriver.Conn
+	logf client.LogFunc
 }
 
 func (s *session) get() (sqldriver.Conn, error) {
@@ -182,6 +183,11 @@ func (s *session) run(ctx context.Context, stmt string, out *bufio.Writer) error
 	var de driver.Error
 	if !errors.As(err, &de) && !errors.Is(err, sqldriver.ErrBadConn) {
 		return err
+	}
+	if errors.As(err, &de) {
+		s.logf(client.LogDebug, "query failed (code %d, %q); sent again as an exec", de.Code, de.Message)
+	} else {
+		s.logf(client.LogDebug, "query failed (%v); sent again as an exec", err)
 	}
 	if xerr := s.exec(ctx, stmt); xerr != nil {
 		var xe driver.Error
