@@ -14,7 +14,10 @@
 // dqlite has two requests: a query, whose rows come back, and an exec,
 // whose changes are replicated.  A statement is sent as a query when it
 // reads only: SELECT, VALUES, EXPLAIN, a WITH whose main statement is a
-// SELECT, or a PRAGMA that sets nothing; everything else is an exec.
+// SELECT, or a PRAGMA that sets nothing; everything else is an exec.  Two
+// things are refused before they are sent: a query request of several
+// statements (dqlite would run the first one only) and a write with
+// RETURNING (it aborts a libdqlite 1.11 node).
 package main
 
 import (
@@ -170,8 +173,23 @@ func (s *session) exec(ctx context.Context, stmt string) error {
 // again as an exec, whose error comes back whole; the query's error is
 // kept only if the exec fails no better.
 func (s *session) run(ctx context.Context, stmt string, out *bufio.Writer) error {
-	if !readOnly(stmt) {
+	toks := words(stmt)
+	if !readOnly(toks) {
+		for _, t := range toks {
+			if t == "RETURNING" {
+				// the statement steps with a row while its transaction
+				// is open, and libdqlite 1.11.1's leader aborts on an
+				// assertion of its VFS (vfsFileShmLock)
+				return errors.New("not sent: a write with RETURNING aborts a libdqlite 1.11 node; run the write, then a SELECT")
+			}
+		}
 		return s.exec(ctx, stmt)
+	}
+	for i, t := range toks {
+		if t == ";" && i+1 < len(toks) {
+			// a query request runs its first statement only
+			return errors.New("not sent: a query must be one statement (dqlite runs the first one only)")
+		}
 	}
 	err := s.query(ctx, stmt, out)
 	if err == nil {
@@ -276,9 +294,20 @@ func formatReal(x float64) string {
 	return mant + exp
 }
 
+// readPragmas are the PRAGMAs that read with an argument in parentheses;
+// with one, any other sets a value.  writePragmas write without one.
+var readPragmas = map[string]bool{
+	"TABLE_INFO": true, "TABLE_XINFO": true, "TABLE_LIST": true,
+	"INDEX_INFO": true, "INDEX_XINFO": true, "INDEX_LIST": true,
+	"FOREIGN_KEY_LIST": true, "FOREIGN_KEY_CHECK": true,
+	"INTEGRITY_CHECK": true, "QUICK_CHECK": true,
+}
+var writePragmas = map[string]bool{
+	"OPTIMIZE": true, "INCREMENTAL_VACUUM": true, "WAL_CHECKPOINT": true,
+}
+
 // readOnly tells whether a statement is sent as a query (see the top).
-func readOnly(stmt string) bool {
-	toks := words(stmt)
+func readOnly(toks []string) bool {
 	if len(toks) == 0 {
 		return false
 	}
@@ -286,7 +315,23 @@ func readOnly(stmt string) bool {
 	case "SELECT", "VALUES", "EXPLAIN":
 		return true
 	case "PRAGMA":
-		return !strings.Contains(stripQuoted(stmt), "=")
+		// PRAGMA [schema.]name [= value | (value)]
+		name, rest := "", toks[1:]
+		if len(rest) > 0 {
+			name, rest = rest[0], rest[1:]
+		}
+		if len(rest) > 1 && rest[0] == "." {
+			name, rest = rest[1], rest[2:]
+		}
+		if writePragmas[name] {
+			return false
+		}
+		for _, t := range rest {
+			if t == "=" {
+				return false
+			}
+		}
+		return len(rest) == 0 || rest[0] != "(" || readPragmas[name]
 	case "WITH":
 		// the main statement is the first keyword at depth 0 after the
 		// common table expressions
@@ -312,8 +357,8 @@ func readOnly(stmt string) bool {
 	return false
 }
 
-// words splits SQL into upper-cased bare words and parentheses, leaving out
-// strings, quoted identifiers and comments.
+// words splits SQL into upper-cased bare words and the characters ( ) = . ;
+// leaving out strings, quoted identifiers (each becomes "?") and comments.
 func words(s string) []string {
 	var out []string
 	for i := 0; i < len(s); {
@@ -340,7 +385,7 @@ func words(s string) []string {
 				return out
 			}
 			i += j + 4
-		case c == '(' || c == ')':
+		case c == '(' || c == ')' || c == '=' || c == '.' || c == ';':
 			out = append(out, string(c))
 			i++
 		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
@@ -355,22 +400,4 @@ func words(s string) []string {
 		}
 	}
 	return out
-}
-
-// stripQuoted removes strings and quoted identifiers.
-func stripQuoted(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '\'' || c == '"' {
-			j := i + 1
-			for j < len(s) && s[j] != c {
-				j++
-			}
-			i = j
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
 }
