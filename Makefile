@@ -82,6 +82,11 @@ $(DQ_DIR)/segsql: dqlite/client/main.go
 	@mkdir -p $(DQ_DIR)/gopath
 	$(DQ_GOENV) go build -o $@ ./dqlite/client
 
+# the client's unit tests (formatting of values, queries told from writes)
+.PHONY: dqlite-gotest
+dqlite-gotest: dqlite
+	$(DQ_GOENV) go test ./dqlite/client
+
 dqlite-test: dqlite
 	bash test/dqlite.sh
 

@@ -10,10 +10,12 @@ CREATE TRIGGER orders_total AFTER INSERT ON orders BEGIN INSERT INTO customer_to
 CREATE VIRTUAL TABLE rfm USING rfm_score(source=orders, as_of=2025-12-31)
 CREATE VIEW champions AS SELECT customer, rfm, monetary FROM rfm WHERE segment = 'Champions'
 CREATE VIEW clv_in AS SELECT * FROM clv_summary('orders', 'as_of=2025-12-31')
+CREATE TABLE rfm_snapshot AS SELECT * FROM rfm
 -- @queries
 SELECT count(*), round(sum(amount), 2), min(ordered_at), max(ordered_at) FROM orders
 SELECT * FROM customer_totals ORDER BY customer_id LIMIT 5
 SELECT * FROM rfm ORDER BY customer
+SELECT count(*) FROM (SELECT * FROM rfm_snapshot EXCEPT SELECT * FROM rfm)
 SELECT segment, count(*), round(avg(monetary), 2) FROM rfm GROUP BY segment ORDER BY segment
 SELECT * FROM champions ORDER BY monetary DESC LIMIT 5
 SELECT * FROM rfm_score('orders', 'as_of=2025-12-31', 'method=rank', 'bins=4') ORDER BY customer

@@ -282,6 +282,8 @@ func formatReal(x float64) string {
 		return "-Inf"
 	case math.IsNaN(x):
 		return ""
+	case x == 0:
+		return "0.0" // -0.0 too, as SQLite prints it
 	}
 	s := strconv.FormatFloat(x, 'g', 15, 64)
 	mant, exp := s, ""
