@@ -6,7 +6,8 @@
 # (build/dqlite/segsql) and must print what the sqlite3 shell prints on the
 # same rows.  Then the leader is SIGKILLed and the same queries on the new
 # leader must print the same again; the killed node is restarted and the
-# failover repeated, ROUNDS times (default 3).  Last, a node started without the
+# failover repeated, ROUNDS times (default 3).  Then the leader gets SIGTERM:
+# it must hand leadership over and exit 0.  Last, a node started without the
 # extension must fail clearly ("no such module", "no such function").
 #
 #   bash test/dqlite.sh      (or: make dqlite-test)
@@ -115,8 +116,20 @@ for round in $(seq 1 "$ROUNDS"); do
   [ -n "$new" ] || fail "round $round: no new leader after killing $leader"
   te=$(date +%s%N)
   compare "round $round: $leader SIGKILLed, new leader $new after $(( (te - tk) / 1000000 )) ms"
-  if [ "$round" -lt "$ROUNDS" ]; then start "$n"; ready "$n"; sleep 1; fi
+  start "$n"; ready "$n"; sleep 1
 done
+
+# SIGTERM hands leadership over before the node stops
+leader=$(sql -leader) || fail "no leader"
+n=$((${leader##*:} - PORT + 1))
+tk=$(date +%s%N)
+kill -TERM "${PID[$n]}"
+rc=0; wait "${PID[$n]}" || rc=$?; unset "PID[$n]"
+te=$(date +%s%N)
+[ $rc = 0 ] || fail "node $n exited with status $rc after SIGTERM"
+new=$(sql -leader) || fail "no leader after the handover"
+[ "$new" != "$leader" ] || fail "the leader did not change"
+compare "SIGTERM: $leader handed over to $new and stopped in $(( (te - tk) / 1000000 )) ms"
 
 # a node without the extension: a cluster of its own
 start 4 -no-extension; ready 4
