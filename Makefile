@@ -63,6 +63,33 @@ $(LIB): $(SRC) $(HDR) | $(WIN_INC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) $(XFLAGS) $(PIC) $(SHARED) -o $@ $(SRC) $(LIBS)
 
+# dqlite (README.md, "Past one machine"): the node program and the client,
+# built from Debian's go-dqlite in GOPATH mode (no module proxy) into
+# build/dqlite/; make dqlite-test runs the cluster test (test/dqlite.sh).
+DQ_DIR   := build/dqlite
+DQ_GOENV := GO111MODULE=off GOPATH=/usr/share/gocode:$(CURDIR)/$(DQ_DIR)/gopath \
+            GOCACHE=$(CURDIR)/$(DQ_DIR)/cache CGO_LDFLAGS_ALLOW='-Wl,-z,now'
+.PHONY: dqlite dqlite-test
+dqlite: $(LIB) $(DQ_DIR)/segnode $(DQ_DIR)/segsql
+
+$(DQ_DIR)/segnode: dqlite/node/main.go
+	@bash .ci/deps build dqlite
+	@mkdir -p $(DQ_DIR)/gopath
+	$(DQ_GOENV) go build -o $@ ./dqlite/node
+
+$(DQ_DIR)/segsql: dqlite/client/main.go
+	@bash .ci/deps build dqlite
+	@mkdir -p $(DQ_DIR)/gopath
+	$(DQ_GOENV) go build -o $@ ./dqlite/client
+
+# the client's unit tests (formatting of values, queries told from writes)
+.PHONY: dqlite-gotest
+dqlite-gotest: dqlite
+	$(DQ_GOENV) go test ./dqlite/client
+
+dqlite-test: dqlite
+	bash test/dqlite.sh
+
 # Windows: libsegment.dll cross-built with mingw-w64 (.ci/deps mingw);
 # make windows-test loads it under wine (test/windows.sh).
 MINGW_CC ?= x86_64-w64-mingw32-gcc

@@ -963,8 +963,10 @@ int segOptsNumberList(const SegOpts *p, const char *zName, double **paOut,
   iStart = 0;
   for(i=0; ; i++){
     if( z[i]==',' || z[i]==0 ){
+      /* non-decreasing: equal thresholds make an empty bin, as in
+      ** score_of(), so that score_breaks()'s output is always accepted */
       if( !segParseNumber(z+iStart, i-iStart, &a[n]) || isinf(a[n])
-       || (n>0 && !(a[n]>a[n-1])) ){
+       || isnan(a[n]) || (n>0 && a[n]<a[n-1]) ){
         sqlite3_free(a);
         return SEG_OPT_ERROR(p, pzErr,
             "option '%s' must be ascending numbers separated by commas, not '%s'",

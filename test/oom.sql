@@ -41,6 +41,7 @@ SELECT kmeans_select('kmin=2, kmax=4, n_init=2, transform=none,log1p', amount, d
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM rfm_score('o');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM rfm_score('o', 'method=quantile', 'bins=4', 'scheme=rfm_r', 'as_of=2025-06-30', 'since=2024-01-01');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM rfm_score('o', 'method=ntile', 'monetary=average', 'r_breaks=30,90,365');
+ATTACH ':memory:' AS s1; CREATE TABLE s1.orders AS SELECT * FROM orders WHERE customer_id <= 20; CREATE TEMP VIEW u AS SELECT * FROM s1.orders UNION ALL SELECT * FROM main.orders WHERE customer_id BETWEEN 21 AND 40; SELECT * FROM rfm_score('u', 'as_of=2025-12-31', 'r_breaks=30,30,365', 'f_breaks=2,2,5', 'm_breaks=50,100,100');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; CREATE VIRTUAL TABLE temp.v USING rfm_score(source=o, customer=customer_id, 'date'=ordered_at); SELECT * FROM v;
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM rfm_score('o', 'colour=red');
 CREATE TEMP VIEW li AS SELECT i.order_id, o.customer_id, o.ordered_at, i.price*i.quantity AS amount FROM order_items i JOIN orders o USING(order_id) WHERE o.customer_id <= 30; SELECT * FROM rfm_score('li', 'order=order_id');
