@@ -174,12 +174,13 @@ def cdnow_db(lib):
 
 def kmeans_db(db, lib):
     """bench/data/kmeans.db: table c(r, f, m), the recency_days, frequency
-    and monetary of rfm_score's first 100,000 customers of db."""
+    and monetary of rfm_score's first 100,000 customers of db (net
+    spend below 0, of refunds, taken as 0 for log1p)."""
     path = os.path.join(DATA, "kmeans.db")
     if os.path.exists(path):
         os.remove(path)
     sqlite_run(path, "ATTACH '%s' AS o; CREATE TABLE c AS SELECT"
-               " recency_days AS r, frequency AS f, monetary AS m"
+               " recency_days AS r, frequency AS f, max(monetary, 0) AS m"
                " FROM rfm_score('o.orders') LIMIT 100000"
                % db.replace("'", "''"), [lib])
     return path
