@@ -1026,35 +1026,30 @@ static double chartMap(const ChartScale *sc, double v, double a, double b){
   return a + (v - sc->lo)/(sc->hi - sc->lo)*(b - a);
 }
 
-static void chartXAxis(ChartFrame *f, const ChartScale *sc, double x0,
-                       double x1, double y, double yTop){
+/* The ticks, grid lines and labels of a value axis: along x from x0 to x1
+** (bVertical 0; the labels under y, the grid lines up to yTop), or along
+** y from y0 to y1 (bVertical 1; the labels left of x, the lines to
+** xRight).  The line at 0 is darker. */
+static void chartAxis(ChartFrame *f, const ChartScale *sc, int bVertical,
+                      double a0, double a1, double at, double to){
   char zBuf[64];
   int i;
   for(i=0; i<sc->nTick; i++){
     double t = chartTick(sc->step, sc->kLo+i);
-    double x = chartMap(sc, t, x0, x1);
-    sqlite3_str_appendf(f->s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-      "y2=\"%.1f\" stroke=\"%s\"/>\n", x, yTop, x, y,
-      t==0.0 ? "#888888" : "#e4e4e4");
+    double v = chartMap(sc, t, a0, a1);
+    const char *zStroke = t==0.0 ? "#888888" : "#e4e4e4";
     chartFormat(zBuf, t, f->p->eFormat, sc->nDec);
-    chartText(f->s, x, y+16, "text-anchor=\"middle\" fill=\"#444444\"",
-              zBuf, (int)strlen(zBuf), CHART_FONT, 0);
-  }
-}
-
-static void chartYAxis(ChartFrame *f, const ChartScale *sc, double y0,
-                       double y1, double x, double xRight){
-  char zBuf[64];
-  int i;
-  for(i=0; i<sc->nTick; i++){
-    double t = chartTick(sc->step, sc->kLo+i);
-    double y = chartMap(sc, t, y0, y1);
-    sqlite3_str_appendf(f->s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-      "y2=\"%.1f\" stroke=\"%s\"/>\n", x, y, xRight, y,
-      t==0.0 ? "#888888" : "#e4e4e4");
-    chartFormat(zBuf, t, f->p->eFormat, sc->nDec);
-    chartText(f->s, x-6, y+4, "text-anchor=\"end\" fill=\"#444444\"",
-              zBuf, (int)strlen(zBuf), CHART_FONT, 0);
+    if( bVertical ){
+      sqlite3_str_appendf(f->s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+        "y2=\"%.1f\" stroke=\"%s\"/>\n", at, v, to, v, zStroke);
+      chartText(f->s, at-6, v+4, "text-anchor=\"end\" fill=\"#444444\"",
+                zBuf, (int)strlen(zBuf), CHART_FONT, 0);
+    }else{
+      sqlite3_str_appendf(f->s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+        "y2=\"%.1f\" stroke=\"%s\"/>\n", v, to, v, at, zStroke);
+      chartText(f->s, v, at+16, "text-anchor=\"middle\" fill=\"#444444\"",
+                zBuf, (int)strlen(zBuf), CHART_FONT, 0);
+    }
   }
 }
 
@@ -1287,7 +1282,7 @@ static int chartDrawBar(ChartBuilder *p, sqlite3_str *s, int bStandalone,
   if( p->bSeries ){
     chartLegend(s, &p->a2, aSer, nS, 10, p->w-10, top-legH, 1);
   }
-  chartXAxis(&f, &sc, x0, x1, top+plotH, top);
+  chartAxis(&f, &sc, 0, x0, x1, top+plotH, top);
   for(i=0; i<n; i++){
     const char *z = chartAxisLabel(&p->a1, aId[i], zBuf, &nLab);
     double y = top + band*i, xa = chartMap(&sc, 0.0, x0, x1);
@@ -1468,7 +1463,7 @@ static int chartDrawHistogram(ChartBuilder *p, sqlite3_str *s,
     {
       int eSave = p->eFormat;
       p->eFormat = CHART_FMT_AUTO;  /* counts are integers */
-      chartYAxis(pf, &sy, bottom, top, left, right);
+      chartAxis(pf, &sy, 1, bottom, top, left, right);
       p->eFormat = eSave;
     }
     if( every<1 ) every = 1;
@@ -2029,7 +2024,7 @@ static int chartDrawLine(ChartBuilder *p, sqlite3_str *s, int bStandalone,
     }
   }
   top += legH;
-  chartYAxis(&f, &sy, bottom, top, left, right);
+  chartAxis(&f, &sy, 1, bottom, top, left, right);
   if( bDate ){
     int eMode, nT;
     double d0 = xMin, d1 = xMax;
@@ -2049,7 +2044,7 @@ static int chartDrawLine(ChartBuilder *p, sqlite3_str *s, int bStandalone,
                 zBuf, (int)strlen(zBuf), CHART_FONT, 0);
     }
   }else{
-    chartXAxis(&f, &sx, left, right, bottom, top);
+    chartAxis(&f, &sx, 0, left, right, bottom, top);
   }
   /* lines, then points */
   k = 0;
