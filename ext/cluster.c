@@ -967,7 +967,7 @@ static int kmeansFitRun(const KmeansAgg *p, const double *aZ, int kReq,
   /* K4: n_init starts, each with its swaps (K4b), the one of least
   ** inertia kept */
   for(iStart=0; iStart<p->nInit; iStart++){
-    int kS, nIterS, bConvS;
+    int kS = 0, nIterS, bConvS;
     double rInS;
     rc = kmeansSeed(aZ, n, d, kReq, &rng, pChk, aC, w.aD2, &kS);
     if( rc ) goto fit_done;
