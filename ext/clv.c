@@ -2132,7 +2132,12 @@ int segClvSummarize(sqlite3 *db, const SegOpts *pOpts, SegClvSplit *pSplit,
     cnt.aPos[aSorted[k]] = i;
     i += n;
   }
-  for(i=0; i<nTxn; i++) aOut[cnt.aPos[aTxn[i].iCust]++] = aTxn[i];
+  for(i=0; i<nTxn; i++){
+    /* a scatter at random: load the places, then the targets, ahead */
+    if( i+32<nTxn ) SEG_PREFETCH(&cnt.aPos[aTxn[i+32].iCust]);
+    if( i+8<nTxn ) SEG_PREFETCH(&aOut[cnt.aPos[aTxn[i+8].iCust]]);
+    aOut[cnt.aPos[aTxn[i].iCust]++] = aTxn[i];
+  }
   /* The rows as read are no longer needed: their memory, already mapped
   ** and usually larger than the summary, is reused for it. */
   aCust = sqlite3_realloc64(aTxn, sizeof(ClvCust)*(u64)(nKey+1));
@@ -2180,7 +2185,7 @@ int segClvSummarize(sqlite3 *db, const SegOpts *pOpts, SegClvSplit *pSplit,
     }
     c = &aCust[nCust++];
     memset(c, 0, sizeof(*c));
-    c->iCust = aSorted[k];
+    c->iCust = k;                   /* the key's place after the reorder */
     c->x = nDay-1;
     c->tx = (iLastDay - iFirstDay)/rUnit;
     c->T = (iAsOf - iFirstDay)/rUnit;
@@ -2191,6 +2196,9 @@ int segClvSummarize(sqlite3 *db, const SegOpts *pOpts, SegClvSplit *pSplit,
     c->xHold = nHold;
     c->mHold = nHold>0 && nHoldKnown==0 ? NAN : segSumValue(&hold);
   }
+  /* keys in customer order, so that the rows read them in sequence */
+  rc = segMapReorder(&pSrc->cust, aSorted);
+  if( rc ) goto summary_done;
   *pnCust = nCust;
   if( pSplit ){
     pSplit->aRepeat = aRepeat;

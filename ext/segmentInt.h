@@ -762,7 +762,8 @@ int segModelArg(sqlite3_context *ctx, sqlite3_value **argv, int iArg,
 ** (SegClvSplit), the calibration summary plus the holdout. */
 typedef struct SegClvCust SegClvCust;
 struct SegClvCust {
-  int iCust;                      /* index in the reader's customer map */
+  int iCust;                      /* index in the reader's customer map
+                                  ** (its keys reordered: segMapReorder) */
   int x;
   double tx, T;                   /* in the unit */
   double m;                       /* NaN = NULL */
