@@ -2006,13 +2006,9 @@ static int clvTxnCmp(const void *pA, const void *pB){
   return clvTxnOrder((const ClvTxn*)pA, (const ClvTxn*)pB);
 }
 
-/* Sort one customer's rows: nothing to do when they are in order (sources
-** are usually stored by date); insertion sort when they are few, else
-** qsort. */
-static void clvTxnSort(ClvTxn *a, i64 n){
+/* Insertion sort when few, else qsort. */
+static void clvTxnSortRun(ClvTxn *a, i64 n){
   i64 i, j;
-  for(i=1; i<n && clvTxnOrder(&a[i-1], &a[i])<=0; i++){}
-  if( i>=n ) return;
   if( n>32 ){
     qsort(a, (size_t)n, sizeof(ClvTxn), clvTxnCmp);
     return;
@@ -2021,6 +2017,24 @@ static void clvTxnSort(ClvTxn *a, i64 n){
     ClvTxn t = a[i];
     for(j=i; j>0 && clvTxnOrder(&a[j-1], &t)>0; j--) a[j] = a[j-1];
     a[j] = t;
+  }
+}
+
+/* Sort one customer's rows: nothing to do when they are in order (sources
+** are usually stored by date); when only their days are in order, each
+** day's rows on their own; else all of them. */
+static void clvTxnSort(ClvTxn *a, i64 n){
+  i64 i, j;
+  for(i=1; i<n && clvTxnOrder(&a[i-1], &a[i])<=0; i++){}
+  if( i>=n ) return;
+  for(j=i; j<n && a[j-1].iDay<=a[j].iDay; j++){}
+  if( j<n ){
+    clvTxnSortRun(a, n);
+    return;
+  }
+  for(i=0; i<n; i=j){
+    for(j=i+1; j<n && a[j].iDay==a[i].iDay; j++){}
+    if( j-i>1 ) clvTxnSortRun(&a[i], j-i);
   }
 }
 
