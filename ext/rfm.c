@@ -350,11 +350,6 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     pRow->nKnown = c->nKnown;
     n++;
   }
-  /* keys in output order, so that the rows read them in sequence */
-  rc = segMapReorder(&p->src.cust, aSorted);
-  if( rc ) goto rfm_error;
-  sqlite3_free(aSorted);
-  aSorted = 0;
   p->nOut = n;                      /* from here on, rows in output order */
 
   /* Scores.  aCust, read into aRow and dead now but already mapped (32
@@ -387,8 +382,14 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   }
 
   sqlite3_free(aValOwn);
+  aValOwn = 0;
   sqlite3_free(p->aCust);
   p->aCust = 0;
+  /* keys in output order, so that the rows read them in sequence (once
+  ** the state is freed: the new key array is not on top of it) */
+  rc = segMapReorder(&p->src.cust, aSorted);
+  if( rc ) goto rfm_error;
+  sqlite3_free(aSorted);
   pRes->nRow = n;
   pRes->pData = p;
   pRes->xColumn = rfmColumn;
