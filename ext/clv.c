@@ -2088,13 +2088,9 @@ static int clvTxnCmp(const void *pA, const void *pB){
   return clvTxnOrder((const ClvTxn*)pA, (const ClvTxn*)pB);
 }
 
-/* Sort one customer's rows: nothing to do when they are in order (sources
-** are usually stored by date); insertion sort when they are few, else
-** qsort. */
-static void clvTxnSort(ClvTxn *a, i64 n){
+/* Insertion sort when few, else qsort. */
+static void clvTxnSortRun(ClvTxn *a, i64 n){
   i64 i, j;
-  for(i=1; i<n && clvTxnOrder(&a[i-1], &a[i])<=0; i++){}
-  if( i>=n ) return;
   if( n>32 ){
     qsort(a, (size_t)n, sizeof(ClvTxn), clvTxnCmp);
     return;
@@ -2103,6 +2099,24 @@ static void clvTxnSort(ClvTxn *a, i64 n){
     ClvTxn t = a[i];
     for(j=i; j>0 && clvTxnOrder(&a[j-1], &t)>0; j--) a[j] = a[j-1];
     a[j] = t;
+  }
+}
+
+/* Sort one customer's rows: nothing to do when they are in order (sources
+** are usually stored by date); when only their days are in order, each
+** day's rows on their own; else all of them. */
+static void clvTxnSort(ClvTxn *a, i64 n){
+  i64 i, j;
+  for(i=1; i<n && clvTxnOrder(&a[i-1], &a[i])<=0; i++){}
+  if( i>=n ) return;
+  for(j=i; j<n && a[j-1].iDay<=a[j].iDay; j++){}
+  if( j<n ){
+    clvTxnSortRun(a, n);
+    return;
+  }
+  for(i=0; i<n; i=j){
+    for(j=i+1; j<n && a[j].iDay==a[i].iDay; j++){}
+    if( j-i>1 ) clvTxnSortRun(&a[i], j-i);
   }
 }
 
@@ -2214,7 +2228,12 @@ int segClvSummarize(sqlite3 *db, const SegOpts *pOpts, SegClvSplit *pSplit,
     cnt.aPos[aSorted[k]] = i;
     i += n;
   }
-  for(i=0; i<nTxn; i++) aOut[cnt.aPos[aTxn[i].iCust]++] = aTxn[i];
+  for(i=0; i<nTxn; i++){
+    /* a scatter at random: load the places, then the targets, ahead */
+    if( i+32<nTxn ) SEG_PREFETCH(&cnt.aPos[aTxn[i+32].iCust]);
+    if( i+8<nTxn ) SEG_PREFETCH(&aOut[cnt.aPos[aTxn[i+8].iCust]]);
+    aOut[cnt.aPos[aTxn[i].iCust]++] = aTxn[i];
+  }
   /* The rows as read are no longer needed: their memory, already mapped
   ** and usually larger than the summary, is reused for it. */
   aCust = sqlite3_realloc64(aTxn, sizeof(ClvCust)*(u64)(nKey+1));
@@ -2262,7 +2281,7 @@ int segClvSummarize(sqlite3 *db, const SegOpts *pOpts, SegClvSplit *pSplit,
     }
     c = &aCust[nCust++];
     memset(c, 0, sizeof(*c));
-    c->iCust = aSorted[k];
+    c->iCust = k;                   /* the key's place after the reorder */
     c->x = nDay-1;
     c->tx = (iLastDay - iFirstDay)/rUnit;
     c->T = (iAsOf - iFirstDay)/rUnit;
@@ -2273,6 +2292,9 @@ int segClvSummarize(sqlite3 *db, const SegOpts *pOpts, SegClvSplit *pSplit,
     c->xHold = nHold;
     c->mHold = nHold>0 && nHoldKnown==0 ? NAN : segSumValue(&hold);
   }
+  /* keys in customer order, so that the rows read them in sequence */
+  rc = segMapReorder(&pSrc->cust, aSorted);
+  if( rc ) goto summary_done;
   *pnCust = nCust;
   if( pSplit ){
     pSplit->aRepeat = aRepeat;

@@ -89,12 +89,12 @@ static int rfmColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
   switch( iCol ){
     case 0: segValueResult(ctx, &p->src.cust.aKey[c->iCust]); break;
     case 1:
-      segFormatDay(c->iFirst, zDay);
-      sqlite3_result_text(ctx, zDay, -1, SQLITE_TRANSIENT);
+      sqlite3_result_text(ctx, zDay, segFormatDay(c->iFirst, zDay),
+                          SQLITE_TRANSIENT);
       break;
     case 2:
-      segFormatDay(c->iLast, zDay);
-      sqlite3_result_text(ctx, zDay, -1, SQLITE_TRANSIENT);
+      sqlite3_result_text(ctx, zDay, segFormatDay(c->iLast, zDay),
+                          SQLITE_TRANSIENT);
       break;
     case 3: sqlite3_result_int(ctx, p->iAsOf - c->iLast); break;
     case 4: sqlite3_result_int64(ctx, (i64)c->nOrder); break;
@@ -335,21 +335,21 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   for(i=0; i<p->src.cust.nKey; i++){
     RfmCust *c = &p->aCust[aSorted[i]];
     RfmRow *pRow = &p->aRow[n];
+    /* customers are read in key order, at random: load them ahead */
+    if( i+16<p->src.cust.nKey ) SEG_PREFETCH(&p->aCust[aSorted[i+16]]);
     if( c->nOrder==0 ) continue;
     pRow->rMonetary = segSumValue(&c->sum);
     if( isinf(pRow->rMonetary) || isnan(pRow->rMonetary) ){
       rc = segRfmMonetaryError(pOpts, &p->src.cust.aKey[aSorted[i]], pzErr);
       goto rfm_error;
     }
-    pRow->iCust = aSorted[i];
+    pRow->iCust = i;                /* the key's place after the reorder */
     pRow->iFirst = c->iFirst;
     pRow->iLast = c->iLast;
     pRow->nOrder = c->nOrder;
     pRow->nKnown = c->nKnown;
     n++;
   }
-  sqlite3_free(aSorted);
-  aSorted = 0;
   p->nOut = n;                      /* from here on, rows in output order */
 
   /* Scores.  aCust, read into aRow and dead now but already mapped (32
@@ -382,8 +382,14 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   }
 
   sqlite3_free(aValOwn);
+  aValOwn = 0;
   sqlite3_free(p->aCust);
   p->aCust = 0;
+  /* keys in output order, so that the rows read them in sequence (once
+  ** the state is freed: the new key array is not on top of it) */
+  rc = segMapReorder(&p->src.cust, aSorted);
+  if( rc ) goto rfm_error;
+  sqlite3_free(aSorted);
   pRes->nRow = n;
   pRes->pData = p;
   pRes->xColumn = rfmColumn;

@@ -142,7 +142,7 @@ const char *segDateFormatText(const SegDateFormat *pFmt);
 int segDayOfMs(i64 iMs);                     /* UTC calendar day */
 int segDayFromYmd(int y, int m, int d);      /* proleptic Gregorian */
 void segYmdFromDay(int iDay, int *pY, int *pM, int *pD);
-void segFormatDay(int iDay, char *zBuf);     /* zBuf >= 12 bytes */
+int segFormatDay(int iDay, char *zBuf);      /* zBuf >= 12 bytes; length */
 int segDaysInMonth(int y, int m);
 int segWeekday(int iDay);                    /* 0 = Monday .. 6 = Sunday */
 #define SEG_MS_PER_DAY 86400000
@@ -286,6 +286,12 @@ void segMapFreeSlots(SegMap *p);
 int segValueBorrow(sqlite3_value *pVal, SegValue *pKey);
 /* Indexes 0..nKey-1 sorted by key as ORDER BY sorts; sqlite3_malloc'd. */
 int segMapSorted(const SegMap *p, int **paIdx);
+/* Once no more keys are found: put the keys in the order of aIdx, a
+** permutation of 0..nKey-1 (segMapSorted()), so that key i is the old key
+** aIdx[i] and keys read in that order are read in sequence.  Indexes taken
+** before name the old order; the slots are freed (no find may follow).
+** SQLITE_OK or SQLITE_NOMEM (the map unchanged). */
+int segMapReorder(SegMap *p, const int *aIdx);
 /* Grow an array (doubling) so that index i fits: SQLITE_OK or NOMEM. */
 int segArrayEnsure(void **pa, int *pnAlloc, int i, size_t sz);
 /* Stable LSD radix sort of aIdx[0..n-1] by aKey[] ascending (both are
@@ -766,7 +772,8 @@ int segModelArg(sqlite3_context *ctx, sqlite3_value **argv, int iArg,
 ** (SegClvSplit), the calibration summary plus the holdout. */
 typedef struct SegClvCust SegClvCust;
 struct SegClvCust {
-  int iCust;                      /* index in the reader's customer map */
+  int iCust;                      /* index in the reader's customer map
+                                  ** (its keys reordered: segMapReorder) */
   int x;
   double tx, T;                   /* in the unit */
   double m;                       /* NaN = NULL */

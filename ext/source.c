@@ -688,13 +688,14 @@ static int segSourceStep(SegSource *p, SegPending *pP, SegValue *pOrd,
   int rc, i;
   while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
     sqlite3_value *pCust, *pDate;
-    int eDate, iDay, bBad = 0, eAmount = SEG_AMT_NULL;
+    int eCust, eDate, iDay, bBad = 0, eAmount = SEG_AMT_NULL;
     double rAmount = 0.0;
     i64 iMs;
     st->nRows++;
     p->iPos++;
     pCust = sqlite3_column_value(pStmt, 1);
-    if( segCustomerIsNull(pCust) ){
+    eCust = sqlite3_value_type(pCust);
+    if( eCust!=SQLITE_INTEGER && segCustomerIsNull(pCust) ){
       st->nNullCustomer++;
       continue;
     }
@@ -772,7 +773,14 @@ static int segSourceStep(SegSource *p, SegPending *pP, SegValue *pOrd,
     p->apVal[1] = pDate;
     pP->iMs = iMs;
     pP->rAmount = eAmount==SEG_AMT_KNOWN ? rAmount : NAN;
-    if( segValueBorrow(pCust, &pP->cust) ) return SQLITE_NOMEM;
+    if( eCust==SQLITE_INTEGER ){
+      /* the usual customer id, without a second look at its type */
+      pP->cust.eType = SQLITE_INTEGER;
+      pP->cust.n = 0;
+      pP->cust.u.i = sqlite3_value_int64(pCust);
+    }else if( segValueBorrow(pCust, &pP->cust) ){
+      return SQLITE_NOMEM;
+    }
     if( pOrd ) pOrd->eType = SQLITE_NULL;
     if( eAmount==SEG_AMT_KNOWN && rAmount<0.0 ){
       st->nRefunds++;

@@ -103,15 +103,30 @@ int segWeekday(int iDay){
   return iDay % 7;     /* julian day number 0 was a Monday */
 }
 
-void segFormatDay(int iDay, char *zBuf){
+int segFormatDay(int iDay, char *zBuf){
   int y, m, d;
   segYmdFromDay(iDay, &y, &m, &d);
-  if( y<0 ){
+  if( y>=0 && y<=9999 ){
+    /* the common case, digit by digit (a day is formatted per output row) */
+    zBuf[0] = (char)('0' + y/1000);
+    zBuf[1] = (char)('0' + y/100%10);
+    zBuf[2] = (char)('0' + y/10%10);
+    zBuf[3] = (char)('0' + y%10);
+    zBuf[4] = '-';
+    zBuf[5] = (char)('0' + m/10);
+    zBuf[6] = (char)('0' + m%10);
+    zBuf[7] = '-';
+    zBuf[8] = (char)('0' + d/10);
+    zBuf[9] = (char)('0' + d%10);
+    zBuf[10] = 0;
+    return 10;
+  }else if( y<0 ){
     /* as SQLite's date() writes years before 0000: -4713-11-24 */
     sqlite3_snprintf(12, zBuf, "-%04d-%02d-%02d", -y, m, d);
   }else{
     sqlite3_snprintf(11, zBuf, "%04d-%02d-%02d", y, m, d);
   }
+  return (int)strlen(zBuf);
 }
 
 int segDayOfMs(i64 iMs){
@@ -1760,6 +1775,39 @@ int segMapSorted(const SegMap *p, int **paIdx){
   rc = segSortIdx(a, p->nKey, segMapCmp, (void*)p);
   if( rc ){ sqlite3_free(a); return rc; }
   *paIdx = a;
+  return SQLITE_OK;
+}
+
+int segMapReorder(SegMap *p, const int *aIdx){
+  SegValue *aNew;
+  int *aSaltNew = 0;
+  int i;
+  aNew = sqlite3_malloc64(sizeof(SegValue)*(u64)(p->nKey+1));
+  if( aNew==0 ) return SQLITE_NOMEM;
+  if( p->aSalt ){
+    aSaltNew = sqlite3_malloc64(sizeof(int)*(u64)(p->nKey+1));
+    if( aSaltNew==0 ){ sqlite3_free(aNew); return SQLITE_NOMEM; }
+  }
+  for(i=0; i<p->nKey; i++){
+    /* the old keys are read at random: load them a little ahead */
+    if( i+16<p->nKey ) SEG_PREFETCH(&p->aKey[aIdx[i+16]]);
+    aNew[i] = p->aKey[aIdx[i]];
+    if( aSaltNew ) aSaltNew[i] = p->aSalt[aIdx[i]];
+  }
+  sqlite3_free(p->aKey);
+  p->aKey = aNew;
+  p->nKeyAlloc = p->nKey+1;
+  if( aSaltNew ){
+    sqlite3_free(p->aSalt);
+    p->aSalt = aSaltNew;
+  }
+  /* the slots and the direct table name the old indexes */
+  sqlite3_free(p->aSlot);
+  p->aSlot = 0;
+  p->nSlot = 0;
+  sqlite3_free(p->aDirect);
+  p->aDirect = 0;
+  p->nDirect = 0;
   return SQLITE_OK;
 }
 
