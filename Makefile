@@ -209,7 +209,8 @@ ASAN_RT       = $(shell $(SAN_CC) -print-file-name=libasan.so)
 CHECK_ENV    := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: check-deps check-asan check-tsan check-valgrind check-oom check-fuzz \
+.PHONY: check-deps check-asan check-tsan check-valgrind check-valgrind-threads \
+        check-oom check-fuzz \
         check-fuzz-build
 
 check: check-deps
@@ -258,8 +259,17 @@ $(CHECK_DIR)/vg/libsegment.$(SO): $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g $(WARN) -fPIC $(SHARED) -o $@ $(SRC) -lm -pthread
 
+#    make check (and so CI) runs the suite's first pass, on one thread;
+#    make check-valgrind-threads runs the second, with PRAGMA threads=1,
+#    on demand (the sanitizers run both passes in make check).
 check-valgrind: check-deps $(CHECK_DIR)/vg/libsegment.$(SO)
-	LIBSEGMENT_SLOW=1 LIBSEGMENT=$(CURDIR)/$(CHECK_DIR)/vg/libsegment \
+	SEGMENT_THREADS=0 LIBSEGMENT_SLOW=1 \
+	  LIBSEGMENT=$(CURDIR)/$(CHECK_DIR)/vg/libsegment \
+	  $(VALGRIND) $(TCLSH) test/all.tcl
+
+check-valgrind-threads: check-deps $(CHECK_DIR)/vg/libsegment.$(SO)
+	SEGMENT_THREADS=1 LIBSEGMENT_SLOW=1 \
+	  LIBSEGMENT=$(CURDIR)/$(CHECK_DIR)/vg/libsegment \
 	  $(VALGRIND) $(TCLSH) test/all.tcl
 
 # 3. The OOM loop (test/oom.c over test/oom.sql on examples.db), built with
