@@ -142,7 +142,7 @@ int segDaySetCell(SegDaySet *p, int iGroup, int iDay, SegDayCell **ppCell){
 }
 
 static int dayCellLess(const SegDayCell *a, const SegDayCell *b){
-  return a->iGroup<b->iGroup || (a->iGroup==b->iGroup && a->iDay<b->iDay);
+  return a->iDay<b->iDay;
 }
 
 static void daySiftDown(SegDayCell *a, int i, int n){
@@ -157,26 +157,60 @@ static void daySiftDown(SegDayCell *a, int i, int n){
   }
 }
 
-int segDaySetSort(SegDaySet *p, int nGroup, int **paStart){
-  int *aStart;
-  int i, n = p->nCell;
-  *paStart = 0;
-  aStart = sqlite3_malloc64(sizeof(int)*((u64)nGroup+1));
-  if( aStart==0 ) return SQLITE_NOMEM;
-  /* heap sort: in place, O(n log n), no allocation */
-  for(i=n/2-1; i>=0; i--) daySiftDown(p->aCell, i, n);
-  for(i=n-1; i>0; i--){
-    SegDayCell t = p->aCell[0];
-    p->aCell[0] = p->aCell[i];
-    p->aCell[i] = t;
-    daySiftDown(p->aCell, 0, i);
+/* One group's cells by day: insertion sort when there are few, else an
+** in-place heap sort (O(n log n) whatever the days). */
+static void daySortGroup(SegDayCell *a, int n){
+  int i;
+  if( n<=24 ){
+    for(i=1; i<n; i++){
+      SegDayCell t = a[i];
+      int j = i;
+      while( j>0 && a[j-1].iDay>t.iDay ){ a[j] = a[j-1]; j--; }
+      a[j] = t;
+    }
+    return;
   }
+  for(i=n/2-1; i>=0; i--) daySiftDown(a, i, n);
+  for(i=n-1; i>0; i--){
+    SegDayCell t = a[0];
+    a[0] = a[i];
+    a[i] = t;
+    daySiftDown(a, 0, i);
+  }
+}
+
+int segDaySetSort(SegDaySet *p, int nGroup, int **paStart){
+  int *aStart, *aNext;
+  int i, g, n = p->nCell;
+  *paStart = 0;
+  aStart = sqlite3_malloc64(sizeof(int)*((u64)nGroup+1)*2);
+  if( aStart==0 ) return SQLITE_NOMEM;
+  aNext = aStart + nGroup + 1;
   sqlite3_free(p->aSlot);
   p->aSlot = 0;
   p->nSlot = 0;
   memset(aStart, 0, sizeof(int)*((u64)nGroup+1));
   for(i=0; i<n; i++) aStart[p->aCell[i].iGroup+1]++;
   for(i=0; i<nGroup; i++) aStart[i+1] += aStart[i];
+  /* The cells by group, in place and in linear time (each cell is moved
+  ** at most once into its group's next free place), then each group by
+  ** day: the same order as one sort by (group, day), whose pairs are
+  ** unique. */
+  memcpy(aNext, aStart, sizeof(int)*((u64)nGroup+1));
+  for(g=0; g<nGroup; g++){
+    while( aNext[g]<aStart[g+1] ){
+      SegDayCell t = p->aCell[aNext[g]];
+      while( t.iGroup!=g ){
+        SegDayCell u = p->aCell[aNext[t.iGroup]];
+        p->aCell[aNext[t.iGroup]++] = t;
+        t = u;
+      }
+      p->aCell[aNext[g]++] = t;
+    }
+  }
+  for(g=0; g<nGroup; g++){
+    daySortGroup(p->aCell + aStart[g], aStart[g+1] - aStart[g]);
+  }
   *paStart = aStart;
   return SQLITE_OK;
 }
