@@ -257,11 +257,20 @@ static int clvStopped(const ClvData *d){
   return d->pCheck && d->pCheck->rc;
 }
 
-/* -LL of BG/NBD at log-parameters aTheta. */
-static double clvBgnbdNll(const ClvData *d, const double *aTheta){
+/* -LL of BG/NBD (bM = 0) or MBG/NBD (bM = 1) at log-parameters aTheta.
+** BG/NBD:
+**   L = B(a, b+x)/B(a, b) G(x) [(alpha+T)^-(r+x)
+**                               + (x>0) a/(b+x-1) (alpha+t_x)^-(r+x)],
+** MBG/NBD: the customer may drop out right after each purchase, the first
+** one included (x+1 chances, where the BG/NBD has x), so that
+**   L = B(a, b+x+1)/B(a, b) G(x) [(alpha+T)^-(r+x)
+**                                 + a/(b+x) (alpha+t_x)^-(r+x)],
+** the second term (dropped after the last purchase, at t_x) present for
+** x = 0 too.  G(x) = Gamma(r+x) alpha^r / Gamma(r). */
+static double clvBgFamilyNll(const ClvData *d, const double *aTheta, int bM){
   double r = exp(aTheta[0]), al = exp(aTheta[1]);
   double a = exp(aTheta[2]), b = exp(aTheta[3]);
-  double ll = 0.0, lAlpha = aTheta[1], lA = aTheta[2];
+  double ll = 0.0, lAlpha = aTheta[1], lA = aTheta[2], s = bM ? 1.0 : 0.0;
   double lgR = clvLgamma(r), lgB = clvLgamma(b), lgAB = clvLgamma(a+b);
   double xPrev = -1.0, A12 = 0.0, lB = 0.0, rx = 0.0;
   double *lAt = d->aScratch;
@@ -272,46 +281,13 @@ static double clvBgnbdNll(const ClvData *d, const double *aTheta){
     CLV_CHECK(d, i, 100);
     if( x!=xPrev ){
       A12 = clvLgamma(r+x) - lgR + r*lAlpha
-          + lgAB + clvLgamma(b+x) - lgB - clvLgamma(a+b+x);
-      lB = x>0 ? lA - log(b+x-1.0) : 0.0;
+          + lgAB + clvLgamma(b+x+s) - lgB - clvLgamma(a+b+x+s);
+      lB = bM ? lA - log(b+x) : x>0 ? lA - log(b+x-1.0) : 0.0;
       rx = r+x;
       xPrev = x;
     }
     l = -rx*lAt[d->aiT[i]];
-    if( x>0 ) l = clvLogAdd(l, lB - rx*lAt[d->aiTx[i]]);
-    ll += d->aW[i]*(A12 + l);
-  }
-  return isfinite(ll) ? -ll : INFINITY;
-}
-
-/* -LL of MBG/NBD at log-parameters aTheta.  The customer may drop out
-** right after each purchase, the first one included (x+1 chances, where
-** the BG/NBD has x), so that
-**   L = B(a, b+x+1)/B(a, b) G(x) [(alpha+T)^-(r+x)
-**                                 + a/(b+x) (alpha+t_x)^-(r+x)],
-**   G(x) = Gamma(r+x) alpha^r / Gamma(r),
-** the second term (dropped after the last purchase, at t_x) present for
-** x = 0 too. */
-static double clvMbgnbdNll(const ClvData *d, const double *aTheta){
-  double r = exp(aTheta[0]), a = exp(aTheta[2]), b = exp(aTheta[3]);
-  double al = exp(aTheta[1]);
-  double ll = 0.0, lAlpha = aTheta[1], lA = aTheta[2];
-  double lgR = clvLgamma(r), lgB = clvLgamma(b), lgAB = clvLgamma(a+b);
-  double xPrev = -1.0, A12 = 0.0, lB = 0.0, rx = 0.0;
-  double *lAt = d->aScratch;
-  int i, k;
-  for(k=0; k<d->nTime; k++) lAt[k] = log(al + d->aTime[k]);
-  for(i=0; i<d->n; i++){
-    double x = d->aX[i], l;
-    CLV_CHECK(d, i, 100);
-    if( x!=xPrev ){
-      A12 = clvLgamma(r+x) - lgR + r*lAlpha
-          + lgAB + clvLgamma(b+x+1.0) - lgB - clvLgamma(a+b+x+1.0);
-      lB = lA - log(b+x);
-      rx = r+x;
-      xPrev = x;
-    }
-    l = clvLogAdd(-rx*lAt[d->aiT[i]], lB - rx*lAt[d->aiTx[i]]);
+    if( x>0 || bM ) l = clvLogAdd(l, lB - rx*lAt[d->aiTx[i]]);
     ll += d->aW[i]*(A12 + l);
   }
   return isfinite(ll) ? -ll : INFINITY;
@@ -610,9 +586,9 @@ static double clvNll(int eModel, const ClvData *d, const double *aTheta){
   }
   if( d->xNll ) return d->xNll(d->pArg, aTheta);
   switch( eModel ){
-    case CLV_BGNBD:  return clvBgnbdNll(d, aTheta);
+    case CLV_BGNBD:  return clvBgFamilyNll(d, aTheta, 0);
     case CLV_PARETO: return clvParetoNll(d, aTheta);
-    case CLV_MBGNBD: return clvMbgnbdNll(d, aTheta);
+    case CLV_MBGNBD: return clvBgFamilyNll(d, aTheta, 1);
     default:         return clvGgNll(d, aTheta);
   }
 }
