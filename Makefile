@@ -177,7 +177,7 @@ bench: $(LIB)
 	@bash .ci/deps bench || echo "bench: some comparisons will be skipped" >&2
 	@mkdir -p bench/data
 	$(CC) -O2 $(WARN) -o bench/data/gen bench/gen.c -lsqlite3 -lm
-	$(CC) -O2 $(WARN) -fPIC $(SHARED) -o bench/data/floor.$(SO) bench/floor.c
+	$(CC) -O2 $(WARN) -fPIC $(SHARED) -o bench/data/floor.$(SO) bench/floor.c -pthread
 	@test -d bench/node_modules/@duckdb/node-api || \
 	  (cd bench && npm install --no-audit --no-fund --loglevel=error) || \
 	  echo "bench: DuckDB not installed; skipped" >&2

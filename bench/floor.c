@@ -43,11 +43,19 @@
 **      first_date, last_date, recency_days, frequency, monetary,
 **      avg_order_value, r, f, m, rfm, segment; the segment a name from a
 **      table of five), so that both write a temp table the same way.
+**
+** bench_fetch_par(TABLE, N) is the row-fetch floor on N threads: the
+** rowids 1..max(rowid) cut into N equal ranges, each read by its own
+** thread on its own read-only connection to the same file
+** (SELECT ... WHERE rowid BETWEEN lo AND hi), the same three columns
+** read and folded as bench_fetch does.  It returns the rows read; it
+** is the bound for a scan on parallel readers (no aggregation).
 */
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 
 static volatile sqlite3_uint64 floorSink;
 
@@ -472,6 +480,88 @@ static sqlite3_module minModule = {
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 };
 
+/* One reader of bench_fetch_par. */
+typedef struct ParReader {
+  const char *zFile, *zTab;
+  sqlite3_int64 iLo, iHi, nRow;
+  sqlite3_uint64 h;
+  int rc;
+  pthread_t tid;
+} ParReader;
+
+static void *parRun(void *pArg){
+  ParReader *p = (ParReader*)pArg;
+  sqlite3 *db = 0;
+  sqlite3_stmt *pStmt = 0;
+  char *zSql = 0;
+  p->rc = sqlite3_open_v2(p->zFile, &db, SQLITE_OPEN_READONLY, 0);
+  if( p->rc==SQLITE_OK ){
+    zSql = sqlite3_mprintf("SELECT customer_id, ordered_at, amount FROM \"%w\""
+                           " WHERE rowid BETWEEN %lld AND %lld",
+                           p->zTab, p->iLo, p->iHi);
+    p->rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0) : SQLITE_NOMEM;
+  }
+  while( p->rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
+    sqlite3_int64 iCust = sqlite3_column_int64(pStmt, 0);
+    const unsigned char *zDate = sqlite3_column_text(pStmt, 1);
+    int nDate = sqlite3_column_bytes(pStmt, 1);
+    double rAmt = sqlite3_column_type(pStmt, 2)==SQLITE_NULL ? 0.0
+                  : sqlite3_column_double(pStmt, 2);
+    p->h = p->h*31 + (sqlite3_uint64)iCust + (sqlite3_uint64)nDate
+         + (zDate ? zDate[nDate>0 ? nDate-1 : 0] : 0) + (sqlite3_uint64)rAmt;
+    p->nRow++;
+  }
+  sqlite3_free(zSql);
+  sqlite3_finalize(pStmt);
+  sqlite3_close(db);
+  return 0;
+}
+
+static void floorFetchPar(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
+  const char *zTab = (const char*)sqlite3_value_text(argv[0]);
+  int n = sqlite3_value_int(argv[1]), i, rc;
+  const char *zFile = sqlite3_db_filename(db, "main");
+  sqlite3_stmt *pStmt = 0;
+  sqlite3_int64 iMax = 0, nRow = 0;
+  ParReader *a;
+  char *zSql;
+  (void)argc;
+  if( zTab==0 || n<1 || n>64 || zFile==0 || zFile[0]==0 ){
+    sqlite3_result_error(ctx, "bench_fetch_par(TABLE, 1..64) on a file", -1);
+    return;
+  }
+  zSql = sqlite3_mprintf("SELECT max(rowid) FROM \"%w\"", zTab);
+  if( zSql==0 ){ sqlite3_result_error_nomem(ctx); return; }
+  rc = sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0);
+  sqlite3_free(zSql);
+  if( rc!=SQLITE_OK ){ sqlite3_result_error(ctx, sqlite3_errmsg(db), -1); return; }
+  if( sqlite3_step(pStmt)==SQLITE_ROW ) iMax = sqlite3_column_int64(pStmt, 0);
+  sqlite3_finalize(pStmt);
+  a = calloc((size_t)n, sizeof(*a));
+  if( a==0 ){ sqlite3_result_error_nomem(ctx); return; }
+  for(i=0; i<n; i++){
+    a[i].zFile = zFile;
+    a[i].zTab = zTab;
+    a[i].iLo = iMax/n*i + 1;
+    a[i].iHi = i==n-1 ? iMax : iMax/n*(i+1);
+    if( pthread_create(&a[i].tid, 0, parRun, &a[i]) ) a[i].rc = -1;
+  }
+  rc = SQLITE_OK;
+  for(i=0; i<n; i++){
+    if( a[i].rc!=-1 ) pthread_join(a[i].tid, 0);
+    if( a[i].rc!=SQLITE_OK ) rc = a[i].rc;
+    nRow += a[i].nRow;
+    floorSink += a[i].h;
+  }
+  free(a);
+  if( rc!=SQLITE_OK ){
+    sqlite3_result_error(ctx, "bench_fetch_par: a reader failed", -1);
+  }else{
+    sqlite3_result_int64(ctx, nRow);
+  }
+}
+
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
@@ -489,6 +579,11 @@ int sqlite3_floor_init(sqlite3 *db, char **pzErr,
   }
   if( rc==SQLITE_OK ){
     rc = sqlite3_create_module(db, "bench_rfm_min_rows", &minModule, 0);
+  }
+  if( rc==SQLITE_OK ){
+    rc = sqlite3_create_function(db, "bench_fetch_par", 2,
+                                 SQLITE_UTF8|SQLITE_DIRECTONLY, 0,
+                                 floorFetchPar, 0, 0);
   }
   return rc;
 }
