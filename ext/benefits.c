@@ -319,16 +319,8 @@ static int benCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
       c->nFast += bFast;
     }else{
       unsigned char *f;
-      if( r->iOrder>=nFlag ){
-        int nNew = nFlag ? nFlag*2 : 1024;
-        unsigned char *aNew;
-        while( nNew<=r->iOrder ) nNew *= 2;
-        aNew = sqlite3_realloc64(aFlag, nNew);
-        if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
-        memset(aNew+nFlag, 0, nNew-nFlag);
-        aFlag = aNew;
-        nFlag = nNew;
-      }
+      rc = segArrayEnsureZero((void**)&aFlag, &nFlag, r->iOrder, 1);
+      if( rc ) break;
       f = &aFlag[r->iOrder];
       if( bDiscKnown && !(*f & BEN_DISC_KNOWN) ){ *f |= BEN_DISC_KNOWN; c->nDiscKnown++; }
       if( bDiscounted && !(*f & BEN_DISCOUNTED) ){ *f |= BEN_DISCOUNTED; c->nDiscounted++; }
@@ -344,13 +336,8 @@ static int benCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
         rc = segMapFind(&cats, pCat, 0, &iCat, &bNew);
         if( rc ) break;
       }
-      if( nItem>=nItemAlloc ){
-        int nNew = nItemAlloc ? nItemAlloc*2 : 1024;
-        BenItem *aNew = sqlite3_realloc64(aItem, sizeof(BenItem)*(u64)nNew);
-        if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
-        aItem = aNew;
-        nItemAlloc = nNew;
-      }
+      rc = segArrayEnsure((void**)&aItem, &nItemAlloc, nItem, sizeof(BenItem));
+      if( rc ) break;
       aItem[nItem].rPrice = r->aNum[BEN_ROLE_PRICE];
       aItem[nItem].iCat = iCat;
       aItem[nItem].iCust = r->iCust;

@@ -597,7 +597,7 @@ static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
   CalProfile *p;
   CalCache cache;
   unsigned int *aMonth = 0;
-  int nCustAlloc = 0, eRegion = CAL_US, rc, i, n, iAsOf = 0;
+  int nCustAlloc = 0, nMonthAlloc = 0, eRegion = CAL_US, rc, i, n, iAsOf = 0;
 
   p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ) return SQLITE_NOMEM;
@@ -629,17 +629,13 @@ static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
     if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
     if( rc!=SQLITE_ROW ) break;
     rc = SQLITE_OK;
-    if( r->iCust>=nCustAlloc ){
-      int nNew = nCustAlloc ? nCustAlloc*2 : 256;
-      CalCust *aNew = sqlite3_realloc64(p->aCust, sizeof(CalCust)*(u64)nNew);
-      unsigned int *aNewMonth;
-      if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
-      p->aCust = aNew;
-      aNewMonth = sqlite3_realloc64(aMonth, sizeof(unsigned int)*12*(u64)nNew);
-      if( aNewMonth==0 ){ rc = SQLITE_NOMEM; break; }
-      aMonth = aNewMonth;
-      nCustAlloc = nNew;
+    rc = segArrayEnsure((void**)&p->aCust, &nCustAlloc, r->iCust,
+                        sizeof(CalCust));
+    if( rc==SQLITE_OK ){
+      rc = segArrayEnsure((void**)&aMonth, &nMonthAlloc, r->iCust,
+                          12*sizeof(unsigned int));
     }
+    if( rc ) break;
     c = &p->aCust[r->iCust];
     if( r->bNewCust ){
       memset(c, 0, sizeof(*c));

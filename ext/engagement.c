@@ -156,20 +156,6 @@ static void engKindListsFree(SegTextList *aList){
   for(i=0; i<4; i++) segTextListFree(&aList[i]);
 }
 
-/* Grow an array of nSize-byte elements so that index i fits. */
-static int engGrow(void **pa, int *pnAlloc, int i, size_t nSize){
-  if( i>=*pnAlloc ){
-    int nNew = *pnAlloc ? *pnAlloc*2 : 1024;
-    void *aNew;
-    while( nNew<=i ) nNew *= 2;
-    aNew = sqlite3_realloc64(*pa, nSize*(u64)nNew);
-    if( aNew==0 ) return SQLITE_NOMEM;
-    *pa = aNew;
-    *pnAlloc = nNew;
-  }
-  return SQLITE_OK;
-}
-
 /**************************************************************************
 ** engagement_score
 */
@@ -279,7 +265,7 @@ static int engCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     rc = segSourceNext(&p->src, pzErr);
     if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
     if( rc!=SQLITE_ROW ) break;
-    rc = engGrow((void**)&p->aCust, &nCustAlloc, r->iCust, sizeof(EngCust));
+    rc = segArrayEnsure((void**)&p->aCust, &nCustAlloc, r->iCust, sizeof(EngCust));
     if( rc ) break;
     c = &p->aCust[r->iCust];
     if( r->bNewCust ){
@@ -468,7 +454,7 @@ static int cartColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
 
 /* Append the cart *pCart to the output. */
 static int cartEmit(CartResult *p, const CartRow *pCart){
-  int rc = engGrow((void**)&p->aRow, &p->nRowAlloc, p->nRow, sizeof(CartRow));
+  int rc = segArrayEnsure((void**)&p->aRow, &p->nRowAlloc, p->nRow, sizeof(CartRow));
   if( rc ) return rc;
   p->aRow[p->nRow++] = *pCart;
   return SQLITE_OK;
@@ -512,7 +498,7 @@ static int cartCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     bPurchase = !bCart
              && segTextListHas(&aList[ENG_PURCHASE], r->apVal[ENG_ROLE_TYPE]);
     if( !bCart && !bPurchase ) continue;
-    rc = engGrow((void**)&aEv, &nEvAlloc, nEv, sizeof(CartEvent));
+    rc = segArrayEnsure((void**)&aEv, &nEvAlloc, nEv, sizeof(CartEvent));
     if( rc ) break;
     e = &aEv[nEv];
     e->iMs = r->iMs;

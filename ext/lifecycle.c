@@ -254,13 +254,8 @@ static int lcProspects(LcResult *p, sqlite3 *db, const SegOpts *pOpts,
     if( segCustomerIsNull(pVal) ) continue;
     rc = segMapFind(&p->src.cust, pVal, 0, &iCust, &bNew);
     if( rc ) break;
-    if( iCust>=*pnAlloc ){
-      int nNew = *pnAlloc ? *pnAlloc*2 : 1024;
-      LcCust *aNew = sqlite3_realloc64(*paCust, sizeof(LcCust)*(u64)nNew);
-      if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
-      *paCust = aNew;
-      *pnAlloc = nNew;
-    }
+    rc = segArrayEnsure((void**)paCust, pnAlloc, iCust, sizeof(LcCust));
+    if( rc ) break;
     if( bNew ) memset(&(*paCust)[iCust], 0, sizeof(LcCust));
     (*paCust)[iCust].bProspect = 1;
   }

@@ -278,16 +278,9 @@ static int rfmScan(void *pCtx, char **pzErr){
       if( r->iOrder<0 ){
         c->nKnown++;
       }else{
-        if( r->iOrder>=p->nKnownOrder ){
-          int nNew = p->nKnownOrder ? p->nKnownOrder*2 : 1024;
-          unsigned char *aNew;
-          while( nNew<=r->iOrder ) nNew *= 2;
-          aNew = sqlite3_realloc64(p->aKnownOrder, nNew);
-          if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
-          memset(aNew+p->nKnownOrder, 0, nNew-p->nKnownOrder);
-          p->aKnownOrder = aNew;
-          p->nKnownOrder = nNew;
-        }
+        rc = segArrayEnsureZero((void**)&p->aKnownOrder, &p->nKnownOrder,
+                                r->iOrder, 1);
+        if( rc ) break;
         if( !p->aKnownOrder[r->iOrder] ){
           p->aKnownOrder[r->iOrder] = 1;
           c->nKnown++;

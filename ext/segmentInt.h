@@ -294,6 +294,8 @@ int segMapSorted(const SegMap *p, int **paIdx);
 int segMapReorder(SegMap *p, const int *aIdx);
 /* Grow an array (doubling) so that index i fits: SQLITE_OK or NOMEM. */
 int segArrayEnsure(void **pa, int *pnAlloc, int i, size_t sz);
+/* The same, the new elements set to zero bytes. */
+int segArrayEnsureZero(void **pa, int *pnAlloc, int i, size_t sz);
 /* Stable LSD radix sort of aIdx[0..n-1] by aKey[] ascending (both are
 ** permuted; aIdx may be 0 to sort the keys alone).  SQLITE_OK or
 ** SQLITE_NOMEM. */

@@ -434,16 +434,8 @@ static int toolsScan(void *pCtx, char **pzErr){
       rc = toolsSegValue(p, c, r, bA);
       if( rc ) break;
     }
-    if( r->iOrder>=p->nBits ){
-      int nNew = p->nBits ? p->nBits*2 : 1024;
-      unsigned char *aNew;
-      while( nNew<=r->iOrder ) nNew *= 2;
-      aNew = sqlite3_realloc64(p->aBits, nNew);
-      if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
-      memset(aNew+p->nBits, 0, nNew-p->nBits);
-      p->aBits = aNew;
-      p->nBits = nNew;
-    }
+    rc = segArrayEnsureZero((void**)&p->aBits, &p->nBits, r->iOrder, 1);
+    if( rc ) break;
     /* as of B: what rfm_score counts */
     toolsAccOrder(&c->b, r->iDay);
     if( r->bNewOrder ) c->b.nOrder++;

@@ -1405,14 +1405,9 @@ static int statsScan(void *pCtx, char **pzErr){
   while( rc==SQLITE_OK ){
     rc = segSourceNext(pSrc, pzErr);
     if( rc==SQLITE_ROW ){
-      if( pSrc->row.iCust>=q->nFlag ){
-        int nNew = q->nFlag ? q->nFlag*2 : 1024;
-        unsigned char *aNew = sqlite3_realloc64(q->aFlag, nNew);
-        if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
-        memset(aNew+q->nFlag, 0, nNew-q->nFlag);
-        q->aFlag = aNew;
-        q->nFlag = nNew;
-      }
+      rc = segArrayEnsureZero((void**)&q->aFlag, &q->nFlag, pSrc->row.iCust,
+                              1);
+      if( rc ) break;
       q->aFlag[pSrc->row.iCust] |= pSrc->row.bOrder ? 1 : 2;
       if( pSrc->row.bNewOrder ) q->nOrders++;
       rc = SQLITE_OK;

@@ -125,12 +125,9 @@ int segDaySetCell(SegDaySet *p, int iGroup, int iDay, SegDayCell **ppCell){
     if( c->iGroup==iGroup && c->iDay==iDay ){ *ppCell = c; return SQLITE_OK; }
     j = (j+1)&(p->nSlot-1);
   }
-  if( p->nCell>=p->nAlloc ){
-    int nNew = p->nAlloc ? p->nAlloc*2 : 1024;
-    SegDayCell *aNew = sqlite3_realloc64(p->aCell, sizeof(SegDayCell)*(u64)nNew);
-    if( aNew==0 ) return SQLITE_NOMEM;
-    p->aCell = aNew;
-    p->nAlloc = nNew;
+  if( segArrayEnsure((void**)&p->aCell, &p->nAlloc, p->nCell,
+                     sizeof(SegDayCell)) ){
+    return SQLITE_NOMEM;
   }
   c = &p->aCell[p->nCell];
   memset(c, 0, sizeof(*c));
@@ -566,13 +563,9 @@ static int usageCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
       if( rc ) break;
       rc = segMapFind(&groups, pCat, r->iCust, &iGroup, &bNew);
       if( rc ) break;
-      if( iGroup>=nGroupAlloc ){
-        int nNew = nGroupAlloc ? nGroupAlloc*2 : 1024;
-        int *aNew = sqlite3_realloc64(aGroupCust, sizeof(int)*2*(u64)nNew);
-        if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
-        aGroupCust = aNew;
-        nGroupAlloc = nNew;
-      }
+      rc = segArrayEnsure((void**)&aGroupCust, &nGroupAlloc, iGroup,
+                          2*sizeof(int));
+      if( rc ) break;
       aGroupCust[2*iGroup] = r->iCust;
       aGroupCust[2*iGroup+1] = iCat;
       if( r->bOrder && r->iOrder>=0 ){

@@ -1829,6 +1829,15 @@ int segArrayEnsure(void **pa, int *pnAlloc, int i, size_t sz){
   return SQLITE_OK;
 }
 
+/* segArrayEnsure, the new elements set to zero bytes. */
+int segArrayEnsureZero(void **pa, int *pnAlloc, int i, size_t sz){
+  int nOld = *pnAlloc, rc = segArrayEnsure(pa, pnAlloc, i, sz);
+  if( rc==SQLITE_OK && *pnAlloc>nOld ){
+    memset((char*)*pa + sz*(size_t)nOld, 0, sz*(size_t)(*pnAlloc-nOld));
+  }
+  return rc;
+}
+
 /*
 ** Interrupt checks for long computations (segmentInt.h, "Interrupts").
 **
