@@ -48,7 +48,7 @@ LIBDIR  ?= $(PREFIX)/lib
 LDCONFIG ?= ldconfig
 
 .PHONY: all deps deps-test demo test check bench coverage fuzz install uninstall \
-        clean readme xcheck version
+        clean readme xcheck version kmeans-sklearn
 
 all: $(LIB)
 
@@ -376,3 +376,8 @@ coverage: check-deps $(COV_OBJ) $(COV_CORE)
 .PHONY: xcheck
 xcheck: $(LIB)
 	LIBSEGMENT=$(CURDIR)/$(basename $(LIB)) /usr/bin/python3 test/xcheck/xcheck.py
+
+# On demand: k-means against scikit-learn's on the sets of test/kmeans.test
+kmeans-sklearn: $(LIB)
+	@bash .ci/deps sklearn
+	LIBSEGMENT=$(CURDIR)/$(basename $(LIB)) /usr/bin/python3 test/xcheck/kmeans_sklearn.py
