@@ -265,7 +265,8 @@ static int engCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     rc = segSourceNext(&p->src, pzErr);
     if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
     if( rc!=SQLITE_ROW ) break;
-    rc = segArrayEnsure((void**)&p->aCust, &nCustAlloc, r->iCust, sizeof(EngCust));
+    rc = segArrayEnsure((void**)&p->aCust, &nCustAlloc, r->iCust,
+                        sizeof(EngCust));
     if( rc ) break;
     c = &p->aCust[r->iCust];
     if( r->bNewCust ){
@@ -454,7 +455,8 @@ static int cartColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
 
 /* Append the cart *pCart to the output. */
 static int cartEmit(CartResult *p, const CartRow *pCart){
-  int rc = segArrayEnsure((void**)&p->aRow, &p->nRowAlloc, p->nRow, sizeof(CartRow));
+  int rc = segArrayEnsure((void**)&p->aRow, &p->nRowAlloc, p->nRow,
+                          sizeof(CartRow));
   if( rc ) return rc;
   p->aRow[p->nRow++] = *pCart;
   return SQLITE_OK;
