@@ -59,6 +59,26 @@ SQLITE_EXTENSION_INIT1
 
 static volatile sqlite3_uint64 floorSink;
 
+/* Steps pStmt to its end, reading the three columns of every row (the
+** customer as an integer, the date as text with its length, the amount
+** as a double) and folding them into *pH; *pnRow counts the rows.
+** Returns the last sqlite3_step() code (SQLITE_DONE at the end). */
+static int floorReadRows(sqlite3_stmt *pStmt, sqlite3_int64 *pnRow,
+                         sqlite3_uint64 *pH){
+  int rc;
+  while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
+    sqlite3_int64 iCust = sqlite3_column_int64(pStmt, 0);
+    const unsigned char *zDate = sqlite3_column_text(pStmt, 1);
+    int nDate = sqlite3_column_bytes(pStmt, 1);
+    double rAmt = sqlite3_column_type(pStmt, 2)==SQLITE_NULL ? 0.0
+                  : sqlite3_column_double(pStmt, 2);
+    *pH = *pH*31 + (sqlite3_uint64)iCust + (sqlite3_uint64)nDate
+        + (zDate ? zDate[nDate>0 ? nDate-1 : 0] : 0) + (sqlite3_uint64)rAmt;
+    (*pnRow)++;
+  }
+  return rc;
+}
+
 static void floorFetch(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   const char *zTab = (const char*)sqlite3_value_text(argv[0]);
@@ -78,16 +98,7 @@ static void floorFetch(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     sqlite3_result_error(ctx, sqlite3_errmsg(db), -1);
     return;
   }
-  while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
-    sqlite3_int64 iCust = sqlite3_column_int64(pStmt, 0);
-    const unsigned char *zDate = sqlite3_column_text(pStmt, 1);
-    int nDate = sqlite3_column_bytes(pStmt, 1);
-    double rAmt = sqlite3_column_type(pStmt, 2)==SQLITE_NULL ? 0.0
-                  : sqlite3_column_double(pStmt, 2);
-    h = h*31 + (sqlite3_uint64)iCust + (sqlite3_uint64)nDate
-          + (zDate ? zDate[nDate>0 ? nDate-1 : 0] : 0) + (sqlite3_uint64)rAmt;
-    nRow++;
-  }
+  rc = floorReadRows(pStmt, &nRow, &h);
   floorSink = h;
   if( rc!=SQLITE_DONE ){
     sqlite3_result_error(ctx, sqlite3_errmsg(db), -1);
@@ -501,15 +512,8 @@ static void *parRun(void *pArg){
                            p->zTab, p->iLo, p->iHi);
     p->rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0) : SQLITE_NOMEM;
   }
-  while( p->rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
-    sqlite3_int64 iCust = sqlite3_column_int64(pStmt, 0);
-    const unsigned char *zDate = sqlite3_column_text(pStmt, 1);
-    int nDate = sqlite3_column_bytes(pStmt, 1);
-    double rAmt = sqlite3_column_type(pStmt, 2)==SQLITE_NULL ? 0.0
-                  : sqlite3_column_double(pStmt, 2);
-    p->h = p->h*31 + (sqlite3_uint64)iCust + (sqlite3_uint64)nDate
-         + (zDate ? zDate[nDate>0 ? nDate-1 : 0] : 0) + (sqlite3_uint64)rAmt;
-    p->nRow++;
+  if( p->rc==SQLITE_OK && floorReadRows(pStmt, &p->nRow, &p->h)!=SQLITE_DONE ){
+    p->rc = SQLITE_ERROR;
   }
   sqlite3_free(zSql);
   sqlite3_finalize(pStmt);
