@@ -228,6 +228,14 @@ static int engColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
   return SQLITE_OK;
 }
 
+/* Without a session column, a customer's sessions are its active days. */
+static int engDays(void *pCtx, int iCust, const SegDayCell *aCell,
+                   int nCell){
+  (void)aCell;
+  ((EngResult*)pCtx)->aCust[iCust].nSession = nCell;
+  return SQLITE_OK;
+}
+
 static int engCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                       char **pzErr){
   SegColumn aCol[6];
@@ -240,7 +248,7 @@ static int engCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   double *aVal = 0;
 
   segMapInit(&sessions);
-  segDaySetInit(&days);
+  segDaySetInit(&days, 0);
   p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ) return SQLITE_NOMEM;
   memset(p, 0, sizeof(*p));
@@ -294,13 +302,10 @@ static int engCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
         if( bNew ) c->nSession++;
       }
     }else{
-      SegDayCell *pCell;
-      rc = segDaySetCell(&days, r->iCust, r->iDay, &pCell);
-      if( rc ) break;
-      if( pCell->nEvent==0 ) c->nSession++;
-      pCell->nEvent++;
+      rc = segDayAdd(&days, r->iCust, r->iDay, 1, 0);
     }
   }
+  if( rc==SQLITE_OK && !bSession ) rc = segDayEach(&days, engDays, p);
   segMapFree(&sessions);
   segDaySetFree(&days);
   engKindListsFree(aList);

@@ -279,10 +279,17 @@ static int lcProspects(LcResult *p, sqlite3 *db, const SegOpts *pOpts,
 typedef struct LcScan LcScan;
 struct LcScan {
   LcResult *p;
-  SegDaySet *pDays;
+  SegDaySet days;                 /* order days */
   int nCustAlloc;
+  int nMinGaps;
+  double *aGap; int nGapAlloc;    /* one customer's gaps */
+  int bCollect;                   /* keep every gap while !bOwn */
+  int bOwn;                       /* a customer with orders has its own
+                                  ** rhythm */
+  double *aAll; int nAll, nAllAlloc;   /* every gap, while collected */
 };
 
+/* One pass: orders per customer, a day row per order row. */
 static int lcScan(void *pCtx, char **pzErr){
   LcScan *q = (LcScan*)pCtx;
   LcResult *p = q->p;
@@ -290,7 +297,6 @@ static int lcScan(void *pCtx, char **pzErr){
   while( rc==SQLITE_OK ){
     SegRow *r = &p->src.row;
     LcCust *c;
-    SegDayCell *pCell;
     rc = segSourceNext(&p->src, pzErr);
     if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
     if( rc!=SQLITE_ROW ) break;
@@ -301,116 +307,76 @@ static int lcScan(void *pCtx, char **pzErr){
     if( r->bNewCust ) memset(c, 0, sizeof(*c));
     if( !r->bOrder ) continue;
     if( r->bNewOrder ) c->nOrder++;
-    rc = segDaySetCell(q->pDays, r->iCust, r->iDay, &pCell);
-    if( rc ) break;
-    pCell->nEvent++;
+    rc = segDayAdd(&q->days, r->iCust, r->iDay, 1, 0);
   }
   return rc;
 }
 
-static int lcCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
-                     char **pzErr){
-  SegColumn aCol[3];
-  LcResult *p;
-  SegDaySet days;
-  int *aStart = 0, *aSorted = 0;
-  double *aTmp = 0;
-  LcScan q;
-  int nMinGaps, rc, i, n, nRhythm, bRhythm, bAsOf;
-  double rPop = 0.0;
-  int ePop = LC_POPULATION;
-  const char *zCustomers;
-
-  segDaySetInit(&days);
-  p = sqlite3_malloc64(sizeof(*p));
-  if( p==0 ) return SQLITE_NOMEM;
-  memset(p, 0, sizeof(*p));
-
-  rc = segOptsInt(pOpts, "new_days", 30, 0, 100000, &p->nNewDays, pzErr);
-  if( rc==SQLITE_OK ){
-    rc = segOptsDouble(pOpts, "at_risk_factor", 1.5, 1e-9, 1e9, &p->rAtRisk,
-                       pzErr);
+/* A customer's order days: first, last, gaps and own rhythm
+** (requirement 2), and, until some customer has an own rhythm, its gaps
+** for the population's (requirement 3). */
+static int lcGroup(void *pCtx, int iCust, const SegDayCell *aCell,
+                   int nCell){
+  LcScan *q = (LcScan*)pCtx;
+  LcCust *c = &q->p->aCust[iCust];
+  int k;
+  c->iFirst = aCell[0].iDay;
+  c->iLast = aCell[nCell-1].iDay;
+  c->nGap = nCell-1;
+  c->iLastGap = c->nGap ? aCell[nCell-1].iDay - aCell[nCell-2].iDay : 0;
+  c->eSource = LC_POPULATION;
+  if( c->nGap>=q->nMinGaps ){
+    if( segArrayEnsure((void**)&q->aGap, &q->nGapAlloc, c->nGap-1,
+                       sizeof(double)) ){
+      return SQLITE_NOMEM;
+    }
+    for(k=1; k<nCell; k++){
+      q->aGap[k-1] = (double)(aCell[k].iDay - aCell[k-1].iDay);
+    }
+    c->rRhythm = segMedian(q->aGap, c->nGap);
+    c->eSource = LC_OWN;
+    if( c->nOrder ) q->bOwn = 1;
   }
-  if( rc==SQLITE_OK ){
-    rc = segOptsDouble(pOpts, "lapsed_factor", 3.0, 1e-9, 1e9, &p->rLapsed,
-                       pzErr);
-  }
-  if( rc==SQLITE_OK && p->rAtRisk>p->rLapsed ){
-    *pzErr = segOptsError(pOpts, "at_risk_factor is greater than "
-                          "lapsed_factor");
-    rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-  }
-  if( rc==SQLITE_OK ){
-    rc = segOptsInt(pOpts, "min_gaps", 2, 1, 1000, &nMinGaps, pzErr);
-  }
-  bRhythm = segOptsGet(pOpts, "rhythm_days")!=0;
-  if( rc==SQLITE_OK ){
-    rc = segOptsDouble(pOpts, "rhythm_days", 0.0, 1e-9, 1e9, &rPop, pzErr);
-  }
-  if( rc ) goto lc_error;
-
-  memcpy(aCol, segStdColumns, sizeof(aCol));
-  aCol[2].bRequired = 0;
-  rc = segSourceOpen(&p->src, db, pOpts, aCol, 3, pzErr);
-  if( rc==SQLITE_OK ) rc = segSourceBatch(&p->src, 0, 0);
-
-  /* One pass: orders per customer, a day cell per order day */
-  q.p = p;
-  q.pDays = &days;
-  q.nCustAlloc = 0;
-  if( rc==SQLITE_OK ) rc = segSourceScan(&p->src, lcScan, &q, pzErr);
-  if( rc ) goto lc_error;
-  bAsOf = segSourceAsOf(&p->src, &p->iAsOf);
-
-  /* Gaps and own rhythms (requirement 2) */
-  n = p->src.cust.nKey;
-  rc = segDaySetSort(&days, n, &aStart);
-  if( rc ) goto lc_error;
-  aTmp = sqlite3_malloc64(sizeof(double)*((u64)days.nCell+1));
-  if( aTmp==0 ){ rc = SQLITE_NOMEM; goto lc_error; }
-  nRhythm = 0;
-  for(i=0; i<n; i++){
-    LcCust *c = &p->aCust[i];
-    int k, a = aStart[i], b = aStart[i+1];
-    if( a==b ) continue;
-    c->iFirst = days.aCell[a].iDay;
-    c->iLast = days.aCell[b-1].iDay;
-    c->nGap = b-a-1;
-    c->iLastGap = c->nGap ? days.aCell[b-1].iDay - days.aCell[b-2].iDay : 0;
-    c->eSource = LC_POPULATION;
-    if( c->nGap>=nMinGaps ){
-      for(k=a+1; k<b; k++){
-        aTmp[k-a-1] = (double)(days.aCell[k].iDay - days.aCell[k-1].iDay);
-      }
-      c->rRhythm = segMedian(aTmp, c->nGap);
-      c->eSource = LC_OWN;
+  if( q->bCollect && !q->bOwn && c->nGap>0 ){
+    if( segArrayEnsure((void**)&q->aAll, &q->nAllAlloc, q->nAll+c->nGap-1,
+                       sizeof(double)) ){
+      return SQLITE_NOMEM;
+    }
+    for(k=1; k<nCell; k++){
+      q->aAll[q->nAll++] = (double)(aCell[k].iDay - aCell[k-1].iDay);
     }
   }
+  return SQLITE_OK;
+}
 
-  /* The population rhythm (requirement 3) */
-  if( !bRhythm ){
+/* The population rhythm (requirement 3): the median own rhythm of the
+** customers with orders, else the median of every gap, else new_days. */
+static int lcPopulation(LcScan *q, int n, double *pPop, int *pePop){
+  LcResult *p = q->p;
+  if( q->bOwn ){
+    double *aTmp = sqlite3_malloc64(sizeof(double)*((u64)n+1));
+    int i, nRhythm = 0;
+    if( aTmp==0 ) return SQLITE_NOMEM;
     for(i=0; i<n; i++){
       if( p->aCust[i].nOrder && p->aCust[i].eSource==LC_OWN ){
         aTmp[nRhythm++] = p->aCust[i].rRhythm;
       }
     }
-    if( nRhythm==0 ){
-      for(i=0; i<n; i++){
-        int k;
-        for(k=aStart[i]+1; k<aStart[i+1]; k++){
-          aTmp[nRhythm++] = (double)(days.aCell[k].iDay-days.aCell[k-1].iDay);
-        }
-      }
-    }
-    if( nRhythm>0 ){
-      rPop = segMedian(aTmp, nRhythm);
-    }else{
-      rPop = (double)p->nNewDays;
-      ePop = LC_DEFAULT;
-    }
+    *pPop = segMedian(aTmp, nRhythm);
+    sqlite3_free(aTmp);
+  }else if( q->nAll>0 ){
+    *pPop = segMedian(q->aAll, q->nAll);
+  }else{
+    *pPop = (double)p->nNewDays;
+    *pePop = LC_DEFAULT;
   }
+  return SQLITE_OK;
+}
 
-  /* Stages (requirement 4) */
+/* Stages (requirement 4), with the population rhythm where a customer
+** has none of its own. */
+static void lcStages(LcResult *p, int n, double rPop, int ePop){
+  int i;
   for(i=0; i<n; i++){
     LcCust *c = &p->aCust[i];
     double rRecency;
@@ -432,20 +398,82 @@ static int lcCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
       c->eStage = LC_ACTIVE;
     }
   }
-  (void)bAsOf;
+}
+
+static int lcOptions(LcResult *p, const SegOpts *pOpts, int *pnMinGaps,
+                     char **pzErr){
+  int rc = segOptsInt(pOpts, "new_days", 30, 0, 100000, &p->nNewDays, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = segOptsDouble(pOpts, "at_risk_factor", 1.5, 1e-9, 1e9, &p->rAtRisk,
+                       pzErr);
+  }
+  if( rc==SQLITE_OK ){
+    rc = segOptsDouble(pOpts, "lapsed_factor", 3.0, 1e-9, 1e9, &p->rLapsed,
+                       pzErr);
+  }
+  if( rc==SQLITE_OK && p->rAtRisk>p->rLapsed ){
+    *pzErr = segOptsError(pOpts, "at_risk_factor is greater than "
+                          "lapsed_factor");
+    rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  if( rc==SQLITE_OK ){
+    rc = segOptsInt(pOpts, "min_gaps", 2, 1, 1000, pnMinGaps, pzErr);
+  }
+  return rc;
+}
+
+static int lcCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
+                     char **pzErr){
+  SegColumn aCol[3];
+  LcResult *p;
+  int *aSorted = 0;
+  LcScan q;
+  int rc, i, n, bRhythm;
+  double rPop = 0.0;
+  int ePop = LC_POPULATION;
+  const char *zCustomers;
+
+  memset(&q, 0, sizeof(q));
+  segDaySetInit(&q.days, 0);
+  p = sqlite3_malloc64(sizeof(*p));
+  if( p==0 ) return SQLITE_NOMEM;
+  memset(p, 0, sizeof(*p));
+  q.p = p;
+
+  rc = lcOptions(p, pOpts, &q.nMinGaps, pzErr);
+  bRhythm = segOptsGet(pOpts, "rhythm_days")!=0;
+  q.bCollect = !bRhythm;
+  if( rc==SQLITE_OK ){
+    rc = segOptsDouble(pOpts, "rhythm_days", 0.0, 1e-9, 1e9, &rPop, pzErr);
+  }
+  if( rc ) goto lc_end;
+
+  memcpy(aCol, segStdColumns, sizeof(aCol));
+  aCol[2].bRequired = 0;
+  rc = segSourceOpen(&p->src, db, pOpts, aCol, 3, pzErr);
+  if( rc==SQLITE_OK ) rc = segSourceBatch(&p->src, 0, 0);
+  if( rc==SQLITE_OK ) rc = segSourceScan(&p->src, lcScan, &q, pzErr);
+  if( rc ) goto lc_end;
+  segSourceAsOf(&p->src, &p->iAsOf);
+
+  n = p->src.cust.nKey;
+  rc = segDayEach(&q.days, lcGroup, &q);
+  if( rc==SQLITE_OK && !bRhythm ) rc = lcPopulation(&q, n, &rPop, &ePop);
+  if( rc ) goto lc_end;
+  lcStages(p, n, rPop, ePop);
 
   /* Prospects (requirement 6) */
   zCustomers = segOptsGet(pOpts, "customers");
   if( zCustomers ){
     rc = lcProspects(p, db, pOpts, zCustomers, &p->aCust, &q.nCustAlloc,
                      pzErr);
-    if( rc ) goto lc_error;
+    if( rc ) goto lc_end;
     n = p->src.cust.nKey;
   }
 
   /* Output in customer order */
   rc = segMapSorted(&p->src.cust, &aSorted);
-  if( rc ) goto lc_error;
+  if( rc ) goto lc_end;
   p->nOut = 0;
   for(i=0; i<n; i++){
     LcCust *c = &p->aCust[aSorted[i]];
@@ -458,22 +486,20 @@ static int lcCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   p->aOut = aSorted;
   aSorted = 0;
 
-  sqlite3_free(aTmp);
-  sqlite3_free(aStart);
-  segDaySetFree(&days);
+lc_end:
+  sqlite3_free(aSorted);
+  sqlite3_free(q.aGap);
+  sqlite3_free(q.aAll);
+  segDaySetFree(&q.days);
+  if( rc ){
+    lcFree(p);
+    return rc;
+  }
   pRes->nRow = p->nOut;
   pRes->pData = p;
   pRes->xColumn = lcColumn;
   pRes->xFree = lcFree;
   return SQLITE_OK;
-
-lc_error:
-  sqlite3_free(aTmp);
-  sqlite3_free(aStart);
-  sqlite3_free(aSorted);
-  segDaySetFree(&days);
-  lcFree(p);
-  return rc;
 }
 
 static const char *const azLcOpt[] = {

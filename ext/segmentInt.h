@@ -10,6 +10,8 @@
 **               customer / value hash map, value ordering
 **   vtab.c      the table-valued-function framework every module uses
 **   source.c    the one source reader, source_stats()
+**   daycells.c  the (group, day) cells that usage_tier, lifecycle_stage
+**               and engagement_score share
 **   score.c     the one scoring routine (rank, ntile, quantile, breaks),
 **               score_breaks(), score_of(), rfm_score(r,f,m)
 **   schemes.c   segment schemes: segment_of(), segment_rules()
@@ -592,31 +594,44 @@ static inline int segCheck(SegCheck *p, i64 nWork){
 #endif
 
 /************************************************************************
-** Day cells (usage.c): the distinct (group, day) pairs of a source, with
-** the events and net amount of each, for functions that need active days
-** or gaps between days (usage_tier, lifecycle_stage).  Memory grows with
-** distinct group-days, not rows.
+** Day cells (daycells.c): the distinct (group, day) pairs of a source,
+** with the events and net amount of each, for functions that need active
+** days or gaps between days (usage_tier, lifecycle_stage,
+** engagement_score).  Rows are added during the scan (8 bytes each, 16
+** with amounts); segDayEach then hands out each group's cells.
 */
 typedef struct SegDayCell SegDayCell;
 struct SegDayCell {
-  int iGroup;                     /* customer, or customer x category */
   int iDay;                       /* UTC day */
-  i64 nEvent;                     /* events (orders) that day */
-  SegSum sum;                     /* known amounts that day, net */
+  i64 nEvent;                     /* its rows added with bEvent */
+  SegSum sum;                     /* its known amounts, net, in row order */
+};
+typedef struct SegDayBlock SegDayBlock;
+typedef struct SegDayPart SegDayPart;
+struct SegDayPart {               /* the rows of 1,024 consecutive groups */
+  SegDayBlock *pFirst, *pLast;
+  i64 nRec;
 };
 typedef struct SegDaySet SegDaySet;
 struct SegDaySet {
-  SegDayCell *aCell; int nCell, nAlloc;
-  int *aSlot; unsigned int nSlot; /* open addressing: cell+1, 0 = empty */
+  SegDayPart *aPart; int nPart, nPartAlloc;
+  int bAmount;                    /* rows carry amounts */
 };
-void segDaySetInit(SegDaySet *p);
+/* bAmount: rows may carry amounts (segDayAdd's pAmount). */
+void segDaySetInit(SegDaySet *p, int bAmount);
 void segDaySetFree(SegDaySet *p);
-/* Find or add the cell (iGroup, iDay).  SQLITE_OK or SQLITE_NOMEM. */
-int segDaySetCell(SegDaySet *p, int iGroup, int iDay, SegDayCell **ppCell);
-/* Sort the cells by group then day and set *paStart (sqlite3_malloc'd,
-** nGroup+1 entries): group g's cells are aCell[aStart[g]..aStart[g+1]-1].
-** No cell may be added afterwards. */
-int segDaySetSort(SegDaySet *p, int nGroup, int **paStart);
+/* Add a row of group iGroup (>= 0) on iDay: an event or not, with a known
+** amount (*pAmount; only when bAmount) or none (pAmount NULL).
+** SQLITE_OK or SQLITE_NOMEM. */
+int segDayAdd(SegDaySet *p, int iGroup, int iDay, int bEvent,
+              const double *pAmount);
+/* Called once per group that has rows, in increasing group order, with
+** its cells in increasing day order; a non-zero return stops the walk. */
+typedef int (*SegDayGroupFn)(void *pCtx, int iGroup, const SegDayCell *aCell,
+                             int nCell);
+/* Walk the groups, freeing the rows as it goes: once per set, after the
+** last segDayAdd.  SQLITE_OK, SQLITE_NOMEM or xGroup's return. */
+int segDayEach(SegDaySet *p, SegDayGroupFn xGroup, void *pCtx);
 
 /************************************************************************
 ** Scoring (score.c).  The one routine that turns a measure into scores

@@ -1,6 +1,5 @@
 /*
-** usage.c: usage rate (DESIGN.md section 4, first bullet), and the day
-** cells (segDaySet*) that usage_tier and lifecycle_stage share.
+** usage.c: usage rate (DESIGN.md section 4, first bullet).
 **
 **   SELECT usage_tier(x, moderate_min, heavy_min);
 **   SELECT * FROM usage_tier('events' [, 'key=value' ...]);
@@ -72,145 +71,6 @@
 #include "segmentInt.h"
 #include <string.h>
 #include <math.h>
-
-/**************************************************************************
-** Day cells
-*/
-void segDaySetInit(SegDaySet *p){
-  memset(p, 0, sizeof(*p));
-}
-
-void segDaySetFree(SegDaySet *p){
-  sqlite3_free(p->aCell);
-  sqlite3_free(p->aSlot);
-  memset(p, 0, sizeof(*p));
-}
-
-static unsigned int dayHash(int iGroup, int iDay){
-  unsigned int h = (unsigned int)iGroup*0x9E3779B1u;
-  h ^= (unsigned int)iDay*0x85EBCA6Bu + 0x7F4A7C15u + (h<<6) + (h>>2);
-  h ^= h>>16;
-  h *= 0x7FEB352Du;
-  h ^= h>>15;
-  return h;
-}
-
-static int dayRehash(SegDaySet *p, unsigned int nSlot){
-  int *aSlot = sqlite3_malloc64(sizeof(int)*(u64)nSlot);
-  int i;
-  if( aSlot==0 ) return SQLITE_NOMEM;
-  memset(aSlot, 0, sizeof(int)*(u64)nSlot);
-  for(i=0; i<p->nCell; i++){
-    unsigned int j = dayHash(p->aCell[i].iGroup, p->aCell[i].iDay)&(nSlot-1);
-    while( aSlot[j] ) j = (j+1)&(nSlot-1);
-    aSlot[j] = i+1;
-  }
-  sqlite3_free(p->aSlot);
-  p->aSlot = aSlot;
-  p->nSlot = nSlot;
-  return SQLITE_OK;
-}
-
-int segDaySetCell(SegDaySet *p, int iGroup, int iDay, SegDayCell **ppCell){
-  unsigned int j;
-  int k;
-  SegDayCell *c;
-  if( p->nSlot==0 || (u64)(p->nCell+1)*2>p->nSlot ){
-    int rc = dayRehash(p, p->nSlot ? p->nSlot*2 : 1024);
-    if( rc ) return rc;
-  }
-  j = dayHash(iGroup, iDay)&(p->nSlot-1);
-  while( (k = p->aSlot[j])!=0 ){
-    c = &p->aCell[k-1];
-    if( c->iGroup==iGroup && c->iDay==iDay ){ *ppCell = c; return SQLITE_OK; }
-    j = (j+1)&(p->nSlot-1);
-  }
-  if( segArrayEnsure((void**)&p->aCell, &p->nAlloc, p->nCell,
-                     sizeof(SegDayCell)) ){
-    return SQLITE_NOMEM;
-  }
-  c = &p->aCell[p->nCell];
-  memset(c, 0, sizeof(*c));
-  c->iGroup = iGroup;
-  c->iDay = iDay;
-  p->aSlot[j] = ++p->nCell;
-  *ppCell = c;
-  return SQLITE_OK;
-}
-
-static int dayCellLess(const SegDayCell *a, const SegDayCell *b){
-  return a->iDay<b->iDay;
-}
-
-static void daySiftDown(SegDayCell *a, int i, int n){
-  for(;;){
-    int l = 2*i+1, m = i;
-    SegDayCell t;
-    if( l<n && dayCellLess(&a[m], &a[l]) ) m = l;
-    if( l+1<n && dayCellLess(&a[m], &a[l+1]) ) m = l+1;
-    if( m==i ) return;
-    t = a[i]; a[i] = a[m]; a[m] = t;
-    i = m;
-  }
-}
-
-/* One group's cells by day: insertion sort when there are few, else an
-** in-place heap sort (O(n log n) whatever the days). */
-static void daySortGroup(SegDayCell *a, int n){
-  int i;
-  if( n<=24 ){
-    for(i=1; i<n; i++){
-      SegDayCell t = a[i];
-      int j = i;
-      while( j>0 && a[j-1].iDay>t.iDay ){ a[j] = a[j-1]; j--; }
-      a[j] = t;
-    }
-    return;
-  }
-  for(i=n/2-1; i>=0; i--) daySiftDown(a, i, n);
-  for(i=n-1; i>0; i--){
-    SegDayCell t = a[0];
-    a[0] = a[i];
-    a[i] = t;
-    daySiftDown(a, 0, i);
-  }
-}
-
-int segDaySetSort(SegDaySet *p, int nGroup, int **paStart){
-  int *aStart, *aNext;
-  int i, g, n = p->nCell;
-  *paStart = 0;
-  aStart = sqlite3_malloc64(sizeof(int)*((u64)nGroup+1)*2);
-  if( aStart==0 ) return SQLITE_NOMEM;
-  aNext = aStart + nGroup + 1;
-  sqlite3_free(p->aSlot);
-  p->aSlot = 0;
-  p->nSlot = 0;
-  memset(aStart, 0, sizeof(int)*((u64)nGroup+1));
-  for(i=0; i<n; i++) aStart[p->aCell[i].iGroup+1]++;
-  for(i=0; i<nGroup; i++) aStart[i+1] += aStart[i];
-  /* The cells by group, in place and in linear time (each cell is moved
-  ** at most once into its group's next free place), then each group by
-  ** day: the same order as one sort by (group, day), whose pairs are
-  ** unique. */
-  memcpy(aNext, aStart, sizeof(int)*((u64)nGroup+1));
-  for(g=0; g<nGroup; g++){
-    while( aNext[g]<aStart[g+1] ){
-      SegDayCell t = p->aCell[aNext[g]];
-      while( t.iGroup!=g ){
-        SegDayCell u = p->aCell[aNext[t.iGroup]];
-        p->aCell[aNext[t.iGroup]++] = t;
-        t = u;
-      }
-      p->aCell[aNext[g]++] = t;
-    }
-  }
-  for(g=0; g<nGroup; g++){
-    daySortGroup(p->aCell + aStart[g], aStart[g+1] - aStart[g]);
-  }
-  *paStart = aStart;
-  return SQLITE_OK;
-}
 
 /**************************************************************************
 ** The tier rule (requirement 1): 0 light, 1 moderate, 2 heavy.
@@ -500,29 +360,165 @@ static const char *const azUsageAutoDate[] = {
   "ordered_at", "order_date", "date", "created_at", "occurred_at", 0
 };
 
+/* The scan's state: the day cells and, with category=, the groups. */
+typedef struct UsageScan UsageScan;
+struct UsageScan {
+  UsageResult *p;
+  SegDaySet days;                 /* rows by group and day */
+  SegMap groups;                  /* category values, salt = customer */
+  SegMap orderCats;               /* category values, salt = order index */
+  int *aGroupCat, nGroupAlloc;    /* group i: (customer, category) */
+  int bCategory;
+  int bMinDay, iMinDay;           /* the first day of the source */
+  int iStart;                     /* the window's first day */
+  const SegOpts *pOpts;
+  char **pzErr;
+};
+
+/* One pass (requirement 3): a day row per row, with category= per
+** customer and category value. */
+static int usageScanRows(UsageScan *s){
+  UsageResult *p = s->p;
+  int rc = SQLITE_OK;
+  while( rc==SQLITE_OK ){
+    SegRow *r = &p->src.row;
+    int iGroup, bNew, bEvent, i;
+    rc = segSourceNext(&p->src, s->pzErr);
+    if( rc==SQLITE_DONE ) return SQLITE_OK;
+    if( rc!=SQLITE_ROW ) return rc;
+    rc = SQLITE_OK;
+    iGroup = r->iCust;
+    bEvent = r->bOrder && r->bNewOrder;
+    if( !s->bMinDay || r->iDay<s->iMinDay ){
+      s->iMinDay = r->iDay;
+      s->bMinDay = 1;
+    }
+    if( s->bCategory ){
+      sqlite3_value *pCat = r->apVal[3];
+      int iCat;
+      if( sqlite3_value_type(pCat)==SQLITE_NULL ) continue;
+      rc = segMapFind(&p->cats, pCat, 0, &iCat, &bNew);
+      if( rc ) break;
+      rc = segMapFind(&s->groups, pCat, r->iCust, &iGroup, &bNew);
+      if( rc ) break;
+      rc = segArrayEnsure((void**)&s->aGroupCat, &s->nGroupAlloc, iGroup,
+                          2*sizeof(int));
+      if( rc ) break;
+      s->aGroupCat[2*iGroup] = r->iCust;
+      s->aGroupCat[2*iGroup+1] = iCat;
+      if( r->bOrder && r->iOrder>=0 ){
+        /* an order counts once in each of its categories */
+        rc = segMapFind(&s->orderCats, pCat, r->iOrder, &i, &bEvent);
+        if( rc ) break;
+      }
+    }
+    rc = segDayAdd(&s->days, iGroup, r->iDay, bEvent,
+                   p->bAmount && r->eAmount==SEG_AMT_KNOWN ? &r->rAmount : 0);
+  }
+  return rc;
+}
+
+/* A group's row from its cells in the window (requirement 4). */
+static int usageGroup(void *pCtx, int iGroup, const SegDayCell *aCell,
+                      int nCell){
+  UsageScan *s = (UsageScan*)pCtx;
+  UsageResult *p = s->p;
+  UsageRow *r = &p->aRow[p->nRow];
+  SegSum vol = {0, 0};
+  int k;
+  memset(r, 0, sizeof(*r));
+  r->iCust = s->bCategory ? s->aGroupCat[2*iGroup] : iGroup;
+  r->iCat = s->bCategory ? s->aGroupCat[2*iGroup+1] : -1;
+  for(k=0; k<nCell; k++){
+    if( aCell[k].iDay<s->iStart ) continue;
+    r->nEvent += aCell[k].nEvent;
+    if( aCell[k].nEvent ) r->nActive++;
+    segSumAdd(&vol, segSumValue(&aCell[k].sum));
+  }
+  if( r->nEvent==0 ) return SQLITE_OK;
+  r->rVolume = p->bAmount ? segSumValue(&vol) : (double)r->nEvent;
+  if( isinf(r->rVolume) || isnan(r->rVolume) ){
+    *s->pzErr = segOptsError(s->pOpts, "the amount overflows");
+    return *s->pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  p->nRow++;
+  return SQLITE_OK;
+}
+
+/* Tiers, category by category (requirements 5-7), then the rows in the
+** output order: customer, then category. */
+static int usageTierAndOrder(UsageResult *p, const UsageOpts *pU){
+  UsageRow *aRow = p->aRow, *aOut;
+  int *aIdx, *aSorted = 0, *aCustRank = 0, *aCatRank = 0;
+  UsageSort sortCtx;
+  int rc, i;
+
+  aIdx = sqlite3_malloc64(sizeof(int)*((u64)p->nRow+1));
+  if( aIdx==0 ) return SQLITE_NOMEM;
+  for(i=0; i<p->nRow; i++) aIdx[i] = i;
+  memset(&sortCtx, 0, sizeof(sortCtx));
+  sortCtx.aRow = aRow;
+  rc = segSortIdx(aIdx, p->nRow, usageCmpVolume, &sortCtx);
+  if( rc ) goto order_end;
+  for(i=0; i<p->nRow; ){
+    int j = i;
+    while( j<p->nRow && aRow[aIdx[j]].iCat==aRow[aIdx[i]].iCat ) j++;
+    usageTiers(p, pU, &aIdx[i], j-i);
+    i = j;
+  }
+
+  rc = segMapSorted(&p->src.cust, &aSorted);
+  if( rc ) goto order_end;
+  aCustRank = sqlite3_malloc64(sizeof(int)*((u64)p->src.cust.nKey+1));
+  if( aCustRank==0 ){ rc = SQLITE_NOMEM; goto order_end; }
+  for(i=0; i<p->src.cust.nKey; i++) aCustRank[aSorted[i]] = i;
+  sqlite3_free(aSorted);
+  aSorted = 0;
+  if( p->cats.nKey ){
+    rc = segMapSorted(&p->cats, &aSorted);
+    if( rc ) goto order_end;
+    aCatRank = sqlite3_malloc64(sizeof(int)*((u64)p->cats.nKey+1));
+    if( aCatRank==0 ){ rc = SQLITE_NOMEM; goto order_end; }
+    for(i=0; i<p->cats.nKey; i++) aCatRank[aSorted[i]] = i;
+  }
+  for(i=0; i<p->nRow; i++) aIdx[i] = i;
+  sortCtx.aCustRank = aCustRank;
+  sortCtx.aCatRank = aCatRank;
+  rc = segSortIdx(aIdx, p->nRow, usageCmpOutput, &sortCtx);
+  if( rc ) goto order_end;
+  aOut = sqlite3_malloc64(sizeof(UsageRow)*((u64)p->nRow+1));
+  if( aOut==0 ){ rc = SQLITE_NOMEM; goto order_end; }
+  for(i=0; i<p->nRow; i++) aOut[i] = aRow[aIdx[i]];
+  sqlite3_free(aRow);
+  p->aRow = aOut;
+
+order_end:
+  sqlite3_free(aIdx);
+  sqlite3_free(aSorted);
+  sqlite3_free(aCustRank);
+  sqlite3_free(aCatRank);
+  return rc;
+}
+
 static int usageCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                         char **pzErr){
   static const char *const azVolume[] = { "events", "amount", 0 };
   SegColumn aCol[4];
   UsageResult *p;
   UsageOpts u;
-  SegDaySet days;
-  SegMap groups;                  /* category values, salt = customer */
-  SegMap orderCats;               /* category values, salt = order index */
-  int *aGroupCust = 0, *aGroupCat = 0, nGroupAlloc = 0;
-  int *aStart = 0, *aIdx = 0, *aCustRank = 0, *aCatRank = 0, *aSorted = 0;
-  int nDays = 0, bCategory, bMinDay = 0, iMinDay = 0, iAsOf, iStart;
-  int rc, i, nGroup;
-  UsageRow *aRow = 0;
-  UsageSort sortCtx;
+  UsageScan s;
+  int nDays = 0, iAsOf, rc, nGroup;
 
-  segDaySetInit(&days);
-  segMapInit(&groups);
-  segMapInit(&orderCats);
+  memset(&s, 0, sizeof(s));
+  segMapInit(&s.groups);
+  segMapInit(&s.orderCats);
   p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ) return SQLITE_NOMEM;
   memset(p, 0, sizeof(*p));
   segMapInit(&p->cats);
+  s.p = p;
+  s.pOpts = pOpts;
+  s.pzErr = pzErr;
 
   rc = usageTierOptions(pOpts, &u, pzErr);
   if( rc==SQLITE_OK ){
@@ -532,6 +528,7 @@ static int usageCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     rc = segOptsInt(pOpts, "days", 0, 1, 100000000, &nDays, pzErr);
   }
   if( rc ) goto usage_end;
+  segDaySetInit(&s.days, p->bAmount);
 
   memcpy(aCol, segStdColumns, sizeof(SegColumn)*3);
   aCol[1].azAuto = azUsageAutoDate;
@@ -540,143 +537,31 @@ static int usageCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   aCol[3].azAuto = 0;
   aCol[3].eKind = SEG_COL_VALUE;
   aCol[3].bRequired = 0;
-  bCategory = segOptsGet(pOpts, "category")!=0;
+  s.bCategory = segOptsGet(pOpts, "category")!=0;
   rc = segSourceOpen(&p->src, db, pOpts, aCol, 4, pzErr);
-
-  /* One pass: a day cell per group and day */
-  while( rc==SQLITE_OK ){
-    SegRow *r = &p->src.row;
-    SegDayCell *c;
-    int iGroup, bNew, bEvent;
-    rc = segSourceNext(&p->src, pzErr);
-    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
-    if( rc!=SQLITE_ROW ) break;
-    rc = SQLITE_OK;
-    iGroup = r->iCust;
-    bEvent = r->bOrder && r->bNewOrder;
-    if( !bMinDay || r->iDay<iMinDay ){ iMinDay = r->iDay; bMinDay = 1; }
-    if( bCategory ){
-      sqlite3_value *pCat = r->apVal[3];
-      int iCat;
-      if( sqlite3_value_type(pCat)==SQLITE_NULL ) continue;
-      rc = segMapFind(&p->cats, pCat, 0, &iCat, &bNew);
-      if( rc ) break;
-      rc = segMapFind(&groups, pCat, r->iCust, &iGroup, &bNew);
-      if( rc ) break;
-      rc = segArrayEnsure((void**)&aGroupCust, &nGroupAlloc, iGroup,
-                          2*sizeof(int));
-      if( rc ) break;
-      aGroupCust[2*iGroup] = r->iCust;
-      aGroupCust[2*iGroup+1] = iCat;
-      if( r->bOrder && r->iOrder>=0 ){
-        /* an order counts once in each of its categories */
-        rc = segMapFind(&orderCats, pCat, r->iOrder, &i, &bEvent);
-        if( rc ) break;
-      }
-    }
-    rc = segDaySetCell(&days, iGroup, r->iDay, &c);
-    if( rc ) break;
-    if( bEvent ) c->nEvent++;
-    if( r->eAmount==SEG_AMT_KNOWN ) segSumAdd(&c->sum, r->rAmount);
-  }
+  if( rc==SQLITE_OK ) rc = usageScanRows(&s);
   if( rc ) goto usage_end;
-  aGroupCat = aGroupCust;         /* pairs: (customer, category) */
-
-  if( !segSourceAsOf(&p->src, &iAsOf) || !bMinDay ){
-    /* empty source: no rows */
-    goto usage_end;
+  if( !segSourceAsOf(&p->src, &iAsOf) || !s.bMinDay ){
+    goto usage_end;               /* empty source: no rows */
   }
 
-  /* The window (requirement 4) */
-  if( nDays>0 ){
-    iStart = iAsOf - nDays + 1;
-  }else{
-    iStart = iMinDay;
+  /* The window (requirement 4), then a row per group with events in it */
+  s.iStart = nDays>0 ? iAsOf - nDays + 1 : s.iMinDay;
+  if( p->src.bSince && s.iStart<p->src.iSinceDay ){
+    s.iStart = p->src.iSinceDay;
   }
-  if( p->src.bSince && iStart<p->src.iSinceDay ) iStart = p->src.iSinceDay;
-  p->nWindow = iAsOf - iStart + 1;
-
-  /* Groups in the window */
-  nGroup = bCategory ? groups.nKey : p->src.cust.nKey;
-  rc = segDaySetSort(&days, nGroup, &aStart);
-  if( rc ) goto usage_end;
-  aRow = sqlite3_malloc64(sizeof(UsageRow)*((u64)nGroup+1));
-  if( aRow==0 ){ rc = SQLITE_NOMEM; goto usage_end; }
-  p->aRow = aRow;
-  for(i=0; i<nGroup; i++){
-    UsageRow *r = &aRow[p->nRow];
-    SegSum vol = {0, 0};
-    int k;
-    memset(r, 0, sizeof(*r));
-    r->iCust = bCategory ? aGroupCat[2*i] : i;
-    r->iCat = bCategory ? aGroupCat[2*i+1] : -1;
-    for(k=aStart[i]; k<aStart[i+1]; k++){
-      SegDayCell *c = &days.aCell[k];
-      if( c->iDay<iStart ) continue;
-      r->nEvent += c->nEvent;
-      if( c->nEvent ) r->nActive++;
-      segSumAdd(&vol, segSumValue(&c->sum));
-    }
-    if( r->nEvent==0 ) continue;
-    r->rVolume = p->bAmount ? segSumValue(&vol) : (double)r->nEvent;
-    if( isinf(r->rVolume) || isnan(r->rVolume) ){
-      *pzErr = segOptsError(pOpts, "the amount overflows");
-      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-      goto usage_end;
-    }
-    p->nRow++;
-  }
-
-  /* Tiers, category by category (requirements 5-7) */
-  aIdx = sqlite3_malloc64(sizeof(int)*((u64)p->nRow+1));
-  if( aIdx==0 ){ rc = SQLITE_NOMEM; goto usage_end; }
-  for(i=0; i<p->nRow; i++) aIdx[i] = i;
-  memset(&sortCtx, 0, sizeof(sortCtx));
-  sortCtx.aRow = aRow;
-  rc = segSortIdx(aIdx, p->nRow, usageCmpVolume, &sortCtx);
-  if( rc ) goto usage_end;
-  for(i=0; i<p->nRow; ){
-    int j = i;
-    while( j<p->nRow && aRow[aIdx[j]].iCat==aRow[aIdx[i]].iCat ) j++;
-    usageTiers(p, &u, &aIdx[i], j-i);
-    i = j;
-  }
-
-  /* Output order: customer, then category */
-  rc = segMapSorted(&p->src.cust, &aSorted);
-  if( rc ) goto usage_end;
-  aCustRank = sqlite3_malloc64(sizeof(int)*((u64)p->src.cust.nKey+1));
-  if( aCustRank==0 ){ rc = SQLITE_NOMEM; goto usage_end; }
-  for(i=0; i<p->src.cust.nKey; i++) aCustRank[aSorted[i]] = i;
-  sqlite3_free(aSorted);
-  aSorted = 0;
-  if( bCategory ){
-    rc = segMapSorted(&p->cats, &aSorted);
-    if( rc ) goto usage_end;
-    aCatRank = sqlite3_malloc64(sizeof(int)*((u64)p->cats.nKey+1));
-    if( aCatRank==0 ){ rc = SQLITE_NOMEM; goto usage_end; }
-    for(i=0; i<p->cats.nKey; i++) aCatRank[aSorted[i]] = i;
-  }
-  for(i=0; i<p->nRow; i++) aIdx[i] = i;
-  sortCtx.aCustRank = aCustRank;
-  sortCtx.aCatRank = aCatRank;
-  rc = segSortIdx(aIdx, p->nRow, usageCmpOutput, &sortCtx);
-  if( rc ) goto usage_end;
-  p->aRow = sqlite3_malloc64(sizeof(UsageRow)*((u64)p->nRow+1));
-  if( p->aRow==0 ){ p->aRow = aRow; rc = SQLITE_NOMEM; goto usage_end; }
-  for(i=0; i<p->nRow; i++) p->aRow[i] = aRow[aIdx[i]];
-  sqlite3_free(aRow);
+  p->nWindow = iAsOf - s.iStart + 1;
+  nGroup = s.bCategory ? s.groups.nKey : p->src.cust.nKey;
+  p->aRow = sqlite3_malloc64(sizeof(UsageRow)*((u64)nGroup+1));
+  if( p->aRow==0 ){ rc = SQLITE_NOMEM; goto usage_end; }
+  rc = segDayEach(&s.days, usageGroup, &s);
+  if( rc==SQLITE_OK ) rc = usageTierAndOrder(p, &u);
 
 usage_end:
-  sqlite3_free(aIdx);
-  sqlite3_free(aStart);
-  sqlite3_free(aCustRank);
-  sqlite3_free(aCatRank);
-  sqlite3_free(aSorted);
-  sqlite3_free(aGroupCust);
-  segDaySetFree(&days);
-  segMapFree(&groups);
-  segMapFree(&orderCats);
+  sqlite3_free(s.aGroupCat);
+  segDaySetFree(&s.days);
+  segMapFree(&s.groups);
+  segMapFree(&s.orderCats);
   if( rc ){
     usageFree(p);
     return rc;
