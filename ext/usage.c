@@ -376,14 +376,17 @@ struct UsageScan {
 };
 
 /* One pass (requirement 3): a day row per row, with category= per
-** customer and category value. */
-static int usageScanRows(UsageScan *s){
+** customer and category value.  Without category= it reads only the
+** row's scalar fields, so that it can run in batch mode on the worker
+** (segSourceScan). */
+static int usageScanRows(void *pCtx, char **pzErr){
+  UsageScan *s = (UsageScan*)pCtx;
   UsageResult *p = s->p;
   int rc = SQLITE_OK;
   while( rc==SQLITE_OK ){
     SegRow *r = &p->src.row;
     int iGroup, bNew, bEvent, i;
-    rc = segSourceNext(&p->src, s->pzErr);
+    rc = segSourceNext(&p->src, pzErr);
     if( rc==SQLITE_DONE ) return SQLITE_OK;
     if( rc!=SQLITE_ROW ) return rc;
     rc = SQLITE_OK;
@@ -447,7 +450,8 @@ static int usageGroup(void *pCtx, int iGroup, const SegDayCell *aCell,
 
 /* Tiers, category by category (requirements 5-7), then the rows in the
 ** output order: customer, then category. */
-static int usageTierAndOrder(UsageResult *p, const UsageOpts *pU){
+static int usageTierAndOrder(UsageResult *p, const UsageOpts *pU,
+                             int bCategory){
   UsageRow *aRow = p->aRow, *aOut;
   int *aIdx, *aSorted = 0, *aCustRank = 0, *aCatRank = 0;
   UsageSort sortCtx;
@@ -471,21 +475,29 @@ static int usageTierAndOrder(UsageResult *p, const UsageOpts *pU){
   if( rc ) goto order_end;
   aCustRank = sqlite3_malloc64(sizeof(int)*((u64)p->src.cust.nKey+1));
   if( aCustRank==0 ){ rc = SQLITE_NOMEM; goto order_end; }
-  for(i=0; i<p->src.cust.nKey; i++) aCustRank[aSorted[i]] = i;
-  sqlite3_free(aSorted);
-  aSorted = 0;
-  if( p->cats.nKey ){
+  if( !bCategory ){
+    /* a row per customer at most: the customers' order, in linear time */
+    int k = 0;
+    for(i=0; i<p->src.cust.nKey; i++) aCustRank[i] = -1;
+    for(i=0; i<p->nRow; i++) aCustRank[aRow[i].iCust] = i;
+    for(i=0; i<p->src.cust.nKey; i++){
+      if( aCustRank[aSorted[i]]>=0 ) aIdx[k++] = aCustRank[aSorted[i]];
+    }
+  }else{
+    for(i=0; i<p->src.cust.nKey; i++) aCustRank[aSorted[i]] = i;
+    sqlite3_free(aSorted);
+    aSorted = 0;
     rc = segMapSorted(&p->cats, &aSorted);
     if( rc ) goto order_end;
     aCatRank = sqlite3_malloc64(sizeof(int)*((u64)p->cats.nKey+1));
     if( aCatRank==0 ){ rc = SQLITE_NOMEM; goto order_end; }
     for(i=0; i<p->cats.nKey; i++) aCatRank[aSorted[i]] = i;
+    for(i=0; i<p->nRow; i++) aIdx[i] = i;
+    sortCtx.aCustRank = aCustRank;
+    sortCtx.aCatRank = aCatRank;
+    rc = segSortIdx(aIdx, p->nRow, usageCmpOutput, &sortCtx);
+    if( rc ) goto order_end;
   }
-  for(i=0; i<p->nRow; i++) aIdx[i] = i;
-  sortCtx.aCustRank = aCustRank;
-  sortCtx.aCatRank = aCatRank;
-  rc = segSortIdx(aIdx, p->nRow, usageCmpOutput, &sortCtx);
-  if( rc ) goto order_end;
   aOut = sqlite3_malloc64(sizeof(UsageRow)*((u64)p->nRow+1));
   if( aOut==0 ){ rc = SQLITE_NOMEM; goto order_end; }
   for(i=0; i<p->nRow; i++) aOut[i] = aRow[aIdx[i]];
@@ -539,7 +551,12 @@ static int usageCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   aCol[3].bRequired = 0;
   s.bCategory = segOptsGet(pOpts, "category")!=0;
   rc = segSourceOpen(&p->src, db, pOpts, aCol, 4, pzErr);
-  if( rc==SQLITE_OK ) rc = usageScanRows(&s);
+  if( rc==SQLITE_OK && s.bCategory ){
+    rc = usageScanRows(&s, pzErr);
+  }else if( rc==SQLITE_OK ){
+    rc = segSourceBatch(&p->src, 0, 0);
+    if( rc==SQLITE_OK ) rc = segSourceScan(&p->src, usageScanRows, &s, pzErr);
+  }
   if( rc ) goto usage_end;
   if( !segSourceAsOf(&p->src, &iAsOf) || !s.bMinDay ){
     goto usage_end;               /* empty source: no rows */
@@ -555,7 +572,7 @@ static int usageCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   p->aRow = sqlite3_malloc64(sizeof(UsageRow)*((u64)nGroup+1));
   if( p->aRow==0 ){ rc = SQLITE_NOMEM; goto usage_end; }
   rc = segDayEach(&s.days, usageGroup, &s);
-  if( rc==SQLITE_OK ) rc = usageTierAndOrder(p, &u);
+  if( rc==SQLITE_OK ) rc = usageTierAndOrder(p, &u, s.bCategory);
 
 usage_end:
   sqlite3_free(s.aGroupCat);
