@@ -312,6 +312,15 @@ static int lcScan(void *pCtx, char **pzErr){
   return rc;
 }
 
+/* Load a customer's state ahead of its row (segSourceBatch). */
+static void lcPrefetch(void *pCtx, int iCust){
+  LcScan *q = (LcScan*)pCtx;
+  if( iCust<q->nCustAlloc ){
+    SEG_PREFETCH(&q->p->aCust[iCust]);
+    SEG_PREFETCH(&q->p->aCust[iCust].rRhythm);
+  }
+}
+
 /* A customer's order days: first, last, gaps and own rhythm
 ** (requirement 2), and, until some customer has an own rhythm, its gaps
 ** for the population's (requirement 3). */
@@ -451,7 +460,7 @@ static int lcCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   memcpy(aCol, segStdColumns, sizeof(aCol));
   aCol[2].bRequired = 0;
   rc = segSourceOpen(&p->src, db, pOpts, aCol, 3, pzErr);
-  if( rc==SQLITE_OK ) rc = segSourceBatch(&p->src, 0, 0);
+  if( rc==SQLITE_OK ) rc = segSourceBatch(&p->src, lcPrefetch, &q);
   if( rc==SQLITE_OK ) rc = segSourceScan(&p->src, lcScan, &q, pzErr);
   if( rc ) goto lc_end;
   segSourceAsOf(&p->src, &p->iAsOf);
