@@ -588,6 +588,73 @@ static int calProfileColumn(void *pData, i64 iRow, int iCol,
 /* Orders are counted by month of order; the birth month is only known once
 ** every row of the customer has been read, so orders are also kept per
 ** month in a side array: aMonth[iCust*12 + m-1]. */
+/* The scan of occasion_profile(): orders per customer, month and
+** occasion, and the earliest birth day. */
+typedef struct CalScan CalScan;
+struct CalScan {
+  CalProfile *p;
+  CalCache cache;
+  int nCustAlloc;
+  int bBirth;                     /* a birth column: months are counted */
+  unsigned int *aMonth; int nMonthAlloc;   /* 12 per customer */
+};
+
+/* Load a customer's state ahead of its row (segSourceBatch). */
+static void calProfilePrefetch(void *pCtx, int iCust){
+  CalScan *q = (CalScan*)pCtx;
+  if( iCust<q->nCustAlloc ){
+    SEG_PREFETCH(&q->p->aCust[iCust]);
+    SEG_PREFETCH((char*)&q->p->aCust[iCust+1] - 1);
+  }
+}
+
+/* Run by segSourceScan without a birth column (the row's scalar fields
+** only), called directly with one. */
+static int calProfileScan(void *pCtx, char **pzErr){
+  CalScan *q = (CalScan*)pCtx;
+  CalProfile *p = q->p;
+  int rc = SQLITE_OK;
+  while( rc==SQLITE_OK ){
+    SegRow *r = &p->src.row;
+    CalCust *c;
+    int y, m, d, eKind;
+    rc = segSourceNext(&p->src, pzErr);
+    if( rc==SQLITE_DONE ) return SQLITE_OK;
+    if( rc!=SQLITE_ROW ) return rc;
+    rc = segArrayEnsure((void**)&p->aCust, &q->nCustAlloc, r->iCust,
+                        sizeof(CalCust));
+    if( rc==SQLITE_OK && q->bBirth ){
+      rc = segArrayEnsure((void**)&q->aMonth, &q->nMonthAlloc, r->iCust,
+                          12*sizeof(unsigned int));
+    }
+    if( rc ) return rc;
+    c = &p->aCust[r->iCust];
+    if( r->bNewCust ){
+      memset(c, 0, sizeof(*c));
+      if( q->bBirth ){
+        memset(&q->aMonth[r->iCust*12], 0, sizeof(unsigned int)*12);
+      }
+    }
+    if( q->bBirth && r->aMsKnown[3] ){
+      int iBirth = segDayOfMs(r->aMs[3]);
+      if( !c->bBirth || iBirth<c->iBirth ) c->iBirth = iBirth;
+      c->bBirth = 1;
+    }
+    if( !r->bOrder || !r->bNewOrder ) continue;
+    c->nOrder++;
+    if( q->bBirth ){
+      segYmdFromDay(r->iDay, &y, &m, &d);
+      q->aMonth[r->iCust*12 + m-1]++;
+    }
+    eKind = calOccasionOf(&q->cache, r->iDay);
+    if( eKind>=0 ){
+      c->nOccasion++;
+      c->aKind[eKind]++;
+    }
+  }
+  return rc;
+}
+
 static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
                              SegResult *pRes, char **pzErr){
   static const char *const azAutoBirth[] = {
@@ -595,13 +662,14 @@ static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
   };
   SegColumn aCol[4];
   CalProfile *p;
-  CalCache cache;
-  unsigned int *aMonth = 0;
-  int nCustAlloc = 0, nMonthAlloc = 0, eRegion = CAL_US, rc, i, n, iAsOf = 0;
+  CalScan q;
+  int eRegion = CAL_US, rc, i, n, iAsOf = 0;
 
+  memset(&q, 0, sizeof(q));
   p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ) return SQLITE_NOMEM;
   memset(p, 0, sizeof(*p));
+  q.p = p;
   rc = segOptsEnum(pOpts, "region", azCalRegion, CAL_US, &eRegion, pzErr);
   if( rc==SQLITE_OK ){
     rc = segOptsInt(pOpts, "min_orders", 2, 1, 1000000000, &p->nMinOrder,
@@ -619,41 +687,14 @@ static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
     aCol[3].bRequired = 0;
     rc = segSourceOpen(&p->src, db, pOpts, aCol, 4, pzErr);
   }
-  calCacheInit(&cache, eRegion);
-
-  while( rc==SQLITE_OK ){
-    SegRow *r = &p->src.row;
-    CalCust *c;
-    int y, m, d, eKind;
-    rc = segSourceNext(&p->src, pzErr);
-    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
-    if( rc!=SQLITE_ROW ) break;
-    rc = SQLITE_OK;
-    rc = segArrayEnsure((void**)&p->aCust, &nCustAlloc, r->iCust,
-                        sizeof(CalCust));
-    if( rc==SQLITE_OK ){
-      rc = segArrayEnsure((void**)&aMonth, &nMonthAlloc, r->iCust,
-                          12*sizeof(unsigned int));
-    }
-    if( rc ) break;
-    c = &p->aCust[r->iCust];
-    if( r->bNewCust ){
-      memset(c, 0, sizeof(*c));
-      memset(&aMonth[r->iCust*12], 0, sizeof(unsigned int)*12);
-    }
-    if( r->aMsKnown[3] ){
-      int iBirth = segDayOfMs(r->aMs[3]);
-      if( !c->bBirth || iBirth<c->iBirth ) c->iBirth = iBirth;
-      c->bBirth = 1;
-    }
-    if( !r->bOrder || !r->bNewOrder ) continue;
-    c->nOrder++;
-    segYmdFromDay(r->iDay, &y, &m, &d);
-    aMonth[r->iCust*12 + m-1]++;
-    eKind = calOccasionOf(&cache, r->iDay);
-    if( eKind>=0 ){
-      c->nOccasion++;
-      c->aKind[eKind]++;
+  calCacheInit(&q.cache, eRegion);
+  if( rc==SQLITE_OK ){
+    q.bBirth = p->src.aiCol[3]>=0;
+    if( q.bBirth ){
+      rc = calProfileScan(&q, pzErr);
+    }else{
+      rc = segSourceBatch(&p->src, calProfilePrefetch, &q);
+      if( rc==SQLITE_OK ) rc = segSourceScan(&p->src, calProfileScan, &q, pzErr);
     }
   }
   if( rc ) goto profile_error;
@@ -665,7 +706,7 @@ static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
     int iDay;
     for(iDay=p->src.st.iFirstOrderDay; iDay<=iAsOf; iDay++){
       nAll++;
-      if( calOccasionOf(&cache, iDay)>=0 ) nIn++;
+      if( calOccasionOf(&q.cache, iDay)>=0 ) nIn++;
     }
     p->rCalShare = (double)nIn / (double)nAll;
   }
@@ -681,12 +722,12 @@ static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
     if( c->bBirth ){
       int y, m, d;
       segYmdFromDay(c->iBirth, &y, &m, &d);
-      c->nBirthday = aMonth[iCust*12 + m-1];
+      c->nBirthday = q.aMonth[iCust*12 + m-1];
     }
     p->aOut[n++] = iCust;
   }
   p->nOut = n;
-  sqlite3_free(aMonth);
+  sqlite3_free(q.aMonth);
   pRes->nRow = n;
   pRes->pData = p;
   pRes->xColumn = calProfileColumn;
@@ -694,7 +735,7 @@ static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
   return SQLITE_OK;
 
 profile_error:
-  sqlite3_free(aMonth);
+  sqlite3_free(q.aMonth);
   calProfileFree(p);
   return rc;
 }
