@@ -251,7 +251,7 @@ check-tsan: check-deps $(CHECK_DIR)/tsan/libsegment.$(SO)
 	TSAN_OPTIONS=halt_on_error=1:exitcode=66 SEGMENT_THREADS=1 LIBSEGMENT_SLOW=1 \
 	  LD_PRELOAD=$(TSAN_RT) LIBSEGMENT=$(CURDIR)/$(CHECK_DIR)/tsan/libsegment \
 	  $(TCLSH) test/all.tcl source.test rfm.test clv.test cohort.test \
-	  lifecycle.test segtools.test holdout.test
+	  lifecycle.test segtools.test holdout.test usage.test calendar.test
 
 # 2. The Tcl suite under valgrind (leaks of Tcl's own allocator, which
 #    valgrind calls "possibly lost", are not ours and not counted).

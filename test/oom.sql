@@ -89,6 +89,7 @@ CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FRO
 CREATE TEMP VIEW e AS SELECT * FROM events WHERE customer_id <= 40; SELECT * FROM usage_tier('e', 'category=category', 'method=fixed', 'heavy_min=2', 'moderate_min=0.5');
 CREATE TEMP VIEW li AS SELECT i.order_id, o.customer_id, o.ordered_at, i.category, i.price*i.quantity AS amount FROM order_items i JOIN orders o USING(order_id) WHERE o.customer_id <= 30; SELECT * FROM usage_tier('li', 'order=order_id', 'category=category');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM usage_tier('o', 'method=fixed');
+PRAGMA threads=1; CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM usage_tier('o', 'volume=amount');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM lifecycle_stage('o');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; CREATE TEMP VIEW c AS SELECT * FROM customers WHERE customer_id <= 50; SELECT * FROM lifecycle_stage('o', 'customers=c', 'as_of=2025-06-30', 'min_gaps=1');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM lifecycle_stage('o', 'customers=nope');
@@ -114,10 +115,12 @@ SELECT * FROM occasions(2025, 'UK');
 SELECT * FROM occasions(1500);
 SELECT occasion_of('2024-12-10'), season_of('2024-12-10'), days_to_birthday('1990-02-28', '2025-03-01');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM occasion_profile('o', 'region=DE');
+PRAGMA threads=1; CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM occasion_profile('o');
 -- benefits_sought, engagement_score, cart_abandonment (ext/benefits.c, ext/engagement.c)
 CREATE TEMP VIEW li AS SELECT o.*, i.category FROM order_items i JOIN orders o USING(order_id) WHERE o.customer_id <= 30; SELECT * FROM benefits_sought('li', 'order=order_id');
 CREATE TEMP VIEW o AS SELECT * FROM orders WHERE customer_id <= 40; SELECT * FROM benefits_sought('o', 'fast=express, pickup');
 CREATE TEMP VIEW e AS SELECT * FROM events WHERE customer_id <= 300; SELECT * FROM engagement_score('e');
+CREATE TEMP VIEW e AS SELECT customer_id, event_type, occurred_at, seconds FROM events WHERE customer_id <= 300; SELECT * FROM engagement_score('e');
 CREATE TEMP VIEW e AS SELECT * FROM events WHERE customer_id <= 300; SELECT * FROM cart_abandonment('e', 'hours=48');
 -- date_format= (ext/util.c 1.5): the compiled layout, and a layout refused
 CREATE TEMP VIEW o AS SELECT customer_id, strftime('%m/%d/%Y %H:%M', ordered_at) AS ordered_at, amount FROM orders WHERE customer_id <= 20; SELECT * FROM rfm_score('o', 'date_format=%m/%d/%Y %H:%M');
