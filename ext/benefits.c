@@ -232,34 +232,71 @@ static int benPriceLevels(BenResult *p, BenItem *aItem, int nItem){
   return rc;
 }
 
-static int benCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
-                      char **pzErr){
-  SegColumn aCol[BEN_NROLE];
-  SegTextList fast;
-  SegMap cats;
-  BenResult *p;
-  BenItem *aItem = 0;
-  int nItem = 0, nItemAlloc = 0;
-  unsigned char *aFlag = 0;       /* with order=: BEN_xxx per order */
-  int nFlag = 0;
-  int nCustAlloc = 0;
-  int bCategory = 0, rc, i, n;
-  int *aSorted = 0;
+/* The scan of benefits_sought(): per customer its orders, discounted and
+** fast-shipped ones (once per order id with order=), and the priced
+** items. */
+typedef struct BenScan BenScan;
+struct BenScan {
+  SegTextList fast;               /* the fast shipping values */
+  SegMap cats;                    /* category values */
+  int bCategory;
+  BenItem *aItem; int nItem, nItemAlloc;
+  unsigned char *aFlag; int nFlag;     /* with order=: BEN_xxx per order */
+};
 
-  memset(&fast, 0, sizeof(fast));
-  segMapInit(&cats);
-  p = sqlite3_malloc64(sizeof(*p));
-  if( p==0 ) return SQLITE_NOMEM;
-  memset(p, 0, sizeof(*p));
-  rc = segOptsTextList(pOpts, "fast", "express", &fast, pzErr);
-  if( rc==SQLITE_OK ){
-    rc = segOptsInt(pOpts, "min_orders", 3, 0, 2000000000, &p->nMinOrders,
-                    pzErr);
+static int benRow(void *pCtx, void *pCust, const SegRow *r){
+  BenScan *q = (BenScan*)pCtx;
+  BenCust *c = (BenCust*)pCust;
+  int bDiscKnown, bDiscounted, bShipKnown, bFast;
+  if( !r->bOrder ) return SQLITE_OK;
+  if( r->bNewOrder ) c->nOrder++;
+  bDiscKnown = r->aNumKnown[BEN_ROLE_DISCOUNT];
+  bDiscounted = bDiscKnown && r->aNum[BEN_ROLE_DISCOUNT]!=0.0;
+  bShipKnown = sqlite3_value_type(r->apVal[BEN_ROLE_SHIPPING])!=SQLITE_NULL;
+  bFast = bShipKnown && segTextListHas(&q->fast, r->apVal[BEN_ROLE_SHIPPING]);
+  if( r->iOrder<0 ){
+    c->nDiscKnown += bDiscKnown;
+    c->nDiscounted += bDiscounted;
+    c->nShipKnown += bShipKnown;
+    c->nFast += bFast;
+  }else{
+    unsigned char *f;
+    if( segArrayEnsureZero((void**)&q->aFlag, &q->nFlag, r->iOrder, 1) ){
+      return SQLITE_NOMEM;
+    }
+    f = &q->aFlag[r->iOrder];
+    if( bDiscKnown && !(*f & BEN_DISC_KNOWN) ){ *f |= BEN_DISC_KNOWN; c->nDiscKnown++; }
+    if( bDiscounted && !(*f & BEN_DISCOUNTED) ){ *f |= BEN_DISCOUNTED; c->nDiscounted++; }
+    if( bShipKnown && !(*f & BEN_SHIP_KNOWN) ){ *f |= BEN_SHIP_KNOWN; c->nShipKnown++; }
+    if( bFast && !(*f & BEN_FAST) ){ *f |= BEN_FAST; c->nFast++; }
   }
-  if( rc==SQLITE_OK ){
-    rc = segOptsDouble(pOpts, "threshold", 0.6, 0.0, 1.0, &p->rThreshold,
-                       pzErr);
+  if( r->aNumKnown[BEN_ROLE_PRICE] ){
+    int iCat = 0, bNew;
+    if( q->bCategory ){
+      sqlite3_value *pCat = r->apVal[BEN_ROLE_CATEGORY];
+      int rc;
+      if( sqlite3_value_type(pCat)==SQLITE_NULL ) return SQLITE_OK;
+      rc = segMapFind(&q->cats, pCat, 0, &iCat, &bNew);
+      if( rc ) return rc;
+    }
+    if( segArrayEnsure((void**)&q->aItem, &q->nItemAlloc, q->nItem,
+                       sizeof(BenItem)) ){
+      return SQLITE_NOMEM;
+    }
+    q->aItem[q->nItem].rPrice = r->aNum[BEN_ROLE_PRICE];
+    q->aItem[q->nItem].iCat = iCat;
+    q->aItem[q->nItem].iCust = r->iCust;
+    q->nItem++;
   }
+  return SQLITE_OK;
+}
+
+/* The roles: customer, date, amount, discount, price, category,
+** shipping; one of discount, price or shipping is needed. */
+static int benOpen(BenResult *p, sqlite3 *db, const SegOpts *pOpts,
+                   int *pbCategory, char **pzErr){
+  SegColumn aCol[BEN_NROLE];
+  int i, rc, *ai;
   memcpy(aCol, segStdColumns, sizeof(SegColumn)*3);
   aCol[2].bRequired = 0;
   aCol[3].zOpt = "discount";
@@ -275,80 +312,56 @@ static int benCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   aCol[6].azAuto = azBenAutoShipping;
   aCol[6].eKind = SEG_COL_VALUE;
   for(i=3; i<BEN_NROLE; i++) aCol[i].bRequired = 0;
+  rc = segSourceOpen(&p->src, db, pOpts, aCol, BEN_NROLE, pzErr);
+  if( rc ) return rc;
+  ai = p->src.aiCol;
+  if( ai[BEN_ROLE_DISCOUNT]<0 && ai[BEN_ROLE_PRICE]<0
+   && ai[BEN_ROLE_SHIPPING]<0 ){
+    const char *zSrc = segOptsGet(pOpts, "source");
+    *pzErr = segOptsError(pOpts, "found no discount, price or shipping "
+                          "column in %s; add discount=COLUMN, "
+                          "price=COLUMN or shipping=COLUMN", zSrc);
+    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  *pbCategory = ai[BEN_ROLE_CATEGORY]>=0;
+  return SQLITE_OK;
+}
+
+static int benCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
+                      char **pzErr){
+  BenResult *p;
+  BenScan q;
+  int rc, i, n;
+  int *aSorted = 0;
+
+  memset(&q, 0, sizeof(q));
+  segMapInit(&q.cats);
+  p = sqlite3_malloc64(sizeof(*p));
+  if( p==0 ) return SQLITE_NOMEM;
+  memset(p, 0, sizeof(*p));
+  rc = segOptsTextList(pOpts, "fast", "express", &q.fast, pzErr);
   if( rc==SQLITE_OK ){
-    rc = segSourceOpen(&p->src, db, pOpts, aCol, BEN_NROLE, pzErr);
+    rc = segOptsInt(pOpts, "min_orders", 3, 0, 2000000000, &p->nMinOrders,
+                    pzErr);
   }
   if( rc==SQLITE_OK ){
-    int *ai = p->src.aiCol;
-    if( ai[BEN_ROLE_DISCOUNT]<0 && ai[BEN_ROLE_PRICE]<0
-     && ai[BEN_ROLE_SHIPPING]<0 ){
-      const char *zSrc = segOptsGet(pOpts, "source");
-      *pzErr = segOptsError(pOpts, "found no discount, price or shipping "
-                            "column in %s; add discount=COLUMN, "
-                            "price=COLUMN or shipping=COLUMN", zSrc);
-      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-    }
-    bCategory = ai[BEN_ROLE_CATEGORY]>=0;
+    rc = segOptsDouble(pOpts, "threshold", 0.6, 0.0, 1.0, &p->rThreshold,
+                       pzErr);
   }
+  if( rc==SQLITE_OK ) rc = benOpen(p, db, pOpts, &q.bCategory, pzErr);
 
   /* One pass over the source */
-  while( rc==SQLITE_OK ){
-    SegRow *r = &p->src.row;
-    BenCust *c;
-    int bDiscKnown, bDiscounted, bShipKnown, bFast;
-    rc = segSourceNext(&p->src, pzErr);
-    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
-    if( rc!=SQLITE_ROW ) break;
-    rc = SQLITE_OK;
-    rc = segArrayEnsure((void**)&p->aCust, &nCustAlloc, r->iCust,
-                        sizeof(BenCust));
-    if( rc ) break;
-    c = &p->aCust[r->iCust];
-    if( r->bNewCust ) memset(c, 0, sizeof(*c));
-    if( !r->bOrder ) continue;
-    if( r->bNewOrder ) c->nOrder++;
-
-    bDiscKnown = r->aNumKnown[BEN_ROLE_DISCOUNT];
-    bDiscounted = bDiscKnown && r->aNum[BEN_ROLE_DISCOUNT]!=0.0;
-    bShipKnown = sqlite3_value_type(r->apVal[BEN_ROLE_SHIPPING])!=SQLITE_NULL;
-    bFast = bShipKnown && segTextListHas(&fast, r->apVal[BEN_ROLE_SHIPPING]);
-    if( r->iOrder<0 ){
-      c->nDiscKnown += bDiscKnown;
-      c->nDiscounted += bDiscounted;
-      c->nShipKnown += bShipKnown;
-      c->nFast += bFast;
-    }else{
-      unsigned char *f;
-      rc = segArrayEnsureZero((void**)&aFlag, &nFlag, r->iOrder, 1);
-      if( rc ) break;
-      f = &aFlag[r->iOrder];
-      if( bDiscKnown && !(*f & BEN_DISC_KNOWN) ){ *f |= BEN_DISC_KNOWN; c->nDiscKnown++; }
-      if( bDiscounted && !(*f & BEN_DISCOUNTED) ){ *f |= BEN_DISCOUNTED; c->nDiscounted++; }
-      if( bShipKnown && !(*f & BEN_SHIP_KNOWN) ){ *f |= BEN_SHIP_KNOWN; c->nShipKnown++; }
-      if( bFast && !(*f & BEN_FAST) ){ *f |= BEN_FAST; c->nFast++; }
-    }
-
-    if( r->aNumKnown[BEN_ROLE_PRICE] ){
-      int iCat = 0, bNew;
-      if( bCategory ){
-        sqlite3_value *pCat = r->apVal[BEN_ROLE_CATEGORY];
-        if( sqlite3_value_type(pCat)==SQLITE_NULL ) continue;
-        rc = segMapFind(&cats, pCat, 0, &iCat, &bNew);
-        if( rc ) break;
-      }
-      rc = segArrayEnsure((void**)&aItem, &nItemAlloc, nItem, sizeof(BenItem));
-      if( rc ) break;
-      aItem[nItem].rPrice = r->aNum[BEN_ROLE_PRICE];
-      aItem[nItem].iCat = iCat;
-      aItem[nItem].iCust = r->iCust;
-      nItem++;
-    }
+  if( rc==SQLITE_OK ){
+    SegEach e = { sizeof(BenCust), 0, benRow, 0, 0, 0, 0 };
+    e.pCtx = &q;
+    rc = segSourceEach(&p->src, &e, pzErr);
+    p->aCust = (BenCust*)e.aCust;
   }
-  sqlite3_free(aFlag);
-  segMapFree(&cats);
-  segTextListFree(&fast);
-  if( rc==SQLITE_OK ) rc = benPriceLevels(p, aItem, nItem);
-  sqlite3_free(aItem);
+  sqlite3_free(q.aFlag);
+  segMapFree(&q.cats);
+  segTextListFree(&q.fast);
+  if( rc==SQLITE_OK ) rc = benPriceLevels(p, q.aItem, q.nItem);
+  sqlite3_free(q.aItem);
   if( rc ) goto ben_error;
 
   /* Output customers with an order, in customer order */

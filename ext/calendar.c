@@ -594,65 +594,41 @@ typedef struct CalScan CalScan;
 struct CalScan {
   CalProfile *p;
   CalCache cache;
-  int nCustAlloc;
   int bBirth;                     /* a birth column: months are counted */
   unsigned int *aMonth; int nMonthAlloc;   /* 12 per customer */
 };
 
-/* Load a customer's state ahead of its row (segSourceBatch). */
-static void calProfilePrefetch(void *pCtx, int iCust){
+/* A row of the one pass. */
+static int calProfileRow(void *pCtx, void *pCust, const SegRow *r){
   CalScan *q = (CalScan*)pCtx;
-  if( iCust<q->nCustAlloc ){
-    SEG_PREFETCH(&q->p->aCust[iCust]);
-    SEG_PREFETCH((char*)&q->p->aCust[iCust+1] - 1);
-  }
-}
-
-/* Run by segSourceScan without a birth column (the row's scalar fields
-** only), called directly with one. */
-static int calProfileScan(void *pCtx, char **pzErr){
-  CalScan *q = (CalScan*)pCtx;
-  CalProfile *p = q->p;
-  int rc = SQLITE_OK;
-  while( rc==SQLITE_OK ){
-    SegRow *r = &p->src.row;
-    CalCust *c;
-    int y, m, d, eKind;
-    rc = segSourceNext(&p->src, pzErr);
-    if( rc==SQLITE_DONE ) return SQLITE_OK;
-    if( rc!=SQLITE_ROW ) return rc;
-    rc = segArrayEnsure((void**)&p->aCust, &q->nCustAlloc, r->iCust,
-                        sizeof(CalCust));
-    if( rc==SQLITE_OK && q->bBirth ){
-      rc = segArrayEnsure((void**)&q->aMonth, &q->nMonthAlloc, r->iCust,
-                          12*sizeof(unsigned int));
+  CalCust *c = (CalCust*)pCust;
+  int y, m, d, eKind;
+  if( q->bBirth ){
+    if( segArrayEnsure((void**)&q->aMonth, &q->nMonthAlloc, r->iCust,
+                       12*sizeof(unsigned int)) ){
+      return SQLITE_NOMEM;
     }
-    if( rc ) return rc;
-    c = &p->aCust[r->iCust];
     if( r->bNewCust ){
-      memset(c, 0, sizeof(*c));
-      if( q->bBirth ){
-        memset(&q->aMonth[r->iCust*12], 0, sizeof(unsigned int)*12);
-      }
+      memset(&q->aMonth[r->iCust*12], 0, sizeof(unsigned int)*12);
     }
-    if( q->bBirth && r->aMsKnown[3] ){
+    if( r->aMsKnown[3] ){
       int iBirth = segDayOfMs(r->aMs[3]);
       if( !c->bBirth || iBirth<c->iBirth ) c->iBirth = iBirth;
       c->bBirth = 1;
     }
-    if( !r->bOrder || !r->bNewOrder ) continue;
-    c->nOrder++;
-    if( q->bBirth ){
-      segYmdFromDay(r->iDay, &y, &m, &d);
-      q->aMonth[r->iCust*12 + m-1]++;
-    }
-    eKind = calOccasionOf(&q->cache, r->iDay);
-    if( eKind>=0 ){
-      c->nOccasion++;
-      c->aKind[eKind]++;
-    }
   }
-  return rc;
+  if( !r->bOrder || !r->bNewOrder ) return SQLITE_OK;
+  c->nOrder++;
+  if( q->bBirth ){
+    segYmdFromDay(r->iDay, &y, &m, &d);
+    q->aMonth[r->iCust*12 + m-1]++;
+  }
+  eKind = calOccasionOf(&q->cache, r->iDay);
+  if( eKind>=0 ){
+    c->nOccasion++;
+    c->aKind[eKind]++;
+  }
+  return SQLITE_OK;
 }
 
 static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
@@ -689,13 +665,13 @@ static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
   }
   calCacheInit(&q.cache, eRegion);
   if( rc==SQLITE_OK ){
+    /* without a birth column, the row's scalar fields only */
+    SegEach e = { sizeof(CalCust), 0, calProfileRow, 0, 0, 0, 0 };
     q.bBirth = p->src.aiCol[3]>=0;
-    if( q.bBirth ){
-      rc = calProfileScan(&q, pzErr);
-    }else{
-      rc = segSourceBatch(&p->src, calProfilePrefetch, &q);
-      if( rc==SQLITE_OK ) rc = segSourceScan(&p->src, calProfileScan, &q, pzErr);
-    }
+    e.bScalar = !q.bBirth;
+    e.pCtx = &q;
+    rc = segSourceEach(&p->src, &e, pzErr);
+    p->aCust = (CalCust*)e.aCust;
   }
   if( rc ) goto profile_error;
 

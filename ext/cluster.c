@@ -159,41 +159,33 @@ static void cohortFree(void *pData){
 #define COHORT_KEY_LO(k) ((int)((unsigned int)(k) ^ 0x80000000u))
 
 /* The scan of cohort_retention(): the (customer, period) keys of the
-** orders (run by segSourceScan). */
+** orders. */
 typedef struct CohortScan CohortScan;
 struct CohortScan {
-  SegSource *pSrc;
   int ePeriod;
   u64 *aKey;
   i64 nKey, nKeyAlloc;
 };
 
-static int cohortScan(void *pCtx, char **pzErr){
+static int cohortRow(void *pCtx, void *pCust, const SegRow *r){
   CohortScan *q = (CohortScan*)pCtx;
-  const SegRow *r = &q->pSrc->row;
-  int rc = SQLITE_OK;
-  while( rc==SQLITE_OK ){
-    u64 iKey;
-    rc = segSourceNext(q->pSrc, pzErr);
-    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
-    if( rc!=SQLITE_ROW ) break;
-    rc = SQLITE_OK;
-    if( !r->bOrder ) continue;
-    iKey = COHORT_KEY(r->iCust, cohortPeriodOf(q->ePeriod, r->iDay));
-    /* rows of one customer in one period often come together */
-    if( q->nKey>0 && q->aKey[q->nKey-1]==iKey ) continue;
-    if( q->nKey>=q->nKeyAlloc ){
-      i64 nNew = q->nKeyAlloc ? q->nKeyAlloc*2 : 1024;
-      u64 *aNew;
-      if( nNew>0x7ffffff0 ){ rc = SQLITE_TOOBIG; break; }
-      aNew = sqlite3_realloc64(q->aKey, sizeof(u64)*nNew);
-      if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
-      q->aKey = aNew;
-      q->nKeyAlloc = nNew;
-    }
-    q->aKey[q->nKey++] = iKey;
+  u64 iKey;
+  (void)pCust;
+  if( !r->bOrder ) return SQLITE_OK;
+  iKey = COHORT_KEY(r->iCust, cohortPeriodOf(q->ePeriod, r->iDay));
+  /* rows of one customer in one period often come together */
+  if( q->nKey>0 && q->aKey[q->nKey-1]==iKey ) return SQLITE_OK;
+  if( q->nKey>=q->nKeyAlloc ){
+    i64 nNew = q->nKeyAlloc ? q->nKeyAlloc*2 : 1024;
+    u64 *aNew;
+    if( nNew>0x7ffffff0 ) return SQLITE_TOOBIG;
+    aNew = sqlite3_realloc64(q->aKey, sizeof(u64)*nNew);
+    if( aNew==0 ) return SQLITE_NOMEM;
+    q->aKey = aNew;
+    q->nKeyAlloc = nNew;
   }
-  return rc;
+  q->aKey[q->nKey++] = iKey;
+  return SQLITE_OK;
 }
 
 static int cohortCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
@@ -215,11 +207,13 @@ static int cohortCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   rc = segOptsEnum(pOpts, "period", azPeriod, COHORT_MONTH, &ePeriod, pzErr);
   if( rc ) return rc;
   memset(&q, 0, sizeof(q));
-  q.pSrc = &src;
   q.ePeriod = ePeriod;
   rc = segSourceOpen(&src, db, pOpts, aCol, 3, pzErr);
-  if( rc==SQLITE_OK ) rc = segSourceBatch(&src, 0, 0);
-  if( rc==SQLITE_OK ) rc = segSourceScan(&src, cohortScan, &q, pzErr);
+  if( rc==SQLITE_OK ){
+    SegEach e = { 0, 1, cohortRow, 0, 0, 0, 0 };
+    e.pCtx = &q;
+    rc = segSourceEach(&src, &e, pzErr);
+  }
   aKey = q.aKey;
   nKey = (int)q.nKey;
   if( rc ) goto cohort_done;

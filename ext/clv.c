@@ -2096,57 +2096,31 @@ static void clvTxnSort(ClvTxn *a, i64 n){
   }
 }
 
-/* Rows per customer index, counted while the source is read. */
-typedef struct ClvCount ClvCount;
-struct ClvCount {
-  i64 *aPos;                      /* rows of each customer, then places */
-  int nAlloc;
-};
-
-/* Load a customer's count ahead of its row (segSourceBatch). */
-static void clvPrefetch(void *pCtx, int iCust){
-  ClvCount *p = (ClvCount*)pCtx;
-  if( iCust<p->nAlloc ) SEG_PREFETCH(&p->aPos[iCust]);
-}
-
-/* The scan of clv_summary(): the rows kept, counted per customer (run by
-** segSourceScan). */
+/* The scan of clv_summary(): the rows kept, counted per customer. */
 typedef struct ClvScan ClvScan;
 struct ClvScan {
-  SegSource *pSrc;
-  ClvCount cnt;
   ClvTxn *aTxn;
   i64 nTxn, nAlloc;
   int iMaxDay;                    /* rows after this day are not kept */
 };
 
-static int clvScan(void *pCtx, char **pzErr){
+/* A row of the scan; pCust is its customer's count of rows kept. */
+static int clvRow(void *pCtx, void *pCust, const SegRow *r){
   ClvScan *q = (ClvScan*)pCtx;
-  SegRow *r = &q->pSrc->row;
-  int rc = SQLITE_OK;
-  while( rc==SQLITE_OK ){
-    rc = segSourceNext(q->pSrc, pzErr);
-    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
-    if( rc!=SQLITE_ROW ) break;
-    rc = segArrayEnsure((void**)&q->cnt.aPos, &q->cnt.nAlloc, r->iCust,
-                        sizeof(i64));
-    if( rc ) break;
-    if( r->bNewCust ) q->cnt.aPos[r->iCust] = 0;
-    if( r->iDay>q->iMaxDay ) continue;     /* after a split's holdout */
-    if( q->nTxn>=q->nAlloc ){
-      i64 nNew = q->nAlloc ? q->nAlloc*2 : 1024;
-      ClvTxn *aNew = sqlite3_realloc64(q->aTxn, sizeof(ClvTxn)*(u64)nNew);
-      if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
-      q->aTxn = aNew;
-      q->nAlloc = nNew;
-    }
-    q->aTxn[q->nTxn].r = r->eAmount==SEG_AMT_KNOWN ? r->rAmount : NAN;
-    q->aTxn[q->nTxn].iCust = r->iCust;
-    q->aTxn[q->nTxn].iDay = r->iDay;
-    q->nTxn++;
-    q->cnt.aPos[r->iCust]++;
+  if( r->iDay>q->iMaxDay ) return SQLITE_OK;   /* after a split's holdout */
+  if( q->nTxn>=q->nAlloc ){
+    i64 nNew = q->nAlloc ? q->nAlloc*2 : 1024;
+    ClvTxn *aNew = sqlite3_realloc64(q->aTxn, sizeof(ClvTxn)*(u64)nNew);
+    if( aNew==0 ) return SQLITE_NOMEM;
+    q->aTxn = aNew;
+    q->nAlloc = nNew;
   }
-  return rc;
+  q->aTxn[q->nTxn].r = r->eAmount==SEG_AMT_KNOWN ? r->rAmount : NAN;
+  q->aTxn[q->nTxn].iCust = r->iCust;
+  q->aTxn[q->nTxn].iDay = r->iDay;
+  q->nTxn++;
+  (*(i64*)pCust)++;
+  return SQLITE_OK;
 }
 
 /* Read the source and fill *paCust in customer order (segmentInt.h).
@@ -2159,8 +2133,9 @@ int segClvSummarize(sqlite3 *db, const SegOpts *pOpts, SegClvSplit *pSplit,
                     SegSource *pSrc, SegClvCust **paCust, int *pnCust,
                     int *peUnit, char **pzErr){
   ClvTxn *aTxn = 0, *aOut = 0;
-  ClvCount cnt = {0, 0};
+  i64 *aPos = 0;                  /* rows of each customer, then places */
   ClvScan q;
+  SegEach e = { sizeof(i64), 1, clvRow, 0, 0, 0, 0 };
   ClvCust *aCust;
   i64 nTxn = 0, i, j, iEnd, nRepeat = 0;
   int *aSorted = 0, *aRepeat = 0;
@@ -2175,12 +2150,11 @@ int segClvSummarize(sqlite3 *db, const SegOpts *pOpts, SegClvSplit *pSplit,
   rUnit = aClvUnitDays[eUnit];
   *peUnit = eUnit;
   memset(&q, 0, sizeof(q));
-  q.pSrc = pSrc;
   q.iMaxDay = pSplit ? pSplit->iHoldEnd : 0x7fffffff;
+  e.pCtx = &q;
   rc = segSourceOpen(pSrc, db, pOpts, segStdColumns, 3, pzErr);
-  if( rc==SQLITE_OK ) rc = segSourceBatch(pSrc, clvPrefetch, &q.cnt);
-  if( rc==SQLITE_OK ) rc = segSourceScan(pSrc, clvScan, &q, pzErr);
-  cnt = q.cnt;
+  if( rc==SQLITE_OK ) rc = segSourceEach(pSrc, &e, pzErr);
+  aPos = (i64*)e.aCust;
   aTxn = q.aTxn;
   nTxn = q.nTxn;
   if( rc ) goto summary_done;
@@ -2200,15 +2174,15 @@ int segClvSummarize(sqlite3 *db, const SegOpts *pOpts, SegClvSplit *pSplit,
     if( aRepeat==0 ){ rc = SQLITE_NOMEM; goto summary_done; }
   }
   for(k=0, i=0; k<nKey; k++){
-    i64 n = cnt.aPos[aSorted[k]];
-    cnt.aPos[aSorted[k]] = i;
+    i64 n = aPos[aSorted[k]];
+    aPos[aSorted[k]] = i;
     i += n;
   }
   for(i=0; i<nTxn; i++){
     /* a scatter at random: load the places, then the targets, ahead */
-    if( i+32<nTxn ) SEG_PREFETCH(&cnt.aPos[aTxn[i+32].iCust]);
-    if( i+8<nTxn ) SEG_PREFETCH(&aOut[cnt.aPos[aTxn[i+8].iCust]]);
-    aOut[cnt.aPos[aTxn[i].iCust]++] = aTxn[i];
+    if( i+32<nTxn ) SEG_PREFETCH(&aPos[aTxn[i+32].iCust]);
+    if( i+8<nTxn ) SEG_PREFETCH(&aOut[aPos[aTxn[i+8].iCust]]);
+    aOut[aPos[aTxn[i].iCust]++] = aTxn[i];
   }
   /* The rows as read are no longer needed: their memory, already mapped
   ** and usually larger than the summary, is reused for it. */
@@ -2224,7 +2198,7 @@ int segClvSummarize(sqlite3 *db, const SegOpts *pOpts, SegClvSplit *pSplit,
     int nHold = 0, nHoldKnown = 0;
     SegSum spend = {0.0, 0.0}, hold = {0.0, 0.0};
     ClvCust *c;
-    iEnd = cnt.aPos[aSorted[k]];
+    iEnd = aPos[aSorted[k]];
     if( iBegin==iEnd ) continue;
     clvTxnSort(&aTxn[iBegin], iEnd-iBegin);
     for(i=iBegin; i<iEnd; i++){
@@ -2283,7 +2257,7 @@ summary_done:
   sqlite3_free(aOut);
   sqlite3_free(aSorted);
   sqlite3_free(aRepeat);
-  sqlite3_free(cnt.aPos);
+  sqlite3_free(aPos);
   return rc;
 }
 

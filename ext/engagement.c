@@ -228,6 +228,45 @@ static int engColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
   return SQLITE_OK;
 }
 
+/* The scan of engagement_score(). */
+typedef struct EngScan EngScan;
+struct EngScan {
+  const SegTextList *aList;       /* the event types of each kind */
+  int bSession;                   /* a session column */
+  SegMap sessions;                /* session ids, salt = customer */
+  SegDaySet days;                 /* active days, without a session column */
+};
+
+static int engRow(void *pCtx, void *pCust, const SegRow *r){
+  EngScan *q = (EngScan*)pCtx;
+  EngCust *c = (EngCust*)pCust;
+  int k;
+  if( r->bNewCust ) c->iFirst = c->iLast = r->iDay;
+  if( r->iDay<c->iFirst ) c->iFirst = r->iDay;
+  if( r->iDay>c->iLast ) c->iLast = r->iDay;
+  c->nEvent++;
+  for(k=0; k<4; k++){
+    if( segTextListHas(&q->aList[k], r->apVal[ENG_ROLE_TYPE]) ){
+      c->anKind[k]++;
+      break;
+    }
+  }
+  if( r->aNumKnown[ENG_ROLE_SECONDS] ){
+    segSumAdd(&c->sec, r->aNum[ENG_ROLE_SECONDS]);
+  }
+  if( q->bSession ){
+    sqlite3_value *pSess = r->apVal[ENG_ROLE_SESSION];
+    if( sqlite3_value_type(pSess)!=SQLITE_NULL ){
+      int iIdx, bNew;
+      int rc = segMapFind(&q->sessions, pSess, r->iCust, &iIdx, &bNew);
+      if( rc ) return rc;
+      if( bNew ) c->nSession++;
+    }
+    return SQLITE_OK;
+  }
+  return segDayAdd(&q->days, r->iCust, r->iDay, 1, 0);
+}
+
 /* Without a session column, a customer's sessions are its active days. */
 static int engDays(void *pCtx, int iCust, const SegDayCell *aCell,
                    int nCell){
@@ -241,14 +280,14 @@ static int engCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   SegColumn aCol[6];
   SegTextList aList[4];
   EngResult *p;
-  SegMap sessions;                /* session ids, salt = customer */
-  SegDaySet days;                 /* active days, without a session column */
-  int nCustAlloc = 0, bSession, eMethod, rc, i, k, n;
+  EngScan q;
+  int bSession, eMethod, rc, i, k, n;
   int *aSorted = 0;
   double *aVal = 0;
 
-  segMapInit(&sessions);
-  segDaySetInit(&days, 0);
+  memset(&q, 0, sizeof(q));
+  segMapInit(&q.sessions);
+  segDaySetInit(&q.days, 0);
   p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ) return SQLITE_NOMEM;
   memset(p, 0, sizeof(*p));
@@ -267,47 +306,17 @@ static int engCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   bSession = rc==SQLITE_OK && p->src.aiCol[ENG_ROLE_SESSION]>=0;
 
   /* One pass over the source */
-  while( rc==SQLITE_OK ){
-    SegRow *r = &p->src.row;
-    EngCust *c;
-    rc = segSourceNext(&p->src, pzErr);
-    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
-    if( rc!=SQLITE_ROW ) break;
-    rc = segArrayEnsure((void**)&p->aCust, &nCustAlloc, r->iCust,
-                        sizeof(EngCust));
-    if( rc ) break;
-    c = &p->aCust[r->iCust];
-    if( r->bNewCust ){
-      memset(c, 0, sizeof(*c));
-      c->iFirst = c->iLast = r->iDay;
-    }
-    if( r->iDay<c->iFirst ) c->iFirst = r->iDay;
-    if( r->iDay>c->iLast ) c->iLast = r->iDay;
-    c->nEvent++;
-    for(k=0; k<4; k++){
-      if( segTextListHas(&aList[k], r->apVal[ENG_ROLE_TYPE]) ){
-        c->anKind[k]++;
-        break;
-      }
-    }
-    if( r->aNumKnown[ENG_ROLE_SECONDS] ){
-      segSumAdd(&c->sec, r->aNum[ENG_ROLE_SECONDS]);
-    }
-    if( bSession ){
-      sqlite3_value *pSess = r->apVal[ENG_ROLE_SESSION];
-      if( sqlite3_value_type(pSess)!=SQLITE_NULL ){
-        int iIdx, bNew;
-        rc = segMapFind(&sessions, pSess, r->iCust, &iIdx, &bNew);
-        if( rc ) break;
-        if( bNew ) c->nSession++;
-      }
-    }else{
-      rc = segDayAdd(&days, r->iCust, r->iDay, 1, 0);
-    }
+  if( rc==SQLITE_OK ){
+    SegEach e = { sizeof(EngCust), 0, engRow, 0, 0, 0, 0 };
+    q.aList = aList;
+    q.bSession = bSession;
+    e.pCtx = &q;
+    rc = segSourceEach(&p->src, &e, pzErr);
+    p->aCust = (EngCust*)e.aCust;
   }
-  if( rc==SQLITE_OK && !bSession ) rc = segDayEach(&days, engDays, p);
-  segMapFree(&sessions);
-  segDaySetFree(&days);
+  if( rc==SQLITE_OK && !bSession ) rc = segDayEach(&q.days, engDays, p);
+  segMapFree(&q.sessions);
+  segDaySetFree(&q.days);
   engKindListsFree(aList);
   if( rc ) goto eng_error;
 
@@ -467,18 +476,52 @@ static int cartEmit(CartResult *p, const CartRow *pCart){
   return SQLITE_OK;
 }
 
+/* The scan of cart_abandonment(): the add_to_cart and purchase events. */
+typedef struct CartScan CartScan;
+struct CartScan {
+  const SegTextList *aList;
+  CartEvent *aEv;
+  int nEv, nEvAlloc;
+};
+
+static int cartRow(void *pCtx, void *pCust, const SegRow *r){
+  CartScan *q = (CartScan*)pCtx;
+  CartEvent *e;
+  int bCart, bPurchase;
+  (void)pCust;
+  bCart = segTextListHas(&q->aList[ENG_CART], r->apVal[ENG_ROLE_TYPE]);
+  bPurchase = !bCart
+           && segTextListHas(&q->aList[ENG_PURCHASE], r->apVal[ENG_ROLE_TYPE]);
+  if( !bCart && !bPurchase ) return SQLITE_OK;
+  if( segArrayEnsure((void**)&q->aEv, &q->nEvAlloc, q->nEv,
+                     sizeof(CartEvent)) ){
+    return SQLITE_NOMEM;
+  }
+  e = &q->aEv[q->nEv];
+  e->iMs = r->iMs;
+  e->iPos = q->nEv;
+  e->iCust = r->iCust;
+  e->bPurchase = (unsigned char)bPurchase;
+  e->bValue = r->eAmount==SEG_AMT_KNOWN;
+  e->rValue = r->rAmount;
+  q->nEv++;
+  return SQLITE_OK;
+}
+
 static int cartCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                        char **pzErr){
   SegColumn aCol[6];
   SegTextList aList[4];
   CartResult *p;
+  CartScan q;
   CartEvent *aEv = 0;
-  int nEv = 0, nEvAlloc = 0;
+  int nEv = 0;
   int *aIdx = 0, *aSorted = 0, *aRank = 0;
   double rHours = 24.0;
   i64 iWindow;
   int iAsOf, rc, i;
 
+  memset(&q, 0, sizeof(q));
   p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ) return SQLITE_NOMEM;
   memset(p, 0, sizeof(*p));
@@ -493,29 +536,14 @@ static int cartCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   iWindow = (i64)llround(rHours*3600000.0);
 
   /* One pass: keep the add_to_cart and purchase events */
-  while( rc==SQLITE_OK ){
-    SegRow *r = &p->src.row;
-    CartEvent *e;
-    int bCart, bPurchase;
-    rc = segSourceNext(&p->src, pzErr);
-    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
-    if( rc!=SQLITE_ROW ) break;
-    rc = SQLITE_OK;
-    bCart = segTextListHas(&aList[ENG_CART], r->apVal[ENG_ROLE_TYPE]);
-    bPurchase = !bCart
-             && segTextListHas(&aList[ENG_PURCHASE], r->apVal[ENG_ROLE_TYPE]);
-    if( !bCart && !bPurchase ) continue;
-    rc = segArrayEnsure((void**)&aEv, &nEvAlloc, nEv, sizeof(CartEvent));
-    if( rc ) break;
-    e = &aEv[nEv];
-    e->iMs = r->iMs;
-    e->iPos = nEv;
-    e->iCust = r->iCust;
-    e->bPurchase = (unsigned char)bPurchase;
-    e->bValue = r->eAmount==SEG_AMT_KNOWN;
-    e->rValue = r->rAmount;
-    nEv++;
+  if( rc==SQLITE_OK ){
+    SegEach e = { 0, 0, cartRow, 0, 0, 0, 0 };
+    q.aList = aList;
+    e.pCtx = &q;
+    rc = segSourceEach(&p->src, &e, pzErr);
   }
+  aEv = q.aEv;
+  nEv = q.nEv;
   engKindListsFree(aList);
   if( rc ) goto cart_done;
   if( !segSourceAsOf(&p->src, &iAsOf) ) goto cart_done;

@@ -274,8 +274,8 @@ static int lcProspects(LcResult *p, sqlite3 *db, const SegOpts *pOpts,
   return rc;
 }
 
-/* The scan of lifecycle_stage(): orders per customer, a day cell per
-** order day (run by segSourceScan). */
+/* The scan of lifecycle_stage(): orders per customer, a day row per
+** order row, then each customer's days. */
 typedef struct LcScan LcScan;
 struct LcScan {
   LcResult *p;
@@ -289,36 +289,13 @@ struct LcScan {
   double *aAll; int nAll, nAllAlloc;   /* every gap, while collected */
 };
 
-/* One pass: orders per customer, a day row per order row. */
-static int lcScan(void *pCtx, char **pzErr){
+/* A row of the one pass: orders per customer, a day row per order row. */
+static int lcRow(void *pCtx, void *pCust, const SegRow *r){
   LcScan *q = (LcScan*)pCtx;
-  LcResult *p = q->p;
-  int rc = SQLITE_OK;
-  while( rc==SQLITE_OK ){
-    SegRow *r = &p->src.row;
-    LcCust *c;
-    rc = segSourceNext(&p->src, pzErr);
-    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
-    if( rc!=SQLITE_ROW ) break;
-    rc = segArrayEnsure((void**)&p->aCust, &q->nCustAlloc, r->iCust,
-                        sizeof(LcCust));
-    if( rc ) break;
-    c = &p->aCust[r->iCust];
-    if( r->bNewCust ) memset(c, 0, sizeof(*c));
-    if( !r->bOrder ) continue;
-    if( r->bNewOrder ) c->nOrder++;
-    rc = segDayAdd(&q->days, r->iCust, r->iDay, 1, 0);
-  }
-  return rc;
-}
-
-/* Load a customer's state ahead of its row (segSourceBatch). */
-static void lcPrefetch(void *pCtx, int iCust){
-  LcScan *q = (LcScan*)pCtx;
-  if( iCust<q->nCustAlloc ){
-    SEG_PREFETCH(&q->p->aCust[iCust]);
-    SEG_PREFETCH(&q->p->aCust[iCust].rRhythm);
-  }
+  LcCust *c = (LcCust*)pCust;
+  if( !r->bOrder ) return SQLITE_OK;
+  if( r->bNewOrder ) c->nOrder++;
+  return segDayAdd(&q->days, r->iCust, r->iDay, 1, 0);
 }
 
 /* A customer's order days: first, last, gaps and own rhythm
@@ -460,8 +437,13 @@ static int lcCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   memcpy(aCol, segStdColumns, sizeof(aCol));
   aCol[2].bRequired = 0;
   rc = segSourceOpen(&p->src, db, pOpts, aCol, 3, pzErr);
-  if( rc==SQLITE_OK ) rc = segSourceBatch(&p->src, lcPrefetch, &q);
-  if( rc==SQLITE_OK ) rc = segSourceScan(&p->src, lcScan, &q, pzErr);
+  if( rc==SQLITE_OK ){
+    SegEach e = { sizeof(LcCust), 1, lcRow, 0, 0, 0, 0 };
+    e.pCtx = &q;
+    rc = segSourceEach(&p->src, &e, pzErr);
+    p->aCust = (LcCust*)e.aCust;
+    q.nCustAlloc = e.nCustAlloc;
+  }
   if( rc ) goto lc_end;
   segSourceAsOf(&p->src, &p->iAsOf);
 

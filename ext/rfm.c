@@ -125,16 +125,6 @@ static int rfmColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
   return SQLITE_OK;
 }
 
-/* Load a customer's state ahead of its row (segSourceBatch). */
-static void rfmPrefetch(void *pCtx, int iCust){
-  RfmResult *p = (RfmResult*)pCtx;
-  if( iCust<p->nCustAlloc ){
-    /* both ends: a 32-byte state may straddle two cache lines */
-    SEG_PREFETCH(&p->aCust[iCust]);
-    SEG_PREFETCH(&p->aCust[iCust].sum.c);
-  }
-}
-
 /* Read the bins/method/breaks options. */
 static int rfmScoringOptions(const SegOpts *pOpts, int *pnBin, int *peMethod,
                              double **apBreak, int *anBreak, char **pzErr){
@@ -247,48 +237,34 @@ int segRfmScore(const SegRfmSpec *p, const SegRfmRow *aRow, int n, int iAsOf,
                   0, p->apBreak[2], p->anBreak[2], aM, pBuf);
 }
 
-/* The pass over the source: per-customer state in p->aCust (run by
-** segSourceScan, perhaps on a worker thread). */
-static int rfmScan(void *pCtx, char **pzErr){
+/* A row of the pass over the source, into its customer's state. */
+static int rfmRow(void *pCtx, void *pCust, const SegRow *r){
   RfmResult *p = (RfmResult*)pCtx;
-  int rc = SQLITE_OK;
-  while( rc==SQLITE_OK ){
-    SegRow *r = &p->src.row;
-    RfmCust *c;
-    rc = segSourceNext(&p->src, pzErr);
-    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
-    if( rc!=SQLITE_ROW ) break;
-    rc = segArrayEnsure((void**)&p->aCust, &p->nCustAlloc, r->iCust,
-                        sizeof(RfmCust));
-    if( rc ) break;
-    c = &p->aCust[r->iCust];
-    if( r->bNewCust ){
-      memset(c, 0, sizeof(*c));
-    }
-    if( r->eAmount==SEG_AMT_KNOWN ) segSumAdd(&c->sum, r->rAmount);
-    if( !r->bOrder ) continue;
-    if( c->nOrder==0 ){
-      c->iFirst = c->iLast = r->iDay;
+  RfmCust *c = (RfmCust*)pCust;
+  if( r->eAmount==SEG_AMT_KNOWN ) segSumAdd(&c->sum, r->rAmount);
+  if( !r->bOrder ) return SQLITE_OK;
+  if( c->nOrder==0 ){
+    c->iFirst = c->iLast = r->iDay;
+  }else{
+    if( r->iDay<c->iFirst ) c->iFirst = r->iDay;
+    if( r->iDay>c->iLast ) c->iLast = r->iDay;
+  }
+  if( r->bNewOrder ) c->nOrder++;
+  if( r->eAmount==SEG_AMT_KNOWN ){
+    if( r->iOrder<0 ){
+      c->nKnown++;
     }else{
-      if( r->iDay<c->iFirst ) c->iFirst = r->iDay;
-      if( r->iDay>c->iLast ) c->iLast = r->iDay;
-    }
-    if( r->bNewOrder ) c->nOrder++;
-    if( r->eAmount==SEG_AMT_KNOWN ){
-      if( r->iOrder<0 ){
+      if( segArrayEnsureZero((void**)&p->aKnownOrder, &p->nKnownOrder,
+                             r->iOrder, 1) ){
+        return SQLITE_NOMEM;
+      }
+      if( !p->aKnownOrder[r->iOrder] ){
+        p->aKnownOrder[r->iOrder] = 1;
         c->nKnown++;
-      }else{
-        rc = segArrayEnsureZero((void**)&p->aKnownOrder, &p->nKnownOrder,
-                                r->iOrder, 1);
-        if( rc ) break;
-        if( !p->aKnownOrder[r->iOrder] ){
-          p->aKnownOrder[r->iOrder] = 1;
-          c->nKnown++;
-        }
       }
     }
   }
-  return rc;
+  return SQLITE_OK;
 }
 
 static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
@@ -308,10 +284,15 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   if( rc==SQLITE_OK ){
     rc = segSourceOpen(&p->src, db, pOpts, segStdColumns, 3, pzErr);
   }
-  if( rc==SQLITE_OK ) rc = segSourceBatch(&p->src, rfmPrefetch, p);
 
   /* One pass over the source */
-  if( rc==SQLITE_OK ) rc = segSourceScan(&p->src, rfmScan, p, pzErr);
+  if( rc==SQLITE_OK ){
+    SegEach e = { sizeof(RfmCust), 1, rfmRow, 0, 0, 0, 0 };
+    e.pCtx = p;
+    rc = segSourceEach(&p->src, &e, pzErr);
+    p->aCust = (RfmCust*)e.aCust;
+    p->nCustAlloc = e.nCustAlloc;
+  }
   sqlite3_free(p->aKnownOrder);
   p->aKnownOrder = 0;
   if( rc ) goto rfm_error;

@@ -487,29 +487,26 @@ struct SegSource {
 ** the customer role, aCol[1] the date role. */
 int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
                   const SegColumn *aCol, int nCol, char **pzErr);
-/* Next used row into p->row.  SQLITE_ROW, SQLITE_DONE or an error (with
-** *pzErr).  Skipped rows are counted in p->st. */
-int segSourceNext(SegSource *p, char **pzErr);
-/* Batch mode, for callers that read only the scalar fields of p->row
-** (never apVal, aNum, aMs): rows are read SEG_BATCH at a time and their
-** map slots loaded ahead, which hides memory latency on large maps.
-** xPrefetch, when not NULL, is called with each row's customer index as
-** soon as it is known, well before the row is delivered: the caller loads
-** its per-customer state there (SEG_PREFETCH).  Call after segSourceOpen(),
-** before the first segSourceNext(). */
-int segSourceBatch(SegSource *p, void (*xPrefetch)(void*, int), void *pCtx);
-/* Run xScan(pCtx, pzErr), the caller's loop of segSourceNext() calls, in
-** batch mode (call segSourceBatch() first), and return what it returns.
-** When the connection allows a worker thread (PRAGMA threads of 1 or
-** more, SQLite's allocator safe from two threads, a build with threads),
-** xScan runs on a worker thread while this thread reads the statement
-** into buffers, so reading and the caller's work overlap.  xScan must then
-** touch nothing but p->row, p->cust, p->orders and its own memory
-** (sqlite3_malloc and friends are safe); p->st is complete when
-** segSourceScan returns.  Rows, their order, counts and errors are
-** exactly those of a scan on one thread. */
-int segSourceScan(SegSource *p, int (*xScan)(void*, char**), void *pCtx,
-                  char **pzErr);
+/* The scan that every table-valued function runs: each used row, in
+** order, to xRow(pCtx, pCust, pRow).  With szCust > 0 the scan keeps a
+** state of szCust bytes per customer, by customer index, grown as
+** customers come and zeroed at a customer's first row; pCust is the
+** row's.  With bScalar (xRow reads only the row's scalar fields, never
+** apVal, aNum, aMs), the rows are read in batch mode with each state
+** loaded ahead, and on the worker thread where the connection allows one
+** (segSourceScan: xRow touches nothing but the row and its own memory).
+** A non-zero return from xRow ends the scan with it.  After the scan,
+** aCust/nCustAlloc are the caller's to keep (sqlite3_free) or grow. */
+typedef struct SegEach SegEach;
+struct SegEach {
+  size_t szCust;                  /* bytes of a customer's state, or 0 */
+  int bScalar;                    /* batch mode and the worker allowed */
+  int (*xRow)(void *pCtx, void *pCust, const SegRow *pRow);
+  void *pCtx;
+  void *aCust; int nCustAlloc;    /* the states (out) */
+  SegSource *pSrc;                /* set by segSourceEach */
+};
+int segSourceEach(SegSource *p, SegEach *pEach, char **pzErr);
 /* The as_of day once the scan is done: the as_of= option or the latest
 ** usable day.  Returns 0 when there is none (empty source). */
 int segSourceAsOf(SegSource *p, int *piDay);

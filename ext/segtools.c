@@ -401,80 +401,55 @@ static int toolsSegValue(Tools *p, ToolsCust *c, const SegRow *r, int bA){
   return SQLITE_OK;
 }
 
-static int toolsScan(void *pCtx, char **pzErr){
+static int toolsRow(void *pCtx, void *pCust, const SegRow *r){
   Tools *p = (Tools*)pCtx;
-  int rc = SQLITE_OK;
-  while( rc==SQLITE_OK ){
-    SegRow *r = &p->src.row;
-    ToolsCust *c;
-    int bA, bKnown;
-    rc = segSourceNext(&p->src, pzErr);
-    if( rc==SQLITE_DONE ){ rc = SQLITE_OK; break; }
-    if( rc!=SQLITE_ROW ) break;
-    rc = segArrayEnsure((void**)&p->aCust, &p->nCustAlloc, r->iCust,
-                        sizeof(ToolsCust));
-    if( rc ) break;
-    c = &p->aCust[r->iCust];
-    if( r->bNewCust ) memset(c, 0, sizeof(*c));
-    bA = r->iDay<=p->iDayA;
-    bKnown = r->eAmount==SEG_AMT_KNOWN;
-    if( bKnown ){
-      segSumAdd(&c->b.sum, r->rAmount);
-      segSumAdd(bA ? &c->a.sum : &c->after, r->rAmount);
+  ToolsCust *c = (ToolsCust*)pCust;
+  int bA = r->iDay<=p->iDayA, bKnown = r->eAmount==SEG_AMT_KNOWN;
+  if( bKnown ){
+    segSumAdd(&c->b.sum, r->rAmount);
+    segSumAdd(bA ? &c->a.sum : &c->after, r->rAmount);
+  }
+  if( !r->bOrder ) return SQLITE_OK;
+  if( !bA ){
+    c->bAfter = 1;
+    if( p->iFlagRole>=0 && r->aNumKnown[p->iFlagRole]
+     && r->aNum[p->iFlagRole]!=0.0 ){
+      c->bFlag = 1;
     }
-    if( !r->bOrder ) continue;
-    if( !bA ){
-      c->bAfter = 1;
-      if( p->iFlagRole>=0 && r->aNumKnown[p->iFlagRole]
-       && r->aNum[p->iFlagRole]!=0.0 ){
-        c->bFlag = 1;
-      }
-    }
-    if( p->iSegRole>=0 ){
-      rc = toolsSegValue(p, c, r, bA);
-      if( rc ) break;
-    }
-    rc = segArrayEnsureZero((void**)&p->aBits, &p->nBits, r->iOrder, 1);
-    if( rc ) break;
-    /* as of B: what rfm_score counts */
-    toolsAccOrder(&c->b, r->iDay);
-    if( r->bNewOrder ) c->b.nOrder++;
-    if( bKnown ){
-      if( r->iOrder<0 ){
-        c->b.nKnown++;
-      }else if( !(p->aBits[r->iOrder] & TOOLS_B_KNOWN) ){
-        p->aBits[r->iOrder] |= TOOLS_B_KNOWN;
-        c->b.nKnown++;
-      }
-    }
-    if( !bA ) continue;
-    /* as of A: the orders with a row by A */
-    toolsAccOrder(&c->a, r->iDay);
+  }
+  if( p->iSegRole>=0 ){
+    int rc = toolsSegValue(p, c, r, bA);
+    if( rc ) return rc;
+  }
+  if( segArrayEnsureZero((void**)&p->aBits, &p->nBits, r->iOrder, 1) ){
+    return SQLITE_NOMEM;
+  }
+  /* as of B: what rfm_score counts */
+  toolsAccOrder(&c->b, r->iDay);
+  if( r->bNewOrder ) c->b.nOrder++;
+  if( bKnown ){
     if( r->iOrder<0 ){
-      c->a.nOrder++;
-      if( bKnown ) c->a.nKnown++;
-    }else{
-      unsigned char *pB = &p->aBits[r->iOrder];
-      if( !(*pB & TOOLS_A_COUNTED) ){ *pB |= TOOLS_A_COUNTED; c->a.nOrder++; }
-      if( bKnown && !(*pB & TOOLS_A_KNOWN) ){
-        *pB |= TOOLS_A_KNOWN;
-        c->a.nKnown++;
-      }
+      c->b.nKnown++;
+    }else if( !(p->aBits[r->iOrder] & TOOLS_B_KNOWN) ){
+      p->aBits[r->iOrder] |= TOOLS_B_KNOWN;
+      c->b.nKnown++;
     }
   }
-  return rc;
-}
-
-/* Load a customer's state ahead of its row (segSourceBatch): it spans
-** two or three cache lines. */
-static void toolsPrefetch(void *pCtx, int iCust){
-  Tools *p = (Tools*)pCtx;
-  if( iCust<p->nCustAlloc ){
-    const char *z = (const char*)&p->aCust[iCust];
-    SEG_PREFETCH(z);
-    SEG_PREFETCH(z + 64);
-    SEG_PREFETCH(z + sizeof(ToolsCust) - 1);
+  if( !bA ) return SQLITE_OK;
+  /* as of A: the orders with a row by A */
+  toolsAccOrder(&c->a, r->iDay);
+  if( r->iOrder<0 ){
+    c->a.nOrder++;
+    if( bKnown ) c->a.nKnown++;
+  }else{
+    unsigned char *pB = &p->aBits[r->iOrder];
+    if( !(*pB & TOOLS_A_COUNTED) ){ *pB |= TOOLS_A_COUNTED; c->a.nOrder++; }
+    if( bKnown && !(*pB & TOOLS_A_KNOWN) ){
+      *pB |= TOOLS_A_KNOWN;
+      c->a.nKnown++;
+    }
   }
+  return SQLITE_OK;
 }
 
 /* Read the source once; then the customers with an order by A (aRowA)
@@ -483,11 +458,14 @@ static int toolsRead(Tools *p, const SegOpts *pOpts, int bB, char **pzErr){
   int *aSorted = 0;
   double *aVal = 0;
   int rc, i, nCust;
-  if( p->iFlagRole>=0 || p->iSegRole>=0 ){
-    rc = toolsScan(p, pzErr);       /* reads apVal/aNum: no batch mode */
-  }else{
-    rc = segSourceBatch(&p->src, toolsPrefetch, p);
-    if( rc==SQLITE_OK ) rc = segSourceScan(&p->src, toolsScan, p, pzErr);
+  {
+    /* flag= and segment= read apVal/aNum: no batch mode then */
+    SegEach e = { sizeof(ToolsCust), 0, toolsRow, 0, 0, 0, 0 };
+    e.bScalar = p->iFlagRole<0 && p->iSegRole<0;
+    e.pCtx = p;
+    rc = segSourceEach(&p->src, &e, pzErr);
+    p->aCust = (ToolsCust*)e.aCust;
+    p->nCustAlloc = e.nCustAlloc;
   }
   sqlite3_free(p->aBits);
   p->aBits = 0;

@@ -54,6 +54,10 @@
 **      call from two threads): this thread steps the statement into a
 **      ring of buffers, the worker finds the customers and does the
 **      caller's work.  Rows, counts and errors are those of one thread.
+**  10. segSourceEach is the one scan every table-valued function runs:
+**      its rows to a callback with the customer's state, which it keeps
+**      (grown, zeroed, prefetched); in batch mode and on the worker when
+**      the callback reads only a row's scalar fields.
 **
 ** source_stats(source, options...) returns one row describing what the
 ** reader read and skipped: rows, used, null_customer, null_date, bad_date,
@@ -941,7 +945,9 @@ static int segSourceFill(SegSource *p, char **pzErr){
 static int segRingNext(SegSource*, char**);
 #endif
 
-int segSourceNext(SegSource *p, char **pzErr){
+/* Next used row into p->row.  SQLITE_ROW, SQLITE_DONE or an error (with
+** *pzErr).  Skipped rows are counted in p->st. */
+static int segSourceNext(SegSource *p, char **pzErr){
 #if SEG_THREADS
   if( p->pRing ) return segRingNext(p, pzErr);
 #endif
@@ -962,7 +968,15 @@ int segSourceNext(SegSource *p, char **pzErr){
   return SQLITE_ROW;
 }
 
-int segSourceBatch(SegSource *p, void (*xPrefetch)(void*, int), void *pCtx){
+/* Batch mode, for loops that read only the scalar fields of p->row
+** (never apVal, aNum, aMs): rows are read SEG_BATCH at a time and their
+** map slots loaded ahead, which hides memory latency on large maps.
+** xPrefetch, when not NULL, is called with each row's customer index as
+** soon as it is known, well before the row is delivered: it loads the
+** customer's state (SEG_PREFETCH).  Call after segSourceOpen(), before
+** the first segSourceNext(). */
+static int segSourceBatch(SegSource *p, void (*xPrefetch)(void*, int),
+                          void *pCtx){
   SegPending *aNew;
   SegFound *aNewFound;
   if( p->nBatch>1 || p->nPend>0 || p->bEof ) return SQLITE_OK;
@@ -1247,8 +1261,18 @@ static void segRingFree(SegRing *r, int nSync){
 }
 #endif /* SEG_THREADS */
 
-int segSourceScan(SegSource *p, int (*xScan)(void*, char**), void *pCtx,
-                  char **pzErr){
+/* Run xScan(pCtx, pzErr), a loop of segSourceNext() calls, in batch mode
+** (segSourceBatch() first), and return what it returns.  When the
+** connection allows a worker thread (PRAGMA threads of 1 or more,
+** SQLite's allocator safe from two threads, a build with threads), xScan
+** runs on a worker thread while this thread reads the statement into
+** buffers, so reading and the loop's work overlap.  xScan must then touch
+** nothing but p->row, p->cust, p->orders and its own memory (sqlite3_malloc
+** and friends are safe); p->st is complete when segSourceScan returns.
+** Rows, their order, counts and errors are exactly those of a scan on one
+** thread. */
+static int segSourceScan(SegSource *p, int (*xScan)(void*, char**),
+                         void *pCtx, char **pzErr){
 #if SEG_THREADS
   SegRing *r;
   pthread_t tid;
@@ -1330,6 +1354,51 @@ int segSourceScan(SegSource *p, int (*xScan)(void*, char**), void *pCtx,
 }
 
 /**************************************************************************
+** The scan every table-valued function runs (segSourceEach)
+*/
+
+/* Load a customer's state ahead of its row: each of its cache lines. */
+static void segEachPrefetch(void *pCtx, int iCust){
+  SegEach *e = (SegEach*)pCtx;
+  if( iCust<e->nCustAlloc ){
+    const char *z = (const char*)e->aCust + e->szCust*(size_t)iCust;
+    size_t k;
+    for(k=0; k<e->szCust; k+=64) SEG_PREFETCH(z + k);
+    SEG_PREFETCH(z + e->szCust - 1);
+  }
+}
+
+/* The loop: each used row to xRow, with its customer's state. */
+static int segEachLoop(void *pCtx, char **pzErr){
+  SegEach *e = (SegEach*)pCtx;
+  SegSource *p = e->pSrc;
+  const SegRow *r = &p->row;
+  for(;;){
+    void *pCust = 0;
+    int rc = segSourceNext(p, pzErr);
+    if( rc!=SQLITE_ROW ) return rc==SQLITE_DONE ? SQLITE_OK : rc;
+    if( e->szCust ){
+      if( segArrayEnsure(&e->aCust, &e->nCustAlloc, r->iCust, e->szCust) ){
+        return SQLITE_NOMEM;
+      }
+      pCust = (char*)e->aCust + e->szCust*(size_t)r->iCust;
+      if( r->bNewCust ) memset(pCust, 0, e->szCust);
+    }
+    rc = e->xRow(e->pCtx, pCust, r);
+    if( rc ) return rc;
+  }
+}
+
+int segSourceEach(SegSource *p, SegEach *e, char **pzErr){
+  int rc;
+  e->pSrc = p;
+  if( !e->bScalar ) return segEachLoop(e, pzErr);
+  rc = segSourceBatch(p, e->szCust ? segEachPrefetch : 0, e);
+  if( rc==SQLITE_OK ) rc = segSourceScan(p, segEachLoop, e, pzErr);
+  return rc;
+}
+
+/**************************************************************************
 ** source_stats()
 */
 typedef struct StatsResult StatsResult;
@@ -1388,35 +1457,12 @@ static void statsFree(void *pData){
   sqlite3_free(pData);
 }
 
-/* The scan of source_stats(): which customers have an order, which a
-** refund (run by segSourceScan). */
-typedef struct StatsScan StatsScan;
-struct StatsScan {
-  SegSource *pSrc;
-  unsigned char *aFlag;          /* bit 1: has order, bit 2: has refund */
-  int nFlag;
-  i64 nOrders;                   /* orders (order ids counted once) */
-};
-
-static int statsScan(void *pCtx, char **pzErr){
-  StatsScan *q = (StatsScan*)pCtx;
-  SegSource *pSrc = q->pSrc;
-  int rc = SQLITE_OK;
-  while( rc==SQLITE_OK ){
-    rc = segSourceNext(pSrc, pzErr);
-    if( rc==SQLITE_ROW ){
-      rc = segArrayEnsureZero((void**)&q->aFlag, &q->nFlag, pSrc->row.iCust,
-                              1);
-      if( rc ) break;
-      q->aFlag[pSrc->row.iCust] |= pSrc->row.bOrder ? 1 : 2;
-      if( pSrc->row.bNewOrder ) q->nOrders++;
-      rc = SQLITE_OK;
-    }else if( rc==SQLITE_DONE ){
-      rc = SQLITE_OK;
-      break;
-    }
-  }
-  return rc;
+/* A row of source_stats()'s scan: its customer has an order (bit 1) or a
+** refund (bit 2); orders are counted once per order id. */
+static int statsRow(void *pCtx, void *pCust, const SegRow *r){
+  *(unsigned char*)pCust |= r->bOrder ? 1 : 2;
+  if( r->bNewOrder ) (*(i64*)pCtx)++;
+  return SQLITE_OK;
 }
 
 static int statsCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
@@ -1424,20 +1470,17 @@ static int statsCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   SegColumn aCol[3];
   SegSource src;
   StatsResult *pOut;
-  StatsScan q;
+  SegEach e = { 1, 1, statsRow, 0, 0, 0, 0 };
+  i64 nOrders = 0;
   unsigned char *aFlag;
   int rc, i;
   memcpy(aCol, segStdColumns, sizeof(aCol));
   aCol[2].bRequired = 0;          /* amounts are optional here */
-  q.pSrc = &src;
-  q.aFlag = 0;
-  q.nFlag = 0;
-  q.nOrders = 0;
+  e.pCtx = &nOrders;
   rc = segSourceOpen(&src, db, pOpts, aCol, 3, pzErr);
   src.bCountOnly = 1;             /* report what skipping left, not fail */
-  if( rc==SQLITE_OK ) rc = segSourceBatch(&src, 0, 0);
-  if( rc==SQLITE_OK ) rc = segSourceScan(&src, statsScan, &q, pzErr);
-  aFlag = q.aFlag;
+  if( rc==SQLITE_OK ) rc = segSourceEach(&src, &e, pzErr);
+  aFlag = (unsigned char*)e.aCust;
   if( rc==SQLITE_OK ){
     pOut = sqlite3_malloc64(sizeof(*pOut));
     if( pOut==0 ){
@@ -1450,7 +1493,7 @@ static int statsCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
         else pOut->nRefundOnly++;
       }
       pOut->bAsOf = segSourceAsOf(&src, &pOut->iAsOf);
-      pOut->nOrders = q.nOrders;
+      pOut->nOrders = nOrders;
       pOut->zOrderCol = src.zOrderCol;
       src.zOrderCol = 0;
       pRes->nRow = 1;

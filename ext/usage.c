@@ -375,50 +375,40 @@ struct UsageScan {
   char **pzErr;
 };
 
-/* One pass (requirement 3): a day row per row, with category= per
-** customer and category value.  Without category= it reads only the
-** row's scalar fields, so that it can run in batch mode on the worker
-** (segSourceScan). */
-static int usageScanRows(void *pCtx, char **pzErr){
+/* A row of the one pass (requirement 3): a day row, with category= per
+** customer and category value. */
+static int usageRow(void *pCtx, void *pCust, const SegRow *r){
   UsageScan *s = (UsageScan*)pCtx;
-  UsageResult *p = s->p;
-  int rc = SQLITE_OK;
-  while( rc==SQLITE_OK ){
-    SegRow *r = &p->src.row;
-    int iGroup, bNew, bEvent, i;
-    rc = segSourceNext(&p->src, pzErr);
-    if( rc==SQLITE_DONE ) return SQLITE_OK;
-    if( rc!=SQLITE_ROW ) return rc;
-    rc = SQLITE_OK;
-    iGroup = r->iCust;
-    bEvent = r->bOrder && r->bNewOrder;
-    if( !s->bMinDay || r->iDay<s->iMinDay ){
-      s->iMinDay = r->iDay;
-      s->bMinDay = 1;
-    }
-    if( s->bCategory ){
-      sqlite3_value *pCat = r->apVal[3];
-      int iCat;
-      if( sqlite3_value_type(pCat)==SQLITE_NULL ) continue;
-      rc = segMapFind(&p->cats, pCat, 0, &iCat, &bNew);
-      if( rc ) break;
+  int iGroup = r->iCust, bEvent = r->bOrder && r->bNewOrder;
+  (void)pCust;
+  if( !s->bMinDay || r->iDay<s->iMinDay ){
+    s->iMinDay = r->iDay;
+    s->bMinDay = 1;
+  }
+  if( s->bCategory ){
+    sqlite3_value *pCat = r->apVal[3];
+    int iCat, bNew, i, rc;
+    if( sqlite3_value_type(pCat)==SQLITE_NULL ) return SQLITE_OK;
+    rc = segMapFind(&s->p->cats, pCat, 0, &iCat, &bNew);
+    if( rc==SQLITE_OK ){
       rc = segMapFind(&s->groups, pCat, r->iCust, &iGroup, &bNew);
-      if( rc ) break;
+    }
+    if( rc==SQLITE_OK ){
       rc = segArrayEnsure((void**)&s->aGroupCat, &s->nGroupAlloc, iGroup,
                           2*sizeof(int));
-      if( rc ) break;
-      s->aGroupCat[2*iGroup] = r->iCust;
-      s->aGroupCat[2*iGroup+1] = iCat;
-      if( r->bOrder && r->iOrder>=0 ){
-        /* an order counts once in each of its categories */
-        rc = segMapFind(&s->orderCats, pCat, r->iOrder, &i, &bEvent);
-        if( rc ) break;
-      }
     }
-    rc = segDayAdd(&s->days, iGroup, r->iDay, bEvent,
-                   p->bAmount && r->eAmount==SEG_AMT_KNOWN ? &r->rAmount : 0);
+    if( rc ) return rc;
+    s->aGroupCat[2*iGroup] = r->iCust;
+    s->aGroupCat[2*iGroup+1] = iCat;
+    if( r->bOrder && r->iOrder>=0 ){
+      /* an order counts once in each of its categories */
+      rc = segMapFind(&s->orderCats, pCat, r->iOrder, &i, &bEvent);
+      if( rc ) return rc;
+    }
   }
-  return rc;
+  return segDayAdd(&s->days, iGroup, r->iDay, bEvent,
+                   s->p->bAmount && r->eAmount==SEG_AMT_KNOWN
+                   ? &r->rAmount : 0);
 }
 
 /* A group's row from its cells in the window (requirement 4). */
@@ -551,11 +541,12 @@ static int usageCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   aCol[3].bRequired = 0;
   s.bCategory = segOptsGet(pOpts, "category")!=0;
   rc = segSourceOpen(&p->src, db, pOpts, aCol, 4, pzErr);
-  if( rc==SQLITE_OK && s.bCategory ){
-    rc = usageScanRows(&s, pzErr);
-  }else if( rc==SQLITE_OK ){
-    rc = segSourceBatch(&p->src, 0, 0);
-    if( rc==SQLITE_OK ) rc = segSourceScan(&p->src, usageScanRows, &s, pzErr);
+  if( rc==SQLITE_OK ){
+    /* without category=, the row's scalar fields only */
+    SegEach e = { 0, 0, usageRow, 0, 0, 0, 0 };
+    e.bScalar = !s.bCategory;
+    e.pCtx = &s;
+    rc = segSourceEach(&p->src, &e, pzErr);
   }
   if( rc ) goto usage_end;
   if( !segSourceAsOf(&p->src, &iAsOf) || !s.bMinDay ){
