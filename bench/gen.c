@@ -22,12 +22,18 @@
 **      times.
 **   4. Dates over three years, 2022-01-01 to 2024-12-31, as ISO text
 **      'YYYY-MM-DD HH:MM:SS': a customer's first purchase is uniform over
-**      the span, later ones uniform between it and the end.
+**      the span.  Customers churn: a repeat buyer stays for an exponential
+**      time (mean 540 days, at least one day) and its later purchases are
+**      uniform between the first and the end of its stay or of the span,
+**      whichever comes first.  (Without churn the purchase models of the
+**      CLV job have no dropout to estimate and stop at their boundary.)
 **   5. Amounts log-normal (median 45, sigma 0.9) in cents; about 2% of
 **      rows are refunds (a negative amount, a share of a typical order),
 **      and 1 row in 1000 has a NULL amount.
 **   6. Rows are stored in date order (order_id follows ordered_at);
 **      customer ids are a shuffled range starting at 1000001.
+**   7. PRAGMA user_version is the generator's version (2: with churn), so
+**      that bench/run.py makes a file of an older version again.
 */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -193,12 +199,19 @@ int main(int argc, char **argv){
   /* Requirements 4 and 5: dates and amounts. */
   i = 0;
   for(c=0; c<nCust; c++){
-    int64_t iFirst = genBelow(nSpan);
+    int64_t iFirst = genBelow(nSpan), iEnd = nSpan;
     int k;
+    if( aCount[c]>1 ){
+      double rStay = -log(1.0 - genUnit())*540.0*86400.0;
+      if( rStay<86400.0 ) rStay = 86400.0;
+      if( (double)iFirst + rStay < (double)nSpan ){
+        iEnd = iFirst + (int64_t)rStay;
+      }
+    }
     for(k=0; k<aCount[c]; k++){
       GenRow *p = &aRow[i++];
       double u;
-      p->iSec = k==0 ? iFirst : iFirst + genBelow(nSpan - iFirst);
+      p->iSec = k==0 ? iFirst : iFirst + genBelow(iEnd - iFirst);
       p->iCust = aId[c];
       u = genUnit();
       if( u<0.001 ){
@@ -219,6 +232,7 @@ int main(int argc, char **argv){
   if( rc==SQLITE_OK ){
     rc = sqlite3_exec(db,
       "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+      "PRAGMA user_version=2;"      /* the generator's version: run.py */
       "CREATE TABLE orders(order_id INTEGER PRIMARY KEY, customer_id INTEGER,"
       " ordered_at TEXT, amount REAL);"
       "BEGIN;", 0, 0, 0);

@@ -66,6 +66,17 @@ TEMP = "CREATE TEMP TABLE t AS SELECT * FROM %s; SELECT count(*) FROM t"
 SCANS = ("clv_summary", "usage_tier", "lifecycle_stage", "cohort_retention",
          "occasion_profile")
 DATA = os.path.join(HERE, "data")
+GEN_VERSION = 2      # bench/gen.c's PRAGMA user_version
+
+
+def gen_version(db):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        con.close()
+
+
 SIZES = {"1m": (1_000_000, 100_003), "10m": (10_000_000, 1_000_003)}
 SQLITE3 = os.environ.get("SQLITE3", "sqlite3")
 TIME = "/usr/bin/time"
@@ -226,6 +237,9 @@ def main():
     mach = machine()
 
     db = os.path.join(DATA, "orders_%s.db" % args.size)
+    if os.path.exists(db) and gen_version(db) != GEN_VERSION:
+        note("%s was made by an older bench/gen.c: made again" % db)
+        os.remove(db)
     if not os.path.exists(db):
         note("generating %s (%d orders, %d customers)"
              % (db, n_orders, n_cust))
