@@ -291,11 +291,11 @@ static int benRow(void *pCtx, void *pCust, const SegRow *r){
   return SQLITE_OK;
 }
 
-/* The roles: customer, date, amount, discount, price, category,
-** shipping; one of discount, price or shipping is needed. */
+/* Open the source with the roles customer, date, amount, discount, price,
+** category, shipping, set in aCol[BEN_NROLE] (which the source reads
+** until it is closed); one of discount, price or shipping is needed. */
 static int benOpen(BenResult *p, sqlite3 *db, const SegOpts *pOpts,
-                   int *pbCategory, char **pzErr){
-  SegColumn aCol[BEN_NROLE];
+                   SegColumn *aCol, int *pbCategory, char **pzErr){
   int i, rc, *ai;
   memcpy(aCol, segStdColumns, sizeof(SegColumn)*3);
   aCol[2].bRequired = 0;
@@ -329,6 +329,7 @@ static int benOpen(BenResult *p, sqlite3 *db, const SegOpts *pOpts,
 
 static int benCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                       char **pzErr){
+  SegColumn aCol[BEN_NROLE];
   BenResult *p;
   BenScan q;
   int rc, i, n;
@@ -348,7 +349,7 @@ static int benCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     rc = segOptsDouble(pOpts, "threshold", 0.6, 0.0, 1.0, &p->rThreshold,
                        pzErr);
   }
-  if( rc==SQLITE_OK ) rc = benOpen(p, db, pOpts, &q.bCategory, pzErr);
+  if( rc==SQLITE_OK ) rc = benOpen(p, db, pOpts, aCol, &q.bCategory, pzErr);
 
   /* One pass over the source */
   if( rc==SQLITE_OK ){

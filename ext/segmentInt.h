@@ -484,7 +484,8 @@ struct SegSource {
 };
 /* Open: resolve the table, the columns (options and auto-detection), the
 ** as_of / since / on_error / date_format options, and prepare the scan.  aCol[0] must be
-** the customer role, aCol[1] the date role. */
+** the customer role, aCol[1] the date role.  aCol is read, not copied,
+** until the scan ends: it must outlive segSourceEach(). */
 int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
                   const SegColumn *aCol, int nCol, char **pzErr);
 /* The scan that every table-valued function runs: each used row, in
