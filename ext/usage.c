@@ -184,8 +184,7 @@ static int usageColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
   return SQLITE_OK;
 }
 
-/* Sort context: rows by category, then volume (ascending), or by the
-** customer and category ranks. */
+/* Sort context: rows by the customer and category ranks. */
 typedef struct UsageSort UsageSort;
 struct UsageSort {
   const UsageRow *aRow;
@@ -193,12 +192,23 @@ struct UsageSort {
   const int *aCatRank;
 };
 
-static int usageCmpVolume(void *pCtx, int a, int b){
-  const UsageRow *x = &((UsageSort*)pCtx)->aRow[a];
-  const UsageRow *y = &((UsageSort*)pCtx)->aRow[b];
-  if( x->iCat!=y->iCat ) return x->iCat<y->iCat ? -1 : +1;
-  if( x->rVolume!=y->rVolume ) return x->rVolume<y->rVolume ? -1 : +1;
-  return a<b ? -1 : (a>b);
+/* aIdx[0..n-1] = the rows by category, then volume ascending, then row:
+** two stable radix sorts, by volume and then by category. */
+static int usageSortByVolume(const UsageRow *aRow, int n, int *aIdx){
+  u64 *aKey = sqlite3_malloc64(sizeof(u64)*((u64)n+1));
+  int i, rc;
+  if( aKey==0 ) return SQLITE_NOMEM;
+  for(i=0; i<n; i++){
+    aIdx[i] = i;
+    aKey[i] = segDoubleKey(aRow[i].rVolume);
+  }
+  rc = segRadixSort(aKey, aIdx, n, 0);
+  if( rc==SQLITE_OK ){
+    for(i=0; i<n; i++) aKey[i] = (u64)(aRow[aIdx[i]].iCat + 1);
+    rc = segRadixSort(aKey, aIdx, n, 0);
+  }
+  sqlite3_free(aKey);
+  return rc;
 }
 
 static int usageCmpOutput(void *pCtx, int a, int b){
@@ -449,10 +459,7 @@ static int usageTierAndOrder(UsageResult *p, const UsageOpts *pU,
 
   aIdx = sqlite3_malloc64(sizeof(int)*((u64)p->nRow+1));
   if( aIdx==0 ) return SQLITE_NOMEM;
-  for(i=0; i<p->nRow; i++) aIdx[i] = i;
-  memset(&sortCtx, 0, sizeof(sortCtx));
-  sortCtx.aRow = aRow;
-  rc = segSortIdx(aIdx, p->nRow, usageCmpVolume, &sortCtx);
+  rc = usageSortByVolume(aRow, p->nRow, aIdx);
   if( rc ) goto order_end;
   for(i=0; i<p->nRow; ){
     int j = i;
@@ -483,6 +490,7 @@ static int usageTierAndOrder(UsageResult *p, const UsageOpts *pU,
     if( aCatRank==0 ){ rc = SQLITE_NOMEM; goto order_end; }
     for(i=0; i<p->cats.nKey; i++) aCatRank[aSorted[i]] = i;
     for(i=0; i<p->nRow; i++) aIdx[i] = i;
+    sortCtx.aRow = aRow;
     sortCtx.aCustRank = aCustRank;
     sortCtx.aCatRank = aCatRank;
     rc = segSortIdx(aIdx, p->nRow, usageCmpOutput, &sortCtx);
