@@ -85,6 +85,7 @@ int segDayAdd(SegDaySet *p, int iGroup, int iDay, int bEvent,
     pPart->pLast = b;
   }
   r = &b->a[b->n];
+  if( !p->bAmount ) pAmount = 0;   /* a set without amounts keeps none */
   r->uKey = ((unsigned int)(iGroup & (SEG_DAY_PART-1))<<2)
           | (bEvent ? SEG_DAY_EVENT : 0) | (pAmount ? SEG_DAY_KNOWN : 0);
   r->iDay = iDay;
