@@ -68,9 +68,10 @@
 **       until a restart gains no more than its own tolerance, 1e-7
 **       (|LL|+1) (at most 20 runs), then Newton again.  Deterministic.
 **       Above 40,000 customers this runs on a systematic subsample of
-**       20,000, then quasi-Newton steps on all rows (the subsample's
-**       Hessian scaled) and the F4 test with the full Hessian; a
-**       subsample without an optimum gives its best point, not
+**       20,000 (itself fitted from one of 2,000 of it), then
+**       quasi-Newton steps on all rows (from the subsample's Hessian
+**       scaled, BFGS-updated) and the F4 test with the full Hessian; a
+**       subsample of 20,000 without an optimum gives its best point, not
 **       converged.
 **   F4. Convergence test: the Hessian of -LL in log-parameters is positive
 **       definite and the Newton decrement g'H^-1 g / 2 (the log-likelihood
@@ -735,6 +736,24 @@ static void clvCholSolve(int n, double aL[4][4], const double *b, double *x){
   }
 }
 
+/* Cholesky of aH + mu I into aL, mu the smallest of 0, 1e-8, 1e-7, ...
+** times the mean absolute diagonal that makes it positive definite; 0
+** when none up to 1e6 times does. */
+static int clvDampedCholesky(int n, double aH[4][4], double aL[4][4]){
+  double aM[4][4], mu = 0.0, rDiag = 0.0;
+  int i;
+  for(i=0; i<n; i++) rDiag += fabs(aH[i][i]);
+  rDiag = rDiag/n + 1e-12;
+  if( !isfinite(rDiag) ) return 0;
+  for(;;){
+    memcpy(aM, aH, sizeof(aM));
+    for(i=0; i<n; i++) aM[i][i] += mu;
+    if( clvCholesky(n, aM, aL) ) return 1;
+    mu = mu==0.0 ? 1e-8*rDiag : mu*10.0;
+    if( mu>1e6*rDiag ) return 0;
+  }
+}
+
 /* Newton steps with a finite-difference Hessian from p->aTheta (at -LL
 ** f), at most nMax; sets bConverged (requirement F4), the standard
 ** errors (F5) and keeps the last Hessian in p->aH. */
@@ -842,29 +861,48 @@ void segFitOptimize(SegFit *pOut, double (*xNll)(void*, const double*),
   pOut->bConverged = fit.bConverged;
 }
 
+/* The BFGS update of aB (n x n) by the step aS and the change of gradient
+** aY it made: aB + y y'/(y's) - B s s' B/(s'B s), skipped unless both
+** denominators are positive (the update then keeps aB positive
+** definite). */
+static void clvBfgsUpdate(int n, double aB[4][4], const double *aS,
+                          const double *aY){
+  double aBs[4], ys = 0.0, sBs = 0.0;
+  int i, j;
+  for(i=0; i<n; i++){
+    aBs[i] = 0.0;
+    for(j=0; j<n; j++) aBs[i] += aB[i][j]*aS[j];
+    ys += aY[i]*aS[i];
+    sBs += aS[i]*aBs[i];
+  }
+  if( !(ys>0.0) || !(sBs>0.0) ) return;
+  for(i=0; i<n; i++){
+    for(j=0; j<n; j++) aB[i][j] += aY[i]*aY[j]/ys - aBs[i]*aBs[j]/sBs;
+  }
+}
+
 /* From the optimum of a subsample (p->aTheta, with its Hessian aHs scaled
 ** to the full data), quasi-Newton steps on the full data: central
-** difference gradients, the fixed matrix aHs (damped until positive
-** definite), a halving line search.  When the approximate Newton
-** decrement falls below 1e-7, clvNewton verifies with the full Hessian.
-** Otherwise the result is reported as not converged. */
+** difference gradients, a matrix that starts as aHs (damped until
+** positive definite) and learns from each step (clvBfgsUpdate), a halving
+** line search.  When the approximate Newton decrement falls below 1e-7,
+** clvNewton verifies with the full Hessian.  Otherwise the result is
+** reported as not converged. */
 static void clvRefine(ClvFit *p, const ClvData *d, double aHs[4][4]){
   int n = p->nParam, i, j, k;
   double f = clvNll(p->eModel, d, p->aTheta);
-  double aL[4][4], aM[4][4], mu = 0.0, rDiag = 0.0;
+  double aB[4][4], aL[4][4], aGOld[4], aS[4];
   int bNear = 0;
   p->bConverged = 0;
   for(i=0; i<4; i++) p->aSe[i] = NAN;
-  for(i=0; i<n; i++) rDiag += fabs(aHs[i][i]);
-  rDiag = rDiag/n + 1e-12;
-  /* Damp: aM = aHs + mu I, mu the smallest of 0, 1e-8, 1e-7.. * mean
-  ** diagonal that makes it positive definite. */
-  for(;;){
-    memcpy(aM, aHs, sizeof(aM));
-    for(i=0; i<n; i++) aM[i][i] += mu;
-    if( clvCholesky(n, aM, aL) ) break;
-    mu = mu==0.0 ? 1e-8*rDiag : mu*10.0;
-    if( mu>1e6*rDiag ) return;
+  if( !clvDampedCholesky(n, aHs, aL) ) return;
+  /* aB = L L', the damped matrix */
+  for(i=0; i<n; i++){
+    for(j=0; j<n; j++){
+      int m;
+      aB[i][j] = 0.0;
+      for(m=0; m<n; m++) aB[i][j] += aL[i][m]*aL[j][m];
+    }
   }
   for(k=0; k<25 && isfinite(f) && !clvStopped(d); k++){
     const double h = 1e-4;
@@ -876,6 +914,12 @@ static void clvRefine(ClvFit *p, const ClvData *d, double aHs[4][4]){
       aTry[i] -= 2*h; fm = clvNll(p->eModel, d, aTry);
       aG[i] = (fp-fm)/(2*h);
     }
+    if( k>0 ){
+      double aY[4], aL2[4][4];
+      for(i=0; i<n; i++) aY[i] = aG[i] - aGOld[i];
+      clvBfgsUpdate(n, aB, aS, aY);
+      if( clvCholesky(n, aB, aL2) ) memcpy(aL, aL2, sizeof(aL));
+    }
     clvCholSolve(n, aL, aG, aStep);
     for(i=0; i<n; i++) rDec += aG[i]*aStep[i];
     if( !isfinite(rDec) ) break;
@@ -886,6 +930,8 @@ static void clvRefine(ClvFit *p, const ClvData *d, double aHs[4][4]){
       for(i=0; i<n; i++) aTry[i] = p->aTheta[i] - t*aStep[i];
       fTry = clvNll(p->eModel, d, aTry);
       if( fTry<f ){
+        for(i=0; i<n; i++) aS[i] = aTry[i] - p->aTheta[i];
+        memcpy(aGOld, aG, sizeof(aG));
         memcpy(p->aTheta, aTry, sizeof(double)*n);
         f = fTry;
         break;
@@ -1197,13 +1243,54 @@ static int clvDataSub(ClvData *pSub, const ClvData *d, double nWant,
   return clvDataIndex(pSub, eModel);
 }
 
-/* Above this many customers a fit starts from the optimum of a subsample
-** of CLV_SUBSAMPLE customers (then clvRefine on all of them). */
+/* Above twice this many customers a fit starts from the optimum of a
+** subsample of CLV_SUBSAMPLE customers (then clvRefine on all of them),
+** and that subsample's fit from one of a tenth of its size, down to
+** CLV_SUBSAMPLE_MIN: the search that explores (Nelder-Mead, damped Newton
+** steps) runs on the smallest sample, each larger one only refines. */
 #define CLV_SUBSAMPLE 20000.0
+#define CLV_SUBSAMPLE_MIN 2000.0
+
+/* Fit eModel to d from pFit->aTheta, through subsamples of nSub, nSub/10,
+** ... customers where d is large enough (above).  At the top level (bTop),
+** a subsample without an optimum (e.g. on the boundary) gives its best
+** point, not converged, with its log-likelihood on all the data; below
+** it, a level whose refinement does not converge is searched whole
+** (clvOptimize) from where it stopped. */
+static void clvFitFrom(int eModel, const ClvData *d, ClvFit *pFit,
+                       double nSub, int bTop){
+  ClvData sub;
+  double aHs[4][4], rScale;
+  int i, j, nIter;
+  if( nSub<CLV_SUBSAMPLE_MIN || d->nTotal<=2*nSub
+   || clvDataSub(&sub, d, nSub, eModel)!=SQLITE_OK ){
+    clvOptimize(pFit, d);
+    return;
+  }
+  rScale = d->nTotal/sub.nTotal;
+  clvFitFrom(eModel, &sub, pFit, nSub/10.0, 0);
+  clvDataFree(&sub);
+  for(i=0; i<pFit->nParam; i++){
+    for(j=0; j<pFit->nParam; j++) aHs[i][j] = pFit->aH[i][j]*rScale;
+  }
+  nIter = pFit->nIter;
+  if( clvStopped(d) ) return;     /* interrupted: the caller reports it */
+  if( pFit->bConverged ){
+    clvRefine(pFit, d, aHs);
+    pFit->nIter += nIter;
+    if( pFit->bConverged || bTop || clvStopped(d) ) return;
+  }else if( bTop ){
+    pFit->rNll = clvNll(eModel, d, pFit->aTheta);
+    for(i=0; i<4; i++) pFit->aSe[i] = NAN;
+    return;
+  }
+  nIter = pFit->nIter;
+  clvOptimize(pFit, d);
+  pFit->nIter += nIter;
+}
 
 /* Fit eModel to the data: starting point by model. */
 static void clvFitData(int eModel, const ClvData *d, ClvFit *pFit){
-  ClvData sub;
   memset(pFit, 0, sizeof(*pFit));
   pFit->eModel = eModel;
   pFit->nParam = aClvNParam[eModel];
@@ -1227,30 +1314,7 @@ static void clvFitData(int eModel, const ClvData *d, ClvFit *pFit){
     pFit->aTheta[2] = 0.0;
     pFit->aTheta[3] = eModel==CLV_PARETO ? log(s) : 0.0;
   }
-  if( d->nTotal>2*CLV_SUBSAMPLE
-   && clvDataSub(&sub, d, CLV_SUBSAMPLE, eModel)==SQLITE_OK ){
-    double aHs[4][4], rScale = d->nTotal/sub.nTotal;
-    int i, j, nIter;
-    clvOptimize(pFit, &sub);
-    clvDataFree(&sub);
-    for(i=0; i<pFit->nParam; i++){
-      for(j=0; j<pFit->nParam; j++) aHs[i][j] = pFit->aH[i][j]*rScale;
-    }
-    nIter = pFit->nIter;
-    if( clvStopped(d) ){
-      /* interrupted: the caller reports it */
-    }else if( pFit->bConverged ){
-      clvRefine(pFit, d, aHs);
-      pFit->nIter += nIter;
-    }else{
-      /* No optimum on the subsample (e.g. on the boundary): its best
-      ** point, not converged, its log-likelihood on all the data. */
-      pFit->rNll = clvNll(eModel, d, pFit->aTheta);
-      for(i=0; i<4; i++) pFit->aSe[i] = NAN;
-    }
-  }else{
-    clvOptimize(pFit, d);
-  }
+  clvFitFrom(eModel, d, pFit, CLV_SUBSAMPLE, 1);
 }
 
 /* Fit eModel to d with time in units of the mean T (requirement F7): d's
