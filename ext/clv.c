@@ -676,17 +676,25 @@ static int clvNelderMead(int eModel, const ClvData *d, int n, double *aTheta,
 /* Gradient and Hessian of -LL at aTheta by central differences: with
 ** f(+i) = f(theta + h e_i) etc., the mixed terms as
 **   (f(+i+j) - f(+i) - f(+j) + 2 f0 - f(-i) - f(-j) + f(-i-j)) / (2 h^2),
-** which reuses the 2n points of the gradient: 2n + n(n-1) evaluations. */
+** which reuses the 2n points of the gradient: 2n + n(n-1) evaluations,
+** or n(n-1) when the caller has the f(+i) and then the f(-i) already
+** (aF: clvRefine's last gradient). */
+#define CLV_H 1e-4
 static void clvDerivs(int eModel, const ClvData *d, int n,
-                      const double *aTheta, double f0, double *aG,
-                      double aH[4][4]){
-  const double h = 1e-4;
+                      const double *aTheta, double f0, const double *aF,
+                      double *aG, double aH[4][4]){
+  const double h = CLV_H;
   double aP[4], fp[4], fm[4];
   int i, j;
   for(i=0; i<n; i++){
-    memcpy(aP, aTheta, sizeof(double)*n);
-    aP[i] = aTheta[i] + h; fp[i] = clvNll(eModel, d, aP);
-    aP[i] = aTheta[i] - h; fm[i] = clvNll(eModel, d, aP);
+    if( aF ){
+      fp[i] = aF[i];
+      fm[i] = aF[n+i];
+    }else{
+      memcpy(aP, aTheta, sizeof(double)*n);
+      aP[i] = aTheta[i] + h; fp[i] = clvNll(eModel, d, aP);
+      aP[i] = aTheta[i] - h; fm[i] = clvNll(eModel, d, aP);
+    }
     aG[i] = (fp[i]-fm[i])/(2*h);
     aH[i][i] = (fp[i] - 2*f0 + fm[i])/(h*h);
   }
@@ -756,8 +764,11 @@ static int clvDampedCholesky(int n, double aH[4][4], double aL[4][4]){
 
 /* Newton steps with a finite-difference Hessian from p->aTheta (at -LL
 ** f), at most nMax; sets bConverged (requirement F4), the standard
-** errors (F5) and keeps the last Hessian in p->aH. */
-static void clvNewton(ClvFit *p, const ClvData *d, double f, int nMax){
+** errors (F5) and keeps the last Hessian in p->aH.  aF: the 2n values of
+** the central differences at p->aTheta when the caller has them (see
+** clvDerivs), or NULL. */
+static void clvNewton(ClvFit *p, const ClvData *d, double f, int nMax,
+                      const double *aF){
   int n = p->nParam, i, k;
   double aG[4], aL[4][4], aStep[4], aTry[4];
   int bPd = 0, bFresh = 0;
@@ -765,7 +776,7 @@ static void clvNewton(ClvFit *p, const ClvData *d, double f, int nMax){
   for(i=0; i<4; i++) p->aSe[i] = NAN;
   for(k=0; k<nMax && isfinite(f) && !clvStopped(d); k++){
     double rDec = 0.0, t = 1.0;
-    clvDerivs(p->eModel, d, n, p->aTheta, f, aG, p->aH);
+    clvDerivs(p->eModel, d, n, p->aTheta, f, k==0 ? aF : 0, aG, p->aH);
     bPd = clvCholesky(n, p->aH, aL);
     bFresh = 1;
     if( !bPd ) break;
@@ -801,7 +812,7 @@ static void clvNewton(ClvFit *p, const ClvData *d, double f, int nMax){
   p->rNll = f;
   if( !isfinite(f) ){ p->bConverged = 0; return; }
   if( !p->bConverged && !bFresh ){
-    clvDerivs(p->eModel, d, n, p->aTheta, f, aG, p->aH);
+    clvDerivs(p->eModel, d, n, p->aTheta, f, 0, aG, p->aH);
     bPd = clvCholesky(n, p->aH, aL);
   }
   p->bHessPd = bPd;
@@ -822,7 +833,7 @@ static void clvOptimize(ClvFit *p, const ClvData *d){
   int n = p->nParam, i, run;
   double f;
   p->nIter = clvNelderMead(p->eModel, d, n, p->aTheta, &f, 1.0, 2000);
-  clvNewton(p, d, f, 30);
+  clvNewton(p, d, f, 30, 0);
   if( !p->bConverged ){
     f = p->rNll;
     for(run=1; run<20 && !clvStopped(d); run++){
@@ -832,7 +843,7 @@ static void clvOptimize(ClvFit *p, const ClvData *d){
       if( !(f-fNew > 1e-7*(fabs(fNew)+1.0)) ){ f = fNew; break; }
       f = fNew;
     }
-    clvNewton(p, d, f, 30);
+    clvNewton(p, d, f, 30, 0);
   }
   for(i=0; i<n; i++){
     if( !isfinite(exp(p->aTheta[i])) || exp(p->aTheta[i])==0.0 ){
@@ -891,7 +902,7 @@ static void clvBfgsUpdate(int n, double aB[4][4], const double *aS,
 static void clvRefine(ClvFit *p, const ClvData *d, double aHs[4][4]){
   int n = p->nParam, i, j, k;
   double f = clvNll(p->eModel, d, p->aTheta);
-  double aB[4][4], aL[4][4], aGOld[4], aS[4];
+  double aB[4][4], aL[4][4], aGOld[4], aS[4], aF[8];
   int bNear = 0;
   p->bConverged = 0;
   for(i=0; i<4; i++) p->aSe[i] = NAN;
@@ -905,14 +916,13 @@ static void clvRefine(ClvFit *p, const ClvData *d, double aHs[4][4]){
     }
   }
   for(k=0; k<25 && isfinite(f) && !clvStopped(d); k++){
-    const double h = 1e-4;
+    const double h = CLV_H;
     double aG[4] = {0, 0, 0, 0}, aStep[4], aTry[4], rDec = 0.0, t = 1.0;
     for(i=0; i<n; i++){
-      double fp, fm;
       memcpy(aTry, p->aTheta, sizeof(double)*n);
-      aTry[i] += h; fp = clvNll(p->eModel, d, aTry);
-      aTry[i] -= 2*h; fm = clvNll(p->eModel, d, aTry);
-      aG[i] = (fp-fm)/(2*h);
+      aTry[i] = p->aTheta[i] + h; aF[i] = clvNll(p->eModel, d, aTry);
+      aTry[i] = p->aTheta[i] - h; aF[n+i] = clvNll(p->eModel, d, aTry);
+      aG[i] = (aF[i]-aF[n+i])/(2*h);
     }
     if( k>0 ){
       double aY[4], aL2[4][4];
@@ -940,7 +950,7 @@ static void clvRefine(ClvFit *p, const ClvData *d, double aHs[4][4]){
     if( j==12 ) break;
   }
   p->rNll = f;
-  if( bNear ) clvNewton(p, d, f, 10);
+  if( bNear ) clvNewton(p, d, f, 10, aF);   /* aF: at p->aTheta */
   for(i=0; i<n; i++){
     if( !isfinite(exp(p->aTheta[i])) || exp(p->aTheta[i])==0.0 ){
       p->bConverged = 0;
