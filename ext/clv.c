@@ -250,12 +250,90 @@ struct ClvData {
 };
 
 /* F8: in the likelihoods' loops, every 1,024 rows (or pairs) costing
-** about nNs nanoseconds each, the interrupt check; once it has fired, the
-** likelihood is infinite (and the optimiser loops stop). */
-#define CLV_CHECK(d, i, nNs) \
-  if( ((i)&1023)==1023 && segCheck((d)->pCheck, 1024*(nNs)) ) return INFINITY
+** about nNs nanoseconds each, the interrupt check (clvCheck); once it has
+** fired, the partial sum is NaN and the likelihood infinite (and the
+** optimiser loops stop). */
+#define CLV_CHECK(pStop, i, nNs) \
+  if( ((i)&1023)==1023 && clvCheck((pStop), 1024*(nNs)) ) return NAN
 static int clvStopped(const ClvData *d){
   return d->pCheck && d->pCheck->rc;
+}
+
+/* Who checks: on the caller's thread pCheck (the connection's SegCheck,
+** or NULL), which also raises *pbStop when it fires; on the others the
+** flag *pbStop alone, so that a stop request ends every thread's chunk
+** within a check's distance. */
+typedef struct ClvStop ClvStop;
+struct ClvStop {
+  SegCheck *pCheck;
+  int *pbStop;                    /* shared by the chunks of a sum, or 0 */
+};
+static int clvCheck(const ClvStop *p, i64 nWork){
+  if( p->pCheck ){
+    if( segCheck(p->pCheck, nWork)==SQLITE_OK ) return 0;
+    if( p->pbStop ) SEG_FLAG_SET(p->pbStop);
+    return 1;
+  }
+  return p->pbStop && SEG_FLAG_GET(p->pbStop);
+}
+
+/* A likelihood's sum over items [i0, i1) (rows, or the Pareto/NBD's
+** pairs) at the constants pPar of one evaluation. */
+typedef double (*ClvRange)(const ClvData *d, const void *pPar, int i0,
+                           int i1, const ClvStop *pStop);
+
+/* Sums over more than CLV_CHUNK items are made in about n / CLV_CHUNK
+** chunks (at most CLV_MAX_CHUNKS) of one size (the last may be shorter),
+** each from its first item as if it were the first, added in order: the same
+** sum whether the chunks run on one thread or several (segParallel, where
+** PRAGMA threads allows). */
+#define CLV_CHUNK 8192
+#define CLV_MAX_CHUNKS 64
+typedef struct ClvSplit ClvSplit;
+struct ClvSplit {
+  const ClvData *d;
+  const void *pPar;
+  ClvRange xRange;
+  int nItem, szChunk;
+  int bStop;                      /* a check fired (SEG_FLAG_*) */
+  double aPart[CLV_MAX_CHUNKS];
+};
+
+static void clvSplitJob(void *pCtx, int iJob, int bCaller){
+  ClvSplit *p = (ClvSplit*)pCtx;
+  int i0 = iJob*p->szChunk;
+  int i1 = p->nItem-i0 > p->szChunk ? i0+p->szChunk : p->nItem;
+  ClvStop stop;
+  stop.pCheck = bCaller ? p->d->pCheck : 0;
+  stop.pbStop = &p->bStop;
+  p->aPart[iJob] = p->xRange(p->d, p->pPar, i0, i1, &stop);
+}
+
+static double clvSum(const ClvData *d, const void *pPar, ClvRange xRange,
+                     int nItem){
+  ClvSplit sp;
+  int i, nChunk;
+  double sum = 0.0;
+  if( nItem<=CLV_CHUNK ){
+    ClvStop stop;
+    stop.pCheck = d->pCheck;
+    stop.pbStop = 0;
+    return xRange(d, pPar, 0, nItem, &stop);
+  }
+  sp.d = d;
+  sp.bStop = 0;
+  sp.pPar = pPar;
+  sp.xRange = xRange;
+  sp.nItem = nItem;
+  nChunk = (nItem-1)/CLV_CHUNK+1;
+  if( nChunk>CLV_MAX_CHUNKS ) nChunk = CLV_MAX_CHUNKS;
+  sp.szChunk = (nItem-1)/nChunk+1;
+  nChunk = (nItem-1)/sp.szChunk+1;
+  segParallel(d->pCheck && d->pCheck->db
+                ? segThreadsAllowed(d->pCheck->db) : 0,
+              nChunk, clvSplitJob, &sp);
+  for(i=0; i<nChunk; i++) sum += sp.aPart[i];
+  return sum;
 }
 
 /* -LL of BG/NBD (bM = 0) or MBG/NBD (bM = 1) at log-parameters aTheta.
@@ -268,29 +346,53 @@ static int clvStopped(const ClvData *d){
 **                                 + a/(b+x) (alpha+t_x)^-(r+x)],
 ** the second term (dropped after the last purchase, at t_x) present for
 ** x = 0 too.  G(x) = Gamma(r+x) alpha^r / Gamma(r). */
-static double clvBgFamilyNll(const ClvData *d, const double *aTheta, int bM){
-  double r = exp(aTheta[0]), al = exp(aTheta[1]);
-  double a = exp(aTheta[2]), b = exp(aTheta[3]);
-  double ll = 0.0, lAlpha = aTheta[1], lA = aTheta[2], s = bM ? 1.0 : 0.0;
-  double lgR = clvLgamma(r), lgB = clvLgamma(b), lgAB = clvLgamma(a+b);
+typedef struct ClvBgPar ClvBgPar;
+struct ClvBgPar {
+  double r, a, b, lAlpha, lA, s, lgR, lgB, lgAB;
+  int bM;
+  const double *lAt;              /* log(alpha + t) per distinct time */
+};
+
+static double clvBgRows(const ClvData *d, const void *pPar, int i0, int i1,
+                        const ClvStop *pStop){
+  const ClvBgPar *q = (const ClvBgPar*)pPar;
+  double r = q->r, a = q->a, b = q->b, s = q->s, ll = 0.0;
   double xPrev = -1.0, A12 = 0.0, lB = 0.0, rx = 0.0;
-  double *lAt = d->aScratch;
-  int i, k;
-  for(k=0; k<d->nTime; k++) lAt[k] = log(al + d->aTime[k]);
-  for(i=0; i<d->n; i++){
+  int i;
+  for(i=i0; i<i1; i++){
     double x = d->aX[i], l;
-    CLV_CHECK(d, i, 100);
+    CLV_CHECK(pStop, i, 100);
     if( x!=xPrev ){
-      A12 = clvLgamma(r+x) - lgR + r*lAlpha
-          + lgAB + clvLgamma(b+x+s) - lgB - clvLgamma(a+b+x+s);
-      lB = bM ? lA - log(b+x) : x>0 ? lA - log(b+x-1.0) : 0.0;
+      A12 = clvLgamma(r+x) - q->lgR + r*q->lAlpha
+          + q->lgAB + clvLgamma(b+x+s) - q->lgB - clvLgamma(a+b+x+s);
+      lB = q->bM ? q->lA - log(b+x) : x>0 ? q->lA - log(b+x-1.0) : 0.0;
       rx = r+x;
       xPrev = x;
     }
-    l = -rx*lAt[d->aiT[i]];
-    if( x>0 || bM ) l = clvLogAdd(l, lB - rx*lAt[d->aiTx[i]]);
+    l = -rx*q->lAt[d->aiT[i]];
+    if( x>0 || q->bM ) l = clvLogAdd(l, lB - rx*q->lAt[d->aiTx[i]]);
     ll += d->aW[i]*(A12 + l);
   }
+  return ll;
+}
+
+static double clvBgFamilyNll(const ClvData *d, const double *aTheta, int bM){
+  ClvBgPar q;
+  double al = exp(aTheta[1]), ll, *lAt = d->aScratch;
+  int k;
+  q.r = exp(aTheta[0]);
+  q.a = exp(aTheta[2]);
+  q.b = exp(aTheta[3]);
+  q.lAlpha = aTheta[1];
+  q.lA = aTheta[2];
+  q.s = bM ? 1.0 : 0.0;
+  q.bM = bM;
+  q.lgR = clvLgamma(q.r);
+  q.lgB = clvLgamma(q.b);
+  q.lgAB = clvLgamma(q.a+q.b);
+  for(k=0; k<d->nTime; k++) lAt[k] = log(al + d->aTime[k]);
+  q.lAt = lAt;
+  ll = clvSum(d, &q, clvBgRows, d->n);
   return isfinite(ll) ? -ll : INFINITY;
 }
 
@@ -496,86 +598,138 @@ static double clvParetoLogL(double r, double al, double s, double be,
 ** F is computed once per pair, for the pairs that such a row uses (those
 ** whose greatest T is beyond the bound).  A pair whose F cannot be
 ** evaluated (1-z below CLV_MIN_1MZ) makes the point infeasible. */
-static double clvParetoNll(const ClvData *d, const double *aTheta){
-  double r = exp(aTheta[0]), al = exp(aTheta[1]);
-  double s = exp(aTheta[2]), be = exp(aTheta[3]);
-  double ll = 0.0, lgR = clvLgamma(r), lgS = aTheta[2];
-  double lConst = r*aTheta[1] + s*aTheta[3];
-  int bAlpha = al>=be;
-  double m = bAlpha ? al : be, mn = bAlpha ? be : al, dd = fabs(al-be);
-  double lD = dd>0.0 ? log(dd) : -INFINITY;
-  double *lAt = d->aScratch, *lBt = lAt + d->nTime, *lF = lBt + d->nTime;
-  const double *lMn = bAlpha ? lBt : lAt, *lM = bAlpha ? lAt : lBt;
-  double xPrev = -1.0, A = 0.0, lS = 0.0, k = 0.0, q = 0.0;
-  double pw = 0.0, rsx = 0.0;
+typedef struct ClvParPar ClvParPar;
+struct ClvParPar {
+  double r, s, mn, m, dd, lD, lgS, lgR, lConst;
+  int bAlpha;
+  const double *lAt, *lBt;        /* log(alpha + t), log(beta + t) */
+  const double *lMn, *lM;         /* those of min(alpha, beta), max(..) */
+  double *lF;                     /* per pair: log F, where needed */
+};
+
+/* The pairs [i0, i1): their log F where a row needs it; 0, or NaN when
+** one cannot be evaluated (or interrupted). */
+static double clvParetoPairs(const ClvData *d, const void *pPar, int i0,
+                             int i1, const ClvStop *pStop){
+  const ClvParPar *p = (const ClvParPar*)pPar;
+  double r = p->r, s = p->s, xPrev = -1.0, q = 0.0, pw = 0.0, rsx = 0.0;
   ClvHyp hyp;
   int i, j;
-  for(j=0; j<d->nTime; j++){
-    lAt[j] = log(al + d->aTime[j]);
-    lBt[j] = log(be + d->aTime[j]);
-  }
-  for(i=0; i<d->nPair; i++){
+  for(i=i0; i<i1; i++){
     double x = d->aPairX[i], h;
-    CLV_CHECK(d, i, 1000);
+    CLV_CHECK(pStop, i, 1000);
     if( x!=xPrev ){
       rsx = r+s+x;
-      clvHypInit(&hyp, bAlpha ? r+x : s+1.0, rsx+1.0);
-      pw = bAlpha ? -s : 1.0-(r+x);
-      q = bAlpha ? r+x : s+1.0;
+      clvHypInit(&hyp, p->bAlpha ? r+x : s+1.0, rsx+1.0);
+      pw = p->bAlpha ? -s : 1.0-(r+x);
+      q = p->bAlpha ? r+x : s+1.0;
       xPrev = x;
     }
     j = d->aPairTMax[i];
-    if( j<0 || clvParetoSeriesOk(q, mn + d->aTime[j], dd) ) continue;
+    if( j<0 || clvParetoSeriesOk(q, p->mn + d->aTime[j], p->dd) ) continue;
     j = d->aPairTime[i];
-    h = clvHyp2f1One(&hyp, dd/(m + d->aTime[j]));
-    lF[i] = pw*(lMn[j]-lM[j]) - rsx*lM[j] + log(h);
-    if( isnan(lF[i]) ) return INFINITY;
+    h = clvHyp2f1One(&hyp, p->dd/(p->m + d->aTime[j]));
+    p->lF[i] = pw*(p->lMn[j]-p->lM[j]) - rsx*p->lM[j] + log(h);
+    if( isnan(p->lF[i]) ) return NAN;
   }
-  xPrev = -1.0;
-  for(i=0; i<d->n; i++){
+  return 0.0;
+}
+
+/* The log-likelihood of rows [i0, i1), from the pairs' log F. */
+static double clvParetoRows(const ClvData *d, const void *pPar, int i0,
+                            int i1, const ClvStop *pStop){
+  const ClvParPar *p = (const ClvParPar*)pPar;
+  double r = p->r, s = p->s, ll = 0.0;
+  double xPrev = -1.0, A = 0.0, lS = 0.0, k = 0.0, q = 0.0;
+  int i;
+  for(i=i0; i<i1; i++){
     double x = d->aX[i], l;
     int iT = d->aiT[i], iTx = d->aiTx[i];
-    CLV_CHECK(d, i, 1000);
+    CLV_CHECK(pStop, i, 1000);
     if( x!=xPrev ){
-      A = clvLgamma(r+x) - lgR + lConst;
+      A = clvLgamma(r+x) - p->lgR + p->lConst;
       lS = log(s/(r+s+x));
-      k = bAlpha ? s+1.0 : r+x;
-      q = bAlpha ? r+x : s+1.0;
+      k = p->bAlpha ? s+1.0 : r+x;
+      q = p->bAlpha ? r+x : s+1.0;
       xPrev = x;
     }
-    l = -(r+x)*lAt[iT] - s*lBt[iT];
+    l = -(r+x)*p->lAt[iT] - s*p->lBt[iT];
     if( iTx!=iT ){
-      if( clvParetoSeriesOk(q, mn + d->aTime[iT], dd) ){
-        double lJ = clvParetoLogJ(k, q, mn + d->aTime[iTx],
-                                  mn + d->aTime[iT], dd, lMn[iTx], lMn[iT],
-                                  lD);
-        l = clvLogAdd(l, lgS + lJ);
+      if( clvParetoSeriesOk(q, p->mn + d->aTime[iT], p->dd) ){
+        double lJ = clvParetoLogJ(k, q, p->mn + d->aTime[iTx],
+                                  p->mn + d->aTime[iT], p->dd, p->lMn[iTx],
+                                  p->lMn[iT], p->lD);
+        l = clvLogAdd(l, p->lgS + lJ);
       }else{
-        double lf1 = lF[d->aiPx[i]], dl = lF[d->aiPT[i]] - lf1;
+        double lf1 = p->lF[d->aiPx[i]], dl = p->lF[d->aiPT[i]] - lf1;
         if( dl<0.0 ) l = clvLogAdd(l, lS + lf1 + log(-expm1(dl)));
       }
     }
     ll += d->aW[i]*(A + l);
   }
+  return ll;
+}
+
+static double clvParetoNll(const ClvData *d, const double *aTheta){
+  double al = exp(aTheta[1]), be = exp(aTheta[3]), ll;
+  double *lAt = d->aScratch, *lBt = lAt + d->nTime;
+  ClvParPar p;
+  int j;
+  p.r = exp(aTheta[0]);
+  p.s = exp(aTheta[2]);
+  p.lgR = clvLgamma(p.r);
+  p.lgS = aTheta[2];
+  p.lConst = p.r*aTheta[1] + p.s*aTheta[3];
+  p.bAlpha = al>=be;
+  p.m = p.bAlpha ? al : be;
+  p.mn = p.bAlpha ? be : al;
+  p.dd = fabs(al-be);
+  p.lD = p.dd>0.0 ? log(p.dd) : -INFINITY;
+  p.lF = lBt + d->nTime;
+  p.lAt = lAt;
+  p.lBt = lBt;
+  p.lMn = p.bAlpha ? lBt : lAt;
+  p.lM = p.bAlpha ? lAt : lBt;
+  for(j=0; j<d->nTime; j++){
+    lAt[j] = log(al + d->aTime[j]);
+    lBt[j] = log(be + d->aTime[j]);
+  }
+  if( isnan(clvSum(d, &p, clvParetoPairs, d->nPair)) ) return INFINITY;
+  ll = clvSum(d, &p, clvParetoRows, d->n);
   return isfinite(ll) ? -ll : INFINITY;
 }
 
 /* Gamma-Gamma: rows (x, m) in aX, aTx; log m in aLogM. */
-static double clvGgNll(const ClvData *d, const double *aTheta){
-  double p = exp(aTheta[0]), q = exp(aTheta[1]), g = exp(aTheta[2]);
-  double ll = 0.0, C = q*aTheta[2] - clvLgamma(q);
-  double xPrev = -1.0, A = 0.0, px = 0.0;
+typedef struct ClvGgPar ClvGgPar;
+struct ClvGgPar { double p, q, g, C; };
+
+static double clvGgRows(const ClvData *d, const void *pPar, int i0, int i1,
+                        const ClvStop *pStop){
+  const ClvGgPar *c = (const ClvGgPar*)pPar;
+  double ll = 0.0, xPrev = -1.0, A = 0.0, px = 0.0;
   int i;
-  for(i=0; i<d->n; i++){
+  for(i=i0; i<i1; i++){
     double x = d->aX[i];
-    CLV_CHECK(d, i, 100);
+    CLV_CHECK(pStop, i, 100);
     if( x!=xPrev ){
-      px = p*x;
-      A = clvLgamma(px+q) - clvLgamma(px) + px*log(x) + C;
+      px = c->p*x;
+      A = clvLgamma(px+c->q) - clvLgamma(px) + px*log(x) + c->C;
       xPrev = x;
     }
-    ll += d->aW[i]*(A + (px-1.0)*d->aLogM[i] - (px+q)*log(x*d->aTx[i] + g));
+    ll += d->aW[i]*(A + (px-1.0)*d->aLogM[i]
+                    - (px+c->q)*log(x*d->aTx[i] + c->g));
   }
+  return ll;
+}
+
+static double clvGgNll(const ClvData *d, const double *aTheta){
+  ClvGgPar c;
+  double ll;
+  c.p = exp(aTheta[0]);
+  c.q = exp(aTheta[1]);
+  c.g = exp(aTheta[2]);
+  c.C = c.q*aTheta[2] - clvLgamma(c.q);
+  ll = clvSum(d, &c, clvGgRows, d->n);
   return isfinite(ll) ? -ll : INFINITY;
 }
 

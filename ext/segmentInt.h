@@ -10,6 +10,7 @@
 **               customer / value hash map, value ordering
 **   vtab.c      the table-valued-function framework every module uses
 **   source.c    the one source reader, source_stats()
+**   threads.c   threads: the reader thread's start, segParallel
 **   daycells.c  the (group, day) cells that usage_tier, lifecycle_stage
 **               and engagement_score share
 **   score.c     the one scoring routine (rank, ntile, quantile, breaks),
@@ -583,6 +584,40 @@ static inline int segCheck(SegCheck *p, i64 nWork){
   p->nWork += nWork;
   return p->nWork>=SEG_CHECK_WORK || p->rc ? segCheckProbe(p) : SQLITE_OK;
 }
+
+/************************************************************************
+** Threads (threads.c).  segThreadsAllowed(db): how many auxiliary
+** threads PRAGMA threads allows the connection (0: none).
+** segThreadStart() starts xMain(pArg) on a thread that takes no signals
+** (SQLITE_OK, or SQLITE_ERROR when there is none to be had);
+** segThreadJoin() waits for it.  segParallel() runs xJob(pCtx, iJob,
+** bCaller) for iJob = 0..nJob-1, on the caller's thread and up to nExtra
+** others, each thread a fixed share (iJob modulo their number); bCaller
+** is 1 for the jobs of the caller's thread, the only ones that may call
+** SQLite (e.g. segCheck).  The jobs may call nothing else of SQLite's.
+*/
+#ifndef SEG_THREADS
+# define SEG_THREADS 1
+#endif
+#if SEG_THREADS
+# include <pthread.h>
+typedef pthread_t SegThread;
+#else
+typedef int SegThread;
+#endif
+int segThreadsAllowed(sqlite3 *db);
+int segThreadStart(SegThread *pT, void *(*xMain)(void*), void *pArg);
+void segThreadJoin(SegThread t);
+void segParallel(int nExtra, int nJob, void (*xJob)(void*, int, int),
+                 void *pCtx);
+/* A flag that one thread sets and others poll (the jobs' stop flag). */
+#if defined(__GNUC__) || defined(__clang__)
+# define SEG_FLAG_SET(p)  __atomic_store_n((p), 1, __ATOMIC_RELAXED)
+# define SEG_FLAG_GET(p)  __atomic_load_n((p), __ATOMIC_RELAXED)
+#else
+# define SEG_FLAG_SET(p)  (*(volatile int*)(p) = 1)
+# define SEG_FLAG_GET(p)  (*(volatile int*)(p))
+#endif
 
 /* A hint to load the cache line of an address soon to be used. */
 #if defined(__GNUC__) || defined(__clang__)

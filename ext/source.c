@@ -69,20 +69,10 @@
 #include "segmentInt.h"
 #include <string.h>
 
-/* The reader thread uses POSIX threads; on Windows those of mingw-w64's
-** winpthreads (linked statically by the Makefile).  -DSEG_THREADS=0
-** builds without threads: every scan then runs on the caller's thread. */
-#ifndef SEG_THREADS
-# define SEG_THREADS 1
-#endif
-#if SEG_THREADS
-# include <pthread.h>
-# if !defined(_WIN32)
-#  include <signal.h>
-# endif
-# if defined(__SSE2__)
-#  include <emmintrin.h>
-# endif
+/* The reader thread (threads.c; -DSEG_THREADS=0 builds without threads:
+** every scan then runs on the caller's thread). */
+#if SEG_THREADS && defined(__SSE2__)
+# include <emmintrin.h>
 #endif
 
 static const char *const azAutoCustomer[] = {
@@ -1101,7 +1091,7 @@ static int segWorkerAllowed(sqlite3 *db){
   sqlite3_mutex *pMutex;
   int bReal = 0;
   if( sqlite3_threadsafe()==0 ) return 0;
-  if( sqlite3_limit(db, SQLITE_LIMIT_WORKER_THREADS, -1)<1 ) return 0;
+  if( segThreadsAllowed(db)<1 ) return 0;
   if( sqlite3_db_mutex(db) ) return 1;         /* serialized */
   pMutex = sqlite3_mutex_alloc(SQLITE_MUTEX_FAST);
   if( pMutex==0 ) return 0;
@@ -1275,10 +1265,7 @@ static int segSourceScan(SegSource *p, int (*xScan)(void*, char**),
                          void *pCtx, char **pzErr){
 #if SEG_THREADS
   SegRing *r;
-  pthread_t tid;
-#if !defined(_WIN32)
-  sigset_t sigAll, sigOld;
-#endif
+  SegThread tid;
   int i, nSync = 0, rcCreate = 1;
   if( p->nBatch<=1 || p->nPend>0 || p->bEof || p->pRing
    || !segWorkerAllowed(p->db) ){
@@ -1306,18 +1293,7 @@ static int segSourceScan(SegSource *p, int (*xScan)(void*, char**),
   if( nSync==2 && pthread_cond_init(&r->cvWork, 0)==0 ) nSync++;
   if( nSync==3 ){
     p->pRing = r;
-#if !defined(_WIN32)
-    /* the worker takes no signals: they stay with the application's own
-    ** threads (a shell's Ctrl-C handler, say) */
-    sigfillset(&sigAll);
-    pthread_sigmask(SIG_SETMASK, &sigAll, &sigOld);
-    rcCreate = pthread_create(&tid, 0, segRingWorker, r);
-    pthread_sigmask(SIG_SETMASK, &sigOld, 0);
-#else
-    /* Windows has no POSIX signals to keep from the worker (a console's
-    ** Ctrl-C handler runs on a thread of its own) */
-    rcCreate = pthread_create(&tid, 0, segRingWorker, r);
-#endif
+    rcCreate = segThreadStart(&tid, segRingWorker, r);
   }
   if( rcCreate ){
     /* no thread to be had: the scan runs here, as without threads */
@@ -1338,7 +1314,7 @@ static int segSourceScan(SegSource *p, int (*xScan)(void*, char**),
     pthread_mutex_lock(&r->mu);
   }
   pthread_mutex_unlock(&r->mu);
-  pthread_join(tid, 0);
+  segThreadJoin(tid);
   /* what the reader counted */
   p->st = r->rd.st;
   p->iPos = r->rd.iPos;
