@@ -661,9 +661,27 @@ def lib_version(lib):
     return r.stdout.strip() or "?"
 
 
+def old_sections(path):
+    """The sections of an existing RESULTS.md by their heading's order
+    count ("10,000,000"), so that a size not run here keeps its last
+    results."""
+    out = {}
+    if not os.path.exists(path):
+        return out
+    with open(path) as f:
+        text = f.read()
+    for m in re.finditer(r"^## ([0-9,]+) orders .*?(?=^## |\Z)", text,
+                         re.M | re.S):
+        out[m.group(1)] = m.group(0).rstrip("\n") + "\n"
+    return out
+
+
 def write_results():
     """bench/RESULTS.md: the latest table of each size (10m first), each
-    under the date and libsegment version of its run."""
+    under the date and libsegment version of its run; a size without
+    results in bench/data (a fresh clone) keeps its section as it was."""
+    path = os.path.join(HERE, "RESULTS.md")
+    old = old_sections(path)
     parts = ["# Benchmark results\n",
              "Written by `make bench` (bench/run.py): the latest run of each"
              " size, `make bench SIZE=10m` first. How the methods are"
@@ -672,6 +690,9 @@ def write_results():
         fj = os.path.join(DATA, "results_%s.json" % size)
         fm = os.path.join(DATA, "results_%s.md" % size)
         if not (os.path.exists(fj) and os.path.exists(fm)):
+            kept = old.get(format(SIZES[size][0], ","))
+            if kept:
+                parts.append(kept)
             continue
         with open(fj) as f:
             res = json.load(f)
@@ -681,7 +702,7 @@ def write_results():
                      % (format(res["orders"], ","), res.get("version", "?"),
                         res.get("date", "?")))
         parts.append(body)
-    with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+    with open(path, "w") as f:
         f.write("\n".join(parts))
 
 
