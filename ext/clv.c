@@ -1516,6 +1516,19 @@ static void clvFitScaled(int eModel, ClvData *d, ClvFit *pFit){
   pFit->rNll += lc*sx;
 }
 
+/* Fit eModel to aRow[0..n-1] (3 doubles a row: x, t_x, T, or x, m, 0 for
+** the Gamma-Gamma), checking pCheck: *pFit, or an error code. */
+static int clvFitRows(int eModel, double *aRow, i64 n, SegCheck *pCheck,
+                      ClvFit *pFit){
+  ClvData d;
+  int rc = clvDataInit(&d, aRow, n, eModel);
+  if( rc ) return rc;
+  d.pCheck = pCheck;
+  clvFitScaled(eModel, &d, pFit);
+  clvDataFree(&d);
+  return pCheck && pCheck->rc ? pCheck->rc : SQLITE_OK;
+}
+
 /* A model's JSON, without its closing brace (segmentInt.h). */
 void segFitJson(sqlite3_str *pStr, const char *zModel, const char *zUnit,
                 const char *const *azParam, const SegFit *p, double n){
@@ -1576,27 +1589,20 @@ static char *clvModelJson(const ClvFit *p, int eUnit, i64 n,
 static void clvFitFinal(sqlite3_context *ctx){
   int eModel = (int)(intptr_t)sqlite3_user_data(ctx);
   ClvAgg *p = (ClvAgg*)sqlite3_aggregate_context(ctx, 0);
-  ClvData d;
   ClvFit fit;
   SegCheck chk;
   char *z;
+  int rc;
   if( p==0 ) return;               /* no rows */
   if( p->bError || p->n==0 ){ sqlite3_free(p->a); return; }
-  if( clvDataInit(&d, p->a, p->n, eModel) ){
-    sqlite3_free(p->a);
-    sqlite3_result_error_nomem(ctx);
-    return;
-  }
   segCheckInit(&chk, sqlite3_context_db_handle(ctx));
-  d.pCheck = &chk;
-  clvFitScaled(eModel, &d, &fit);
+  rc = clvFitRows(eModel, p->a, p->n, &chk, &fit);
   segCheckFree(&chk);
-  clvDataFree(&d);
   sqlite3_free(p->a);
-  if( chk.rc ){
-    /* F8: interrupted (or no memory for the check) */
-    if( chk.rc==SQLITE_NOMEM ) sqlite3_result_error_nomem(ctx);
-    else sqlite3_result_error_code(ctx, chk.rc);
+  if( rc ){
+    /* no memory, or F8: interrupted */
+    if( rc==SQLITE_NOMEM ) sqlite3_result_error_nomem(ctx);
+    else sqlite3_result_error_code(ctx, rc);
     return;
   }
   z = clvModelJson(&fit, eModel==CLV_GG ? 1 : p->eUnit, p->n, p);
@@ -2351,57 +2357,22 @@ static int clvRow(void *pCtx, void *pCust, const SegRow *r){
   return SQLITE_OK;
 }
 
-/* Read the source and fill *paCust in customer order (segmentInt.h).
-** The rows are kept as (customer, day, amount) and counted per customer;
-** then grouped by customer, in key order, by one scatter (a counting
-** sort: linear in the rows), and each customer's rows sorted by
-** clvTxnOrder.  With a split, T runs to the calibration end and the days
-** after it are the holdout's. */
-int segClvSummarize(sqlite3 *db, const SegOpts *pOpts, SegClvSplit *pSplit,
-                    SegSource *pSrc, SegClvCust **paCust, int *pnCust,
-                    int *peUnit, char **pzErr){
-  ClvTxn *aTxn = 0, *aOut = 0;
-  i64 *aPos = 0;                  /* rows of each customer, then places */
-  ClvScan q;
-  SegEach e = { sizeof(i64), 1, clvRow, 0, 0, 0, 0 };
-  ClvCust *aCust;
-  i64 nTxn = 0, i, j, iEnd, nRepeat = 0;
-  int *aSorted = 0, *aRepeat = 0;
-  int eUnit, iAsOf = 0, nKey, k, rc, nCust = 0;
-  int iCalEnd = pSplit ? pSplit->iCalEnd : 0x7fffffff;
-  double rUnit;
-
-  *paCust = 0;
-  *pnCust = 0;
-  rc = segOptsEnum(pOpts, "unit", azClvUnit, 1, &eUnit, pzErr);
+/* The rows aTxn[0..nTxn-1] grouped by customer, in key order, by one
+** scatter (a counting sort: linear in the rows) into a new array
+** *paOut; aPos[] holds each customer's count of rows on entry, the end of
+** its rows in *paOut on return.  The customer of rank k in key order is
+** (*paSorted)[k]. */
+static int clvTxnGroup(SegMap *pMap, const ClvTxn *aTxn, i64 nTxn,
+                       i64 *aPos, int **paSorted, ClvTxn **paOut){
+  ClvTxn *aOut;
+  int *aSorted, k, rc;
+  i64 i;
+  rc = segMapSorted(pMap, paSorted);
   if( rc ) return rc;
-  rUnit = aClvUnitDays[eUnit];
-  *peUnit = eUnit;
-  memset(&q, 0, sizeof(q));
-  q.iMaxDay = pSplit ? pSplit->iHoldEnd : 0x7fffffff;
-  e.pCtx = &q;
-  rc = segSourceOpen(pSrc, db, pOpts, segStdColumns, 3, pzErr);
-  if( rc==SQLITE_OK ) rc = segSourceEach(pSrc, &e, pzErr);
-  aPos = (i64*)e.aCust;
-  aTxn = q.aTxn;
-  nTxn = q.nTxn;
-  if( rc ) goto summary_done;
-  if( pSplit ) iAsOf = iCalEnd;
-  else segSourceAsOf(pSrc, &iAsOf);
-  nKey = pSrc->cust.nKey;
-
-  /* The customer of rank k in key order is aSorted[k]; its rows go to
-  ** aOut[aPos[aSorted[k-1]] .. aPos[aSorted[k]]-1] (aPos ends as the end
-  ** of each customer's rows). */
-  rc = segMapSorted(&pSrc->cust, &aSorted);
-  if( rc ) goto summary_done;
-  aOut = sqlite3_malloc64(sizeof(ClvTxn)*(u64)(nTxn+1));
-  if( aOut==0 ){ rc = SQLITE_NOMEM; goto summary_done; }
-  if( pSplit ){
-    aRepeat = sqlite3_malloc64(sizeof(int)*(u64)(nTxn+1));
-    if( aRepeat==0 ){ rc = SQLITE_NOMEM; goto summary_done; }
-  }
-  for(k=0, i=0; k<nKey; k++){
+  aSorted = *paSorted;
+  aOut = *paOut = sqlite3_malloc64(sizeof(ClvTxn)*(u64)(nTxn+1));
+  if( aOut==0 ) return SQLITE_NOMEM;
+  for(k=0, i=0; k<pMap->nKey; k++){
     i64 n = aPos[aSorted[k]];
     aPos[aSorted[k]] = i;
     i += n;
@@ -2412,6 +2383,113 @@ int segClvSummarize(sqlite3 *db, const SegOpts *pOpts, SegClvSplit *pSplit,
     if( i+8<nTxn ) SEG_PREFETCH(&aOut[aPos[aTxn[i+8].iCust]]);
     aOut[aPos[aTxn[i].iCust]++] = aTxn[i];
   }
+  return SQLITE_OK;
+}
+
+/* What a customer's summary is measured against. */
+typedef struct ClvPeriod ClvPeriod;
+struct ClvPeriod {
+  int iAsOf;                      /* T runs to this day */
+  int iCalEnd;                    /* a split's calibration end, or INT_MAX */
+  double rUnit;                   /* days per unit */
+  int *aRepeat;                   /* a split's repeat purchase days, or 0 */
+  i64 nRepeat;
+};
+
+/* The summary *c of one customer from its rows a[0..n-1] (sorted here by
+** clvTxnOrder); 0 when it has none (refunds only, or new in a split's
+** holdout). */
+static int clvCustOf(ClvTxn *a, i64 n, ClvPeriod *pPer, ClvCust *c){
+  int iFirstDay = -1, iLastDay = 0, nDay = 0, nKnown = 0;
+  int nHold = 0, nHoldKnown = 0;
+  SegSum spend = {0.0, 0.0}, hold = {0.0, 0.0};
+  i64 i, j;
+  clvTxnSort(a, n);
+  for(i=0; i<n; i++){
+    if( !(a[i].r<0.0) ){ iFirstDay = a[i].iDay; break; }
+  }
+  if( iFirstDay<0 || iFirstDay>pPer->iCalEnd ) return 0;
+  for(i=0; i<n; i=j){
+    int iDay = a[i].iDay, bOrder = 0, bKnown = 0;
+    SegSum day = {0.0, 0.0};
+    for(j=i; j<n && a[j].iDay==iDay; j++){
+      if( !(a[j].r<0.0) ){
+        bOrder = 1;
+        if( !isnan(a[j].r) ) bKnown = 1;
+      }
+      if( !isnan(a[j].r) ) segSumAdd(&day, a[j].r);
+    }
+    if( iDay<iFirstDay ) continue;
+    if( pPer->aRepeat && bOrder && iDay>iFirstDay ){
+      pPer->aRepeat[pPer->nRepeat++] = iDay;
+    }
+    if( iDay>pPer->iCalEnd ){
+      /* the holdout: its purchase days and net spend */
+      segSumAdd(&hold, segSumValue(&day));
+      if( bOrder ){ nHold++; if( bKnown ) nHoldKnown++; }
+      continue;
+    }
+    if( bOrder ){ nDay++; iLastDay = iDay; }
+    if( iDay==iFirstDay ) continue;
+    segSumAdd(&spend, segSumValue(&day));
+    if( bOrder && bKnown ) nKnown++;
+  }
+  memset(c, 0, sizeof(*c));
+  c->x = nDay-1;
+  c->tx = (iLastDay - iFirstDay)/pPer->rUnit;
+  c->T = (pPer->iAsOf - iFirstDay)/pPer->rUnit;
+  c->iFirstDay = iFirstDay;
+  if( c->x==0 ) c->m = 0.0;
+  else if( nKnown==0 ) c->m = NAN;
+  else c->m = segSumValue(&spend)/nKnown;
+  c->xHold = nHold;
+  c->mHold = nHold>0 && nHoldKnown==0 ? NAN : segSumValue(&hold);
+  return 1;
+}
+
+/* Read the source and fill *paCust in customer order (segmentInt.h).
+** The rows are kept as (customer, day, amount) and counted per customer,
+** grouped by customer in key order (clvTxnGroup), and each customer's
+** summarized (clvCustOf).  With a split, T runs to the calibration end
+** and the days after it are the holdout's. */
+int segClvSummarize(sqlite3 *db, const SegOpts *pOpts, SegClvSplit *pSplit,
+                    SegSource *pSrc, SegClvCust **paCust, int *pnCust,
+                    int *peUnit, char **pzErr){
+  ClvTxn *aTxn = 0, *aOut = 0;
+  i64 *aPos = 0;                  /* rows of each customer, then ends */
+  ClvScan q;
+  SegEach e = { sizeof(i64), 1, clvRow, 0, 0, 0, 0 };
+  ClvCust *aCust;
+  ClvPeriod per;
+  i64 iEnd;
+  int *aSorted = 0;
+  int eUnit, nKey, k, rc, nCust = 0;
+
+  *paCust = 0;
+  *pnCust = 0;
+  rc = segOptsEnum(pOpts, "unit", azClvUnit, 1, &eUnit, pzErr);
+  if( rc ) return rc;
+  memset(&per, 0, sizeof(per));
+  per.rUnit = aClvUnitDays[eUnit];
+  per.iCalEnd = pSplit ? pSplit->iCalEnd : 0x7fffffff;
+  *peUnit = eUnit;
+  memset(&q, 0, sizeof(q));
+  q.iMaxDay = pSplit ? pSplit->iHoldEnd : 0x7fffffff;
+  e.pCtx = &q;
+  rc = segSourceOpen(pSrc, db, pOpts, segStdColumns, 3, pzErr);
+  if( rc==SQLITE_OK ) rc = segSourceEach(pSrc, &e, pzErr);
+  aPos = (i64*)e.aCust;
+  aTxn = q.aTxn;
+  if( rc ) goto summary_done;
+  if( pSplit ) per.iAsOf = per.iCalEnd;
+  else segSourceAsOf(pSrc, &per.iAsOf);
+  nKey = pSrc->cust.nKey;
+  rc = clvTxnGroup(&pSrc->cust, aTxn, q.nTxn, aPos, &aSorted, &aOut);
+  if( rc ) goto summary_done;
+  if( pSplit ){
+    per.aRepeat = sqlite3_malloc64(sizeof(int)*(u64)(q.nTxn+1));
+    if( per.aRepeat==0 ){ rc = SQLITE_NOMEM; goto summary_done; }
+  }
   /* The rows as read are no longer needed: their memory, already mapped
   ** and usually larger than the summary, is reused for it. */
   aCust = sqlite3_realloc64(aTxn, sizeof(ClvCust)*(u64)(nKey+1));
@@ -2419,72 +2497,29 @@ int segClvSummarize(sqlite3 *db, const SegOpts *pOpts, SegClvSplit *pSplit,
   *paCust = aCust;
   aTxn = aOut;
   aOut = 0;
-
   for(k=0, iEnd=0; k<nKey; k++){
     i64 iBegin = iEnd;
-    int iFirstDay = -1, iLastDay = 0, nDay = 0, nKnown = 0;
-    int nHold = 0, nHoldKnown = 0;
-    SegSum spend = {0.0, 0.0}, hold = {0.0, 0.0};
-    ClvCust *c;
     iEnd = aPos[aSorted[k]];
-    if( iBegin==iEnd ) continue;
-    clvTxnSort(&aTxn[iBegin], iEnd-iBegin);
-    for(i=iBegin; i<iEnd; i++){
-      if( !(aTxn[i].r<0.0) ){ iFirstDay = aTxn[i].iDay; break; }
+    if( iBegin<iEnd && clvCustOf(&aTxn[iBegin], iEnd-iBegin, &per,
+                                 &aCust[nCust]) ){
+      aCust[nCust++].iCust = k;     /* the key's place after the reorder */
     }
-    if( iFirstDay<0 ) continue;               /* refunds only */
-    if( iFirstDay>iCalEnd ) continue;         /* new in the holdout */
-    for(i=iBegin; i<iEnd; i=j){
-      int iDay = aTxn[i].iDay, bOrder = 0, bKnown = 0;
-      SegSum day = {0.0, 0.0};
-      for(j=i; j<iEnd && aTxn[j].iDay==iDay; j++){
-        if( !(aTxn[j].r<0.0) ){
-          bOrder = 1;
-          if( !isnan(aTxn[j].r) ) bKnown = 1;
-        }
-        if( !isnan(aTxn[j].r) ) segSumAdd(&day, aTxn[j].r);
-      }
-      if( iDay<iFirstDay ) continue;
-      if( aRepeat && bOrder && iDay>iFirstDay ) aRepeat[nRepeat++] = iDay;
-      if( iDay>iCalEnd ){
-        /* the holdout: its purchase days and net spend */
-        segSumAdd(&hold, segSumValue(&day));
-        if( bOrder ){ nHold++; if( bKnown ) nHoldKnown++; }
-        continue;
-      }
-      if( bOrder ){ nDay++; iLastDay = iDay; }
-      if( iDay==iFirstDay ) continue;
-      segSumAdd(&spend, segSumValue(&day));
-      if( bOrder && bKnown ) nKnown++;
-    }
-    c = &aCust[nCust++];
-    memset(c, 0, sizeof(*c));
-    c->iCust = k;                   /* the key's place after the reorder */
-    c->x = nDay-1;
-    c->tx = (iLastDay - iFirstDay)/rUnit;
-    c->T = (iAsOf - iFirstDay)/rUnit;
-    c->iFirstDay = iFirstDay;
-    if( c->x==0 ) c->m = 0.0;
-    else if( nKnown==0 ) c->m = NAN;
-    else c->m = segSumValue(&spend)/nKnown;
-    c->xHold = nHold;
-    c->mHold = nHold>0 && nHoldKnown==0 ? NAN : segSumValue(&hold);
   }
   /* keys in customer order, so that the rows read them in sequence */
   rc = segMapReorder(&pSrc->cust, aSorted);
   if( rc ) goto summary_done;
   *pnCust = nCust;
   if( pSplit ){
-    pSplit->aRepeat = aRepeat;
-    pSplit->nRepeat = nRepeat;
-    aRepeat = 0;
+    pSplit->aRepeat = per.aRepeat;
+    pSplit->nRepeat = per.nRepeat;
+    per.aRepeat = 0;
   }
 
 summary_done:
   sqlite3_free(aTxn);
   sqlite3_free(aOut);
   sqlite3_free(aSorted);
-  sqlite3_free(aRepeat);
+  sqlite3_free(per.aRepeat);
   sqlite3_free(aPos);
   return rc;
 }
@@ -2514,111 +2549,119 @@ static int clvSummaryCompute(sqlite3 *db, const SegOpts *pOpts,
 }
 
 /* The clv table: summary, fits, predictions. */
+/* The options of the table-valued clv(): model=, horizon=, discount=,
+** unit=. */
+static int clvTableOptions(const SegOpts *pOpts, int *peModel,
+                           int *pnHorizon, double *prDisc, int *peUnit,
+                           char **pzErr){
+  static const char *const azModel[] = { "bgnbd", "pareto_nbd", "mbgnbd", 0 };
+  int rc = segOptsEnum(pOpts, "model", azModel, 0, peModel, pzErr);
+  if( rc==SQLITE_OK && *peModel==2 ) *peModel = CLV_MBGNBD;
+  if( rc==SQLITE_OK ){
+    rc = segOptsInt(pOpts, "horizon", 12, 0, 1200, pnHorizon, pzErr);
+  }
+  if( rc==SQLITE_OK ){
+    rc = segOptsDouble(pOpts, "discount", 0.01, 0.0, 1e6, prDisc, pzErr);
+  }
+  if( rc==SQLITE_OK ){
+    rc = segOptsEnum(pOpts, "unit", azClvUnit, 1, peUnit, pzErr);
+  }
+  return rc;
+}
+
+/* The Gamma-Gamma of p's repeat buyers with a positive monetary value
+** into *g (aRow: room for 3 doubles a customer); *pbSpend = 1 when its
+** parameters allow expected spends (q > 1). */
+static int clvTableSpend(ClvResult *p, double *aRow, SegCheck *pCheck,
+                         ClvModel *g, int *pbSpend){
+  ClvFit ggFit;
+  int i, n, rc;
+  *pbSpend = 0;
+  for(i=0, n=0; i<p->nCust; i++){
+    ClvCust *c = &p->aCust[i];
+    if( c->x>0 && c->m>0.0 ){
+      aRow[3*n] = c->x;
+      aRow[3*n+1] = c->m;
+      aRow[3*n+2] = 0.0;
+      n++;
+    }
+  }
+  if( n==0 ) return SQLITE_OK;
+  rc = clvFitRows(CLV_GG, aRow, n, pCheck, &ggFit);
+  if( rc ) return rc;
+  g->eModel = CLV_GG;
+  g->eUnit = p->eUnit;
+  for(i=0; i<3; i++) g->a[i] = exp(ggFit.aTheta[i]);
+  *pbSpend = isfinite(g->a[0]) && isfinite(g->a[1]) && isfinite(g->a[2])
+          && g->a[1]>1.0;
+  return SQLITE_OK;
+}
+
 static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
                            SegResult *pRes, char **pzErr){
-  static const char *const azModel[] = { "bgnbd", "pareto_nbd", "mbgnbd", 0 };
   ClvResult *p;
-  double *aRow = 0, rDisc;
-  ClvData d;
-  ClvFit fit, ggFit;
+  double *aRow = 0, rDisc, rMonth;
+  ClvFit fit;
   ClvModel m, g;
   SegCheck chk;
-  int eModel, nHorizon, eUnit, rc, i, n, bSpend = 0;
+  int eModel, nHorizon, eUnit, rc, i, bSpend = 0;
 
-  rc = segOptsEnum(pOpts, "model", azModel, 0, &eModel, pzErr);
-  if( rc==SQLITE_OK && eModel==2 ) eModel = CLV_MBGNBD;
-  if( rc==SQLITE_OK ){
-    rc = segOptsInt(pOpts, "horizon", 12, 0, 1200, &nHorizon, pzErr);
-  }
-  if( rc==SQLITE_OK ){
-    rc = segOptsDouble(pOpts, "discount", 0.01, 0.0, 1e6, &rDisc, pzErr);
-  }
-  if( rc==SQLITE_OK ){
-    rc = segOptsEnum(pOpts, "unit", azClvUnit, 1, &eUnit, pzErr);
-  }
+  rc = clvTableOptions(pOpts, &eModel, &nHorizon, &rDisc, &eUnit, pzErr);
   if( rc ) return rc;
   p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ) return SQLITE_NOMEM;
   memset(p, 0, sizeof(*p));
   segCheckInit(&chk, db);
   rc = clvSummarize(db, pOpts, p, pzErr);
-  if( rc ) goto table_error;
-  memset(&d, 0, sizeof(d));
-  if( p->nCust>0 ){
-    aRow = sqlite3_malloc64(sizeof(double)*3*(u64)p->nCust);
-    p->aPred = sqlite3_malloc64(sizeof(ClvPred)*(u64)p->nCust);
-    if( aRow==0 || p->aPred==0 ){ rc = SQLITE_NOMEM; goto table_error; }
-    for(i=0; i<p->nCust; i++){
-      aRow[3*i] = p->aCust[i].x;
-      aRow[3*i+1] = p->aCust[i].tx;
-      aRow[3*i+2] = p->aCust[i].T;
-    }
-    rc = clvDataInit(&d, aRow, p->nCust, eModel);
-    if( rc ) goto table_error;
-    d.pCheck = &chk;
-    clvFitScaled(eModel, &d, &fit);
-    clvDataFree(&d);
-    if( (rc = chk.rc)!=SQLITE_OK ) goto table_error;
-    m.eModel = eModel;
-    m.eUnit = eUnit;
-    for(i=0; i<4; i++) m.a[i] = exp(fit.aTheta[i]);
-    for(i=0; i<4; i++){
-      if( !isfinite(m.a[i]) || m.a[i]<=0.0 ){
-        *pzErr = segOptsError(pOpts, "the %s model could not be fitted",
-                              azClvModel[eModel]);
-        rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-        goto table_error;
-      }
-    }
-    /* Gamma-Gamma on repeat buyers with a positive monetary */
-    for(i=0, n=0; i<p->nCust; i++){
-      ClvCust *c = &p->aCust[i];
-      if( c->x>0 && c->m>0.0 ){
-        aRow[3*n] = c->x;
-        aRow[3*n+1] = c->m;
-        aRow[3*n+2] = 0.0;
-        n++;
-      }
-    }
-    if( n>0 ){
-      rc = clvDataInit(&d, aRow, n, CLV_GG);
-      if( rc ) goto table_error;
-      d.pCheck = &chk;
-      clvFitData(CLV_GG, &d, &ggFit);
-      clvDataFree(&d);
-      if( (rc = chk.rc)!=SQLITE_OK ) goto table_error;
-      g.eModel = CLV_GG;
-      g.eUnit = eUnit;
-      for(i=0; i<3; i++) g.a[i] = exp(ggFit.aTheta[i]);
-      bSpend = isfinite(g.a[0]) && isfinite(g.a[1]) && isfinite(g.a[2])
-            && g.a[1]>1.0;
-    }
-    for(i=0; i<p->nCust; i++){
-      ClvCust *c = &p->aCust[i];
-      ClvPred *e = &p->aPred[i];
-      double rMonth = 30.0/aClvUnitDays[eUnit];
-      e->pAlive = clvPAlive(&m, c->x, c->tx, c->T);
-      e->eY = clvCondExpected(&m, rMonth*nHorizon, c->x, c->tx, c->T);
-      e->eSpend = e->clv = NAN;
-      if( bSpend && !isnan(c->m) && (c->x==0 || c->m>0.0) ){
-        e->eSpend = clvSpend(&g, c->x, c->m);
-        e->clv = clvValue(&m, e->eSpend, c->x, c->tx, c->T, nHorizon, rDisc);
-      }
+  if( rc || p->nCust==0 ) goto table_done;
+  aRow = sqlite3_malloc64(sizeof(double)*3*(u64)p->nCust);
+  p->aPred = sqlite3_malloc64(sizeof(ClvPred)*(u64)p->nCust);
+  if( aRow==0 || p->aPred==0 ){ rc = SQLITE_NOMEM; goto table_done; }
+  for(i=0; i<p->nCust; i++){
+    aRow[3*i] = p->aCust[i].x;
+    aRow[3*i+1] = p->aCust[i].tx;
+    aRow[3*i+2] = p->aCust[i].T;
+  }
+  rc = clvFitRows(eModel, aRow, p->nCust, &chk, &fit);
+  if( rc ) goto table_done;
+  m.eModel = eModel;
+  m.eUnit = eUnit;
+  for(i=0; i<4; i++) m.a[i] = exp(fit.aTheta[i]);
+  for(i=0; i<4; i++){
+    if( !isfinite(m.a[i]) || m.a[i]<=0.0 ){
+      *pzErr = segOptsError(pOpts, "the %s model could not be fitted",
+                            azClvModel[eModel]);
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+      goto table_done;
     }
   }
+  rc = clvTableSpend(p, aRow, &chk, &g, &bSpend);
+  if( rc ) goto table_done;
+  rMonth = 30.0/aClvUnitDays[eUnit];
+  for(i=0; i<p->nCust; i++){
+    ClvCust *c = &p->aCust[i];
+    ClvPred *e = &p->aPred[i];
+    e->pAlive = clvPAlive(&m, c->x, c->tx, c->T);
+    e->eY = clvCondExpected(&m, rMonth*nHorizon, c->x, c->tx, c->T);
+    e->eSpend = e->clv = NAN;
+    if( bSpend && !isnan(c->m) && (c->x==0 || c->m>0.0) ){
+      e->eSpend = clvSpend(&g, c->x, c->m);
+      e->clv = clvValue(&m, e->eSpend, c->x, c->tx, c->T, nHorizon, rDisc);
+    }
+  }
+
+table_done:
   sqlite3_free(aRow);
   segCheckFree(&chk);
+  if( rc ){
+    clvResultFree(p);
+    return rc;
+  }
   pRes->nRow = p->nCust;
   pRes->pData = p;
   pRes->xColumn = clvColumn;
   pRes->xFree = clvResultFree;
   return SQLITE_OK;
-
-table_error:
-  sqlite3_free(aRow);
-  segCheckFree(&chk);
-  clvResultFree(p);
-  return rc;
 }
 
 /**************************************************************************
@@ -2629,16 +2672,11 @@ const char *segClvUnitName(int eUnit){ return azClvUnit[eUnit]; }
 
 int segClvFit(int eModel, int eUnit, const double *aRow, int n,
               SegCheck *pCheck, double *aParam, char **pzJson){
-  ClvData d;
   ClvFit fit;
   int i, rc;
   *pzJson = 0;
-  rc = clvDataInit(&d, (double*)aRow, n, eModel);
+  rc = clvFitRows(eModel, (double*)aRow, n, pCheck, &fit);
   if( rc ) return rc;
-  d.pCheck = pCheck;
-  clvFitScaled(eModel, &d, &fit);
-  clvDataFree(&d);
-  if( pCheck && pCheck->rc ) return pCheck->rc;
   for(i=0; i<aClvNParam[eModel]; i++) aParam[i] = exp(fit.aTheta[i]);
   *pzJson = clvModelJson(&fit, eUnit, n, 0);
   return *pzJson ? SQLITE_OK : SQLITE_NOMEM;
