@@ -340,88 +340,123 @@ tracking_done:
   return rc;
 }
 
-static int valCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
-                      char **pzErr){
-  static const char *const azModel[] = { "bgnbd", "pareto_nbd", "mbgnbd", 0 };
-  static const int aeModel[] = { SEG_CLV_BGNBD, SEG_CLV_PARETO,
-                                 SEG_CLV_MBGNBD };
-  HoldResult *h = 0;
-  ValResult *p = 0;
-  SegCheck chk;
-  double *aRow = 0, *aPred = 0, aParam[4], u;
-  double *aGrpA = 0, *aGrpE = 0;
-  i64 *aGrpN = 0, nPeriod;
-  SegSum sa = {0.0, 0.0}, se = {0.0, 0.0}, sae = {0.0, 0.0};
-  SegSum saa = {0.0, 0.0}, see = {0.0, 0.0}, sabs = {0.0, 0.0};
-  SegSum ssq = {0.0, 0.0};
-  int eModel = 0, nCap, iD0, i, n = 0, rc;
+static const char *const azValModel[] = { "bgnbd", "pareto_nbd", "mbgnbd",
+                                          0 };
+static const int aeValModel[] = { SEG_CLV_BGNBD, SEG_CLV_PARETO,
+                                  SEG_CLV_MBGNBD };
+/* The option name of model eModel. */
+static const char *valModelName(int eModel){
+  return azValModel[eModel==SEG_CLV_MBGNBD ? 2 : eModel];
+}
 
-  segCheckInit(&chk, db);
-  rc = segOptsEnum(pOpts, "model", azModel, 0, &eModel, pzErr);
-  if( rc==SQLITE_OK ) rc = segOptsInt(pOpts, "cap", 7, 1, 1000, &nCap, pzErr);
-  if( rc ) goto val_done;
-  eModel = aeModel[eModel];
-  h = sqlite3_malloc64(sizeof(*h));
-  if( h ) memset(h, 0, sizeof(*h));
-  p = sqlite3_malloc64(sizeof(*p));
-  if( p ) memset(p, 0, sizeof(*p));
-  if( h==0 || p==0 ){ rc = SQLITE_NOMEM; goto val_done; }
-  rc = holdSplit(db, pOpts, h, pzErr);
-  if( rc ) goto val_done;
-  n = h->nCust;
-  if( n==0 ){
-    *pzErr = segOptsError(pOpts, "no customer's first purchase is on or "
-                          "before calibration_end=");
-    rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-    goto val_done;
-  }
-
-  /* the fit on the calibration summary */
-  aRow = sqlite3_malloc64(sizeof(double)*3*(u64)n);
-  aPred = sqlite3_malloc64(sizeof(double)*(u64)n);
-  if( aRow==0 || aPred==0 ){ rc = SQLITE_NOMEM; goto val_done; }
-  for(i=0; i<n; i++){
+/* eModel fitted to the calibration summary of h: aParam and the model's
+** JSON p->zModel, or an error (a model that could not be fitted). */
+static int valFit(const HoldResult *h, int eModel, SegCheck *pCheck,
+                  double *aParam, ValResult *p, const SegOpts *pOpts,
+                  char **pzErr){
+  double *aRow = sqlite3_malloc64(sizeof(double)*3*(u64)h->nCust);
+  int i, rc;
+  if( aRow==0 ) return SQLITE_NOMEM;
+  for(i=0; i<h->nCust; i++){
     aRow[3*i] = h->aCust[i].x;
     aRow[3*i+1] = h->aCust[i].tx;
     aRow[3*i+2] = h->aCust[i].T;
   }
-  rc = segClvFit(eModel, h->eUnit, aRow, n, &chk, aParam, &p->zModel);
-  if( rc ) goto val_done;
-  for(i=0; i<4; i++){
+  rc = segClvFit(eModel, h->eUnit, aRow, h->nCust, pCheck, aParam,
+                 &p->zModel);
+  sqlite3_free(aRow);
+  for(i=0; rc==SQLITE_OK && i<4; i++){
     if( !isfinite(aParam[i]) || !(aParam[i]>0.0) ){
       *pzErr = segOptsError(pOpts, "the %s model could not be fitted",
-                            azModel[eModel==SEG_CLV_MBGNBD ? 2 : eModel]);
+                            valModelName(eModel));
       rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-      goto val_done;
     }
   }
+  return rc;
+}
 
-  /* the predictions and the frequency groups (V1) */
-  aGrpA = sqlite3_malloc64(sizeof(double)*(u64)(nCap+1));
-  aGrpE = sqlite3_malloc64(sizeof(double)*(u64)(nCap+1));
-  aGrpN = sqlite3_malloc64(sizeof(i64)*(u64)(nCap+1));
-  if( aGrpA==0 || aGrpE==0 || aGrpN==0 ){ rc = SQLITE_NOMEM; goto val_done; }
-  for(i=0; i<=nCap; i++){ aGrpA[i] = aGrpE[i] = 0.0; aGrpN[i] = 0; }
-  for(i=0; i<n && rc==SQLITE_OK; i++){
+/* The frequency groups (V1): each customer's expected holdout purchases
+** aPred[i], summed with the actual ones into the nCap+1 groups of x
+** (aGrp: actual, expected, customers, by group) and into *pSa, *pSe.
+** SQLITE_RANGE for an expectation that is not finite. */
+typedef struct ValGroups ValGroups;
+struct ValGroups {
+  double *aA, *aE;                /* actual and expected sums, by group */
+  i64 *aN;                        /* customers, by group */
+  SegSum sa, se;                  /* actual and expected totals */
+};
+static int valGroups(const HoldResult *h, int eModel, const double *aParam,
+                     int nCap, double *aPred, ValGroups *g,
+                     SegCheck *pCheck){
+  int i, rc = SQLITE_OK;
+  g->aA = sqlite3_malloc64(sizeof(double)*(u64)(nCap+1));
+  g->aE = sqlite3_malloc64(sizeof(double)*(u64)(nCap+1));
+  g->aN = sqlite3_malloc64(sizeof(i64)*(u64)(nCap+1));
+  if( g->aA==0 || g->aE==0 || g->aN==0 ) return SQLITE_NOMEM;
+  for(i=0; i<=nCap; i++){ g->aA[i] = g->aE[i] = 0.0; g->aN[i] = 0; }
+  for(i=0; i<h->nCust && rc==SQLITE_OK; i++){
     SegClvCust *c = &h->aCust[i];
     double a = c->xHold, e;
-    int g = c->x<nCap ? c->x : nCap;
+    int k = c->x<nCap ? c->x : nCap;
     e = aPred[i] = segClvCondExpected(eModel, aParam, h->rDuration, c->x,
                                       c->tx, c->T);
-    if( !isfinite(e) ){ rc = SQLITE_RANGE; break; }
-    aGrpA[g] += a;
-    aGrpE[g] += e;
-    aGrpN[g]++;
-    segSumAdd(&sa, a);
-    segSumAdd(&se, e);
-    rc = segCheck(&chk, 2000);
+    if( !isfinite(e) ) return SQLITE_RANGE;
+    g->aA[k] += a;
+    g->aE[k] += e;
+    g->aN[k]++;
+    segSumAdd(&g->sa, a);
+    segSumAdd(&g->se, e);
+    rc = segCheck(pCheck, 2000);
   }
-  if( rc ) goto val_done;
+  return rc;
+}
 
-  /* the rows: groups, periods, 5 summary rows */
-  u = segClvUnitDays(h->eUnit);
-  iD0 = h->split.iCalEnd;
+/* V3: the summary rows, from the errors per customer in two passes (the
+** means first). */
+static void valSummary(const HoldResult *h, const double *aPred,
+                       const ValGroups *g, ValResult *p){
+  SegSum sae = {0.0, 0.0}, saa = {0.0, 0.0}, see = {0.0, 0.0};
+  SegSum sabs = {0.0, 0.0}, ssq = {0.0, 0.0};
+  int i, n = h->nCust;
+  double ma = segSumValue(&g->sa)/n, me = segSumValue(&g->se)/n;
+  double rCorr = NAN;
+  ValRow *r;
   for(i=0; i<n; i++){
+    double a = h->aCust[i].xHold, e = aPred[i];
+    segSumAdd(&sabs, fabs(a-e));
+    segSumAdd(&ssq, (a-e)*(a-e));
+    segSumAdd(&saa, (a-ma)*(a-ma));
+    segSumAdd(&see, (e-me)*(e-me));
+    segSumAdd(&sae, (a-ma)*(e-me));
+  }
+  if( segSumValue(&saa)>0.0 && segSumValue(&see)>0.0 ){
+    rCorr = segSumValue(&sae)/sqrt(segSumValue(&saa)*segSumValue(&see));
+  }
+  r = valAdd(p, VAL_SUMMARY, "total");
+  r->nCust = n;
+  r->rActual = segSumValue(&g->sa);
+  r->rPred = segSumValue(&g->se);
+  r = valAdd(p, VAL_SUMMARY, "mae");
+  r->nCust = n;
+  r->rValue = segSumValue(&sabs)/n;
+  r = valAdd(p, VAL_SUMMARY, "rmse");
+  r->nCust = n;
+  r->rValue = sqrt(segSumValue(&ssq)/n);
+  r = valAdd(p, VAL_SUMMARY, "correlation");
+  r->nCust = n;
+  r->rValue = rCorr;
+  valAdd(p, VAL_SUMMARY, "model");
+}
+
+/* The rows' room (the groups, *pnPeriod periods from day *piD0, the 5
+** summary rows) and the frequency groups' rows. */
+static int valRows(const HoldResult *h, int nCap, const ValGroups *g,
+                   ValResult *p, const SegOpts *pOpts, i64 *pnPeriod,
+                   int *piD0, char **pzErr){
+  double u = segClvUnitDays(h->eUnit);
+  int i, iD0 = h->split.iCalEnd;
+  i64 nPeriod;
+  for(i=0; i<h->nCust; i++){
     if( h->aCust[i].iFirstDay<iD0 ) iD0 = h->aCust[i].iFirstDay;
   }
   nPeriod = (i64)ceil((h->split.iHoldEnd - iD0 + 1)/u);
@@ -429,24 +464,68 @@ static int valCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     *pzErr = segOptsError(pOpts, "the tracking would have %lld periods "
                           "(more than %d): use a longer unit=",
                           nPeriod, VAL_MAX_PERIODS);
-    rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-    goto val_done;
+    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }
   p->aRow = sqlite3_malloc64(sizeof(ValRow)*(u64)(nCap+1+nPeriod+5));
-  if( p->aRow==0 ){ rc = SQLITE_NOMEM; goto val_done; }
+  if( p->aRow==0 ) return SQLITE_NOMEM;
   for(i=0; i<=nCap; i++){
     ValRow *r;
     char zLabel[16];
-    if( aGrpN[i]==0 ) continue;
+    if( g->aN[i]==0 ) continue;
     sqlite3_snprintf(sizeof(zLabel), zLabel, i<nCap ? "%d" : "%d+", i);
     r = valAdd(p, VAL_FREQUENCY, zLabel);
     r->bPeriod = 1;
     r->iPeriod = i;
-    r->nCust = aGrpN[i];
-    r->rActual = aGrpA[i]/aGrpN[i];
-    r->rPred = aGrpE[i]/aGrpN[i];
+    r->nCust = g->aN[i];
+    r->rActual = g->aA[i]/g->aN[i];
+    r->rPred = g->aE[i]/g->aN[i];
   }
-  rc = valTracking(h, eModel, aParam, p, nPeriod, iD0, &chk);
+  *pnPeriod = nPeriod;
+  *piD0 = iD0;
+  return SQLITE_OK;
+}
+
+static int valCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
+                      char **pzErr){
+  HoldResult *h = 0;
+  ValResult *p = 0;
+  ValGroups g;
+  SegCheck chk;
+  double *aPred = 0, aParam[4];
+  i64 nPeriod;
+  int eModel = 0, nCap, iD0, rc;
+
+  memset(&g, 0, sizeof(g));
+  segCheckInit(&chk, db);
+  rc = segOptsEnum(pOpts, "model", azValModel, 0, &eModel, pzErr);
+  if( rc==SQLITE_OK ) rc = segOptsInt(pOpts, "cap", 7, 1, 1000, &nCap, pzErr);
+  if( rc ) goto val_done;
+  eModel = aeValModel[eModel];
+  h = sqlite3_malloc64(sizeof(*h));
+  if( h ) memset(h, 0, sizeof(*h));
+  p = sqlite3_malloc64(sizeof(*p));
+  if( p ) memset(p, 0, sizeof(*p));
+  if( h==0 || p==0 ){ rc = SQLITE_NOMEM; goto val_done; }
+  rc = holdSplit(db, pOpts, h, pzErr);
+  if( rc ) goto val_done;
+  if( h->nCust==0 ){
+    *pzErr = segOptsError(pOpts, "no customer's first purchase is on or "
+                          "before calibration_end=");
+    rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    goto val_done;
+  }
+  aPred = sqlite3_malloc64(sizeof(double)*(u64)h->nCust);
+  if( aPred==0 ){ rc = SQLITE_NOMEM; goto val_done; }
+  rc = valFit(h, eModel, &chk, aParam, p, pOpts, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = valGroups(h, eModel, aParam, nCap, aPred, &g, &chk);
+  }
+  if( rc ) goto val_done;
+  rc = valRows(h, nCap, &g, p, pOpts, &nPeriod, &iD0, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = valTracking(h, eModel, aParam, p, nPeriod, iD0, &chk);
+  }
+  if( rc==SQLITE_OK ) valSummary(h, aPred, &g, p);
 
 val_done:
   if( rc==SQLITE_RANGE ){
@@ -455,49 +534,14 @@ val_done:
     *pzErr = segOptsError(pOpts, "numerical failure in the %s model's "
                           "expected purchases (a span too long for its "
                           "alpha: use a longer unit=)",
-                          azModel[eModel==SEG_CLV_MBGNBD ? 2 : eModel]);
+                          valModelName(eModel));
     rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }
-  if( rc ) goto val_free;
-
-  /* V3: errors per customer, two passes (the means first) */
-  {
-    double ma = segSumValue(&sa)/n, me = segSumValue(&se)/n, rCorr = NAN;
-    ValRow *r;
-    for(i=0; i<n; i++){
-      double a = h->aCust[i].xHold, e = aPred[i];
-      segSumAdd(&sabs, fabs(a-e));
-      segSumAdd(&ssq, (a-e)*(a-e));
-      segSumAdd(&saa, (a-ma)*(a-ma));
-      segSumAdd(&see, (e-me)*(e-me));
-      segSumAdd(&sae, (a-ma)*(e-me));
-    }
-    if( segSumValue(&saa)>0.0 && segSumValue(&see)>0.0 ){
-      rCorr = segSumValue(&sae)/sqrt(segSumValue(&saa)*segSumValue(&see));
-    }
-    r = valAdd(p, VAL_SUMMARY, "total");
-    r->nCust = n;
-    r->rActual = segSumValue(&sa);
-    r->rPred = segSumValue(&se);
-    r = valAdd(p, VAL_SUMMARY, "mae");
-    r->nCust = n;
-    r->rValue = segSumValue(&sabs)/n;
-    r = valAdd(p, VAL_SUMMARY, "rmse");
-    r->nCust = n;
-    r->rValue = sqrt(segSumValue(&ssq)/n);
-    r = valAdd(p, VAL_SUMMARY, "correlation");
-    r->nCust = n;
-    r->rValue = rCorr;
-    r = valAdd(p, VAL_SUMMARY, "model");
-  }
-
-val_free:
   segCheckFree(&chk);
-  sqlite3_free(aRow);
   sqlite3_free(aPred);
-  sqlite3_free(aGrpA);
-  sqlite3_free(aGrpE);
-  sqlite3_free(aGrpN);
+  sqlite3_free(g.aA);
+  sqlite3_free(g.aE);
+  sqlite3_free(g.aN);
   holdResultFree(h);
   if( rc ){
     valResultFree(p);
