@@ -1410,8 +1410,8 @@ static int clvDataSub(ClvData *pSub, const ClvData *d, double nWant,
 /* Above twice this many customers a fit starts from the optimum of a
 ** subsample of CLV_SUBSAMPLE customers (then clvRefine on all of them),
 ** and that subsample's fit from one of a tenth of its size, down to
-** CLV_SUBSAMPLE_MIN: the search that explores (Nelder-Mead, damped Newton
-** steps) runs on the smallest sample, each larger one only refines. */
+** CLV_SUBSAMPLE_MIN: the search that explores (Nelder-Mead, Newton, the
+** restarts) runs on the smallest sample, each larger one only refines. */
 #define CLV_SUBSAMPLE 20000.0
 #define CLV_SUBSAMPLE_MIN 2000.0
 
