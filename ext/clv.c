@@ -2549,6 +2549,20 @@ static int clvSummaryCompute(sqlite3 *db, const SegOpts *pOpts,
 }
 
 /* The clv table: summary, fits, predictions. */
+/* The (x, t_x, T) rows of n customers, 3 doubles each (sqlite3_malloc'd),
+** or NULL. */
+static double *clvCustRows(const ClvCust *aCust, int n){
+  double *aRow = sqlite3_malloc64(sizeof(double)*3*(u64)(n>0 ? n : 1));
+  int i;
+  if( aRow==0 ) return 0;
+  for(i=0; i<n; i++){
+    aRow[3*i] = aCust[i].x;
+    aRow[3*i+1] = aCust[i].tx;
+    aRow[3*i+2] = aCust[i].T;
+  }
+  return aRow;
+}
+
 /* The options of the table-valued clv(): model=, horizon=, discount=,
 ** unit=. */
 static int clvTableOptions(const SegOpts *pOpts, int *peModel,
@@ -2614,14 +2628,9 @@ static int clvTableCompute(sqlite3 *db, const SegOpts *pOpts,
   segCheckInit(&chk, db);
   rc = clvSummarize(db, pOpts, p, pzErr);
   if( rc || p->nCust==0 ) goto table_done;
-  aRow = sqlite3_malloc64(sizeof(double)*3*(u64)p->nCust);
+  aRow = clvCustRows(p->aCust, p->nCust);
   p->aPred = sqlite3_malloc64(sizeof(ClvPred)*(u64)p->nCust);
   if( aRow==0 || p->aPred==0 ){ rc = SQLITE_NOMEM; goto table_done; }
-  for(i=0; i<p->nCust; i++){
-    aRow[3*i] = p->aCust[i].x;
-    aRow[3*i+1] = p->aCust[i].tx;
-    aRow[3*i+2] = p->aCust[i].T;
-  }
   rc = clvFitRows(eModel, aRow, p->nCust, &chk, &fit);
   if( rc ) goto table_done;
   m.eModel = eModel;
@@ -2670,12 +2679,15 @@ table_done:
 double segClvUnitDays(int eUnit){ return aClvUnitDays[eUnit]; }
 const char *segClvUnitName(int eUnit){ return azClvUnit[eUnit]; }
 
-int segClvFit(int eModel, int eUnit, const double *aRow, int n,
+int segClvFit(int eModel, int eUnit, const SegClvCust *aCust, int n,
               SegCheck *pCheck, double *aParam, char **pzJson){
   ClvFit fit;
+  double *aRow = clvCustRows(aCust, n);
   int i, rc;
   *pzJson = 0;
-  rc = clvFitRows(eModel, (double*)aRow, n, pCheck, &fit);
+  if( aRow==0 ) return SQLITE_NOMEM;
+  rc = clvFitRows(eModel, aRow, n, pCheck, &fit);
+  sqlite3_free(aRow);
   if( rc ) return rc;
   for(i=0; i<aClvNParam[eModel]; i++) aParam[i] = exp(fit.aTheta[i]);
   *pzJson = clvModelJson(&fit, eUnit, n, 0);

@@ -354,17 +354,8 @@ static const char *valModelName(int eModel){
 static int valFit(const HoldResult *h, int eModel, SegCheck *pCheck,
                   double *aParam, ValResult *p, const SegOpts *pOpts,
                   char **pzErr){
-  double *aRow = sqlite3_malloc64(sizeof(double)*3*(u64)h->nCust);
-  int i, rc;
-  if( aRow==0 ) return SQLITE_NOMEM;
-  for(i=0; i<h->nCust; i++){
-    aRow[3*i] = h->aCust[i].x;
-    aRow[3*i+1] = h->aCust[i].tx;
-    aRow[3*i+2] = h->aCust[i].T;
-  }
-  rc = segClvFit(eModel, h->eUnit, aRow, h->nCust, pCheck, aParam,
-                 &p->zModel);
-  sqlite3_free(aRow);
+  int i, rc = segClvFit(eModel, h->eUnit, h->aCust, h->nCust, pCheck,
+                        aParam, &p->zModel);
   for(i=0; rc==SQLITE_OK && i<4; i++){
     if( !isfinite(aParam[i]) || !(aParam[i]>0.0) ){
       *pzErr = segOptsError(pOpts, "the %s model could not be fitted",
@@ -376,9 +367,9 @@ static int valFit(const HoldResult *h, int eModel, SegCheck *pCheck,
 }
 
 /* The frequency groups (V1): each customer's expected holdout purchases
-** aPred[i], summed with the actual ones into the nCap+1 groups of x
-** (aGrp: actual, expected, customers, by group) and into *pSa, *pSe.
-** SQLITE_RANGE for an expectation that is not finite. */
+** aPred[i], summed with the actual ones into the nCap+1 groups of x and
+** into the totals of *g.  SQLITE_RANGE for an expectation that is not
+** finite. */
 typedef struct ValGroups ValGroups;
 struct ValGroups {
   double *aA, *aE;                /* actual and expected sums, by group */

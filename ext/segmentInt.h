@@ -853,11 +853,12 @@ int segClvSummarize(sqlite3 *db, const SegOpts *pOpts, SegClvSplit *pSplit,
 /* The days in a unit (0 day, 1 week, 2 month) and its name */
 double segClvUnitDays(int eUnit);
 const char *segClvUnitName(int eUnit);
-/* Fit purchase model eModel (SEG_CLV_xxx) to n rows of (x, t_x, T) at
-** aRow (in unit eUnit), as the fits do: the parameters in paper order
-** into aParam, the model's JSON into *pzJson (sqlite3_malloc'd).
-** SQLITE_OK, SQLITE_NOMEM or pCheck's code (interrupted). */
-int segClvFit(int eModel, int eUnit, const double *aRow, int n,
+/* Fit purchase model eModel (SEG_CLV_xxx) to the (x, t_x, T) of n
+** customers' summaries (in unit eUnit), as the fits do: the parameters in
+** paper order into aParam, the model's JSON into *pzJson
+** (sqlite3_malloc'd).  SQLITE_OK, SQLITE_NOMEM or pCheck's code
+** (interrupted). */
+int segClvFit(int eModel, int eUnit, const SegClvCust *aCust, int n,
               SegCheck *pCheck, double *aParam, char **pzJson);
 /* E[X(t)] of a new customer and E[Y(t) | x, t_x, T] under eModel with
 ** parameters aParam (expected_purchases()). */
