@@ -383,107 +383,90 @@ static int segSourceColumns(SegSource *p, sqlite3_stmt *pAll,
   return SQLITE_OK;
 }
 
-int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
-                  const SegColumn *aCol, int nCol, char **pzErr){
-  const char *zSrc = segOptsGet(pOpts, "source");
-  const char *zDot;
-  sqlite3_stmt *pAll = 0;
-  sqlite3_str *pStr;
+/*
+** Phase 1 of segSourceOpen: the source's name quoted into p->zTable (with
+** its schema, *pzSchema, when the name before a dot is one), the rowid's
+** name in the scan (*pzRowid, 0 for a view or a WITHOUT ROWID table), and
+** "SELECT *" of it prepared into *ppAll, whose errors name the source as
+** the user gave it.
+*/
+static int segSourceTable(SegSource *p, const char *zSrc, char **pzSchema,
+                          const char **pzName, const char **pzRowid,
+                          sqlite3_stmt **ppAll, char **pzErr){
+  sqlite3 *db = p->db;
+  const char *zDot = strchr(zSrc, '.');
   char *zSql;
-  int rc, i, iSkip = 0, nNum;
-  const char *zDisplay;
-  const char *zRowid = 0;         /* the rowid's name in the scan */
-  char *zSchema = 0;
-  static const char *const azOnError[] = { "error", "skip", 0 };
-
-  memset(p, 0, sizeof(*p));
-  p->db = db;
-  p->pOpts = pOpts;
-  p->aCol = aCol;
-  p->nCol = nCol;
-  p->iOrderCol = -1;
-  segMapInit(&p->cust);
-  segMapInit(&p->orders);
-  if( zSrc==0 ){
-    return SRC_ERR(p, pzErr, "no source: give a table or view name as "
-                             "1st argument or source=");
-  }
-
-  /* 1. The table, quoted */
-  zDot = strchr(zSrc, '.');
+  int rc;
   if( zDot && segIsSchema(db, zSrc, (int)(zDot-zSrc)) ){
-    zSchema = sqlite3_mprintf("%.*s", (int)(zDot-zSrc), zSrc);
-    if( zSchema==0 ) return SQLITE_NOMEM;
-    p->zTable = sqlite3_mprintf("\"%w\".\"%w\"", zSchema, zDot+1);
+    *pzSchema = sqlite3_mprintf("%.*s", (int)(zDot-zSrc), zSrc);
+    if( *pzSchema==0 ) return SQLITE_NOMEM;
+    p->zTable = sqlite3_mprintf("\"%w\".\"%w\"", *pzSchema, zDot+1);
+    *pzName = zDot+1;
   }else{
     p->zTable = sqlite3_mprintf("\"%w\"", zSrc);
+    *pzName = zSrc;
   }
-  if( p->zTable==0 ){ sqlite3_free(zSchema); return SQLITE_NOMEM; }
-  zDisplay = zSrc;
+  if( p->zTable==0 ) return SQLITE_NOMEM;
   /* A view or a WITHOUT ROWID table has no rowid to name rows by */
-  rc = segRowidAlias(db, zSchema, zSchema ? zDot+1 : zSrc, &zRowid);
-  if( rc ) goto open_done;
-
+  rc = segRowidAlias(db, *pzSchema, *pzName, pzRowid);
+  if( rc ) return rc;
   zSql = sqlite3_mprintf("SELECT * FROM %s", p->zTable);
-  if( zSql==0 ){ rc = SQLITE_NOMEM; goto open_done; }
-  rc = sqlite3_prepare_v2(db, zSql, -1, &pAll, 0);
+  if( zSql==0 ) return SQLITE_NOMEM;
+  rc = sqlite3_prepare_v2(db, zSql, -1, ppAll, 0);
   sqlite3_free(zSql);
-  if( rc!=SQLITE_OK ){
+  if( rc!=SQLITE_OK && rc!=SQLITE_NOMEM ){
     const char *zMsg = sqlite3_errmsg(db);
-    if( rc==SQLITE_NOMEM ) goto open_done;
     if( strncmp(zMsg, "no such table: ", 15)==0
      && sqlite3_stricmp(zMsg+15, zSrc)==0 ){
-      rc = SRC_ERR(p, pzErr, "no such table or view: %s", zDisplay);
+      rc = SRC_ERR(p, pzErr, "no such table or view: %s", zSrc);
     }else{
-      rc = SRC_ERR(p, pzErr, "cannot read %s: %s", zDisplay, zMsg);
+      rc = SRC_ERR(p, pzErr, "cannot read %s: %s", zSrc, zMsg);
     }
-    goto open_done;
   }
+  return rc;
+}
 
-  /* 2. Columns */
-  rc = segSourceColumns(p, pAll, zDisplay, pzErr);
-  if( rc ) goto open_done;
-
-  /* The customer column's collation */
-  if( sqlite3_column_name(pAll, p->aiCol[0])==0 ){
-    rc = SQLITE_NOMEM;
-    goto open_done;
-  }
-  rc = segSourceCollation(p, zSchema, zSchema ? zDot+1 : zSrc,
-                          sqlite3_column_name(pAll, p->aiCol[0]),
-                          zDisplay, pzErr);
-  if( rc ) goto open_done;
-  /* an order column that is its table's whole key: each row is an
-  ** order, as without one, and the ids need not be read */
-  if( p->zOrderCol
-   && segIsWholeKey(db, zSchema, zSchema ? zDot+1 : zSrc, p->zOrderCol) ){
-    p->iOrderCol = -1;
-  }
-
-  /* 3. Options of the window and of bad rows */
-  rc = segOptsDay(pOpts, "as_of", &p->iAsOfDay, &p->bAsOf, pzErr);
-  if( rc ) goto open_done;
+/*
+** Phase 3 of segSourceOpen: the options of the window (as_of=, since=),
+** of bad rows (on_error=) and of the dates' form (date_format=).
+*/
+static int segSourceWindow(SegSource *p, char **pzErr){
+  static const char *const azOnError[] = { "error", "skip", 0 };
+  const SegOpts *pOpts = p->pOpts;
+  int rc = segOptsDay(pOpts, "as_of", &p->iAsOfDay, &p->bAsOf, pzErr);
+  if( rc ) return rc;
   rc = segOptsDay(pOpts, "since", &p->iSinceDay, &p->bSince, pzErr);
-  if( rc ) goto open_done;
+  if( rc ) return rc;
   if( p->bAsOf && p->bSince && p->iSinceDay>p->iAsOfDay ){
-    rc = SRC_ERR(p, pzErr, "since= is later than as_of=");
-    goto open_done;
+    return SRC_ERR(p, pzErr, "since= is later than as_of=");
   }
   rc = segOptsEnum(pOpts, "on_error", azOnError, 0, &p->bSkipErrors, pzErr);
-  if( rc ) goto open_done;
+  if( rc ) return rc;
   rc = segDateFormatOpen(pOpts, &p->pDateFmt, pzErr);
-  if( rc ) goto open_done;
+  if( rc ) return rc;
   p->dateMemo.pFmt = p->pDateFmt;
+  return SQLITE_OK;
+}
 
-  /* 4. The scan: rowid (when there is one), then each role, then order */
+/*
+** Phase 4 of segSourceOpen: the scan into p->pStmt, which selects the
+** rowid (zRowid, when there is one, else NULL), then each role's column
+** (NULL for an absent optional one), then the order column.  Should the
+** rowid's name not prepare, the scan is prepared again without it.
+*/
+static int segSourceScanStmt(SegSource *p, sqlite3_stmt *pAll,
+                             const char *zRowid, const char *zDisplay,
+                             char **pzErr){
+  int rc = SQLITE_OK, i, iSkip;
   for(iSkip=zRowid ? 0 : 1; iSkip<2; iSkip++){
-    pStr = sqlite3_str_new(db);
+    sqlite3_str *pStr = sqlite3_str_new(p->db);
+    char *zSql;
     if( iSkip==0 ){
       sqlite3_str_appendf(pStr, "SELECT %s", zRowid);
     }else{
       sqlite3_str_appendall(pStr, "SELECT NULL");
     }
-    for(i=0; i<nCol; i++){
+    for(i=0; i<p->nCol; i++){
       if( p->aiCol[i]>=0 ){
         sqlite3_str_appendf(pStr, ", \"%w\"",
                             sqlite3_column_name(pAll, p->aiCol[i]));
@@ -497,27 +480,33 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
     }
     sqlite3_str_appendf(pStr, " FROM %s", p->zTable);
     zSql = sqlite3_str_finish(pStr);
-    if( zSql==0 ){ rc = SQLITE_NOMEM; goto open_done; }
-    rc = sqlite3_prepare_v2(db, zSql, -1, &p->pStmt, 0);
+    if( zSql==0 ) return SQLITE_NOMEM;
+    rc = sqlite3_prepare_v2(p->db, zSql, -1, &p->pStmt, 0);
     sqlite3_free(zSql);
     if( rc==SQLITE_OK ) break;
-    if( rc==SQLITE_NOMEM ) goto open_done;
+    if( rc==SQLITE_NOMEM ) return rc;
   }
   if( rc!=SQLITE_OK ){
-    rc = SRC_ERR(p, pzErr, "cannot read %s: %s", zDisplay, sqlite3_errmsg(db));
-    goto open_done;
+    return SRC_ERR(p, pzErr, "cannot read %s: %s", zDisplay,
+                   sqlite3_errmsg(p->db));
   }
   p->bHasRowid = (iSkip==0);
+  return SQLITE_OK;
+}
 
-  nNum = nCol+1;
+/*
+** Phase 5 of segSourceOpen: the row's buffers (one value, number and
+** time slot per role and one for the order id), of a batch of one row.
+*/
+static int segSourceBuffers(SegSource *p){
+  int nNum = p->nCol+1;
   p->apVal = sqlite3_malloc64(sizeof(sqlite3_value*)*nNum);
   p->aNum = sqlite3_malloc64(sizeof(double)*nNum);
   p->aNumKnown = sqlite3_malloc64(sizeof(int)*nNum);
   p->aMs = sqlite3_malloc64(sizeof(i64)*nNum);
   p->aMsKnown = sqlite3_malloc64(sizeof(int)*nNum);
   if( !p->apVal || !p->aNum || !p->aNumKnown || !p->aMs || !p->aMsKnown ){
-    rc = SQLITE_NOMEM;
-    goto open_done;
+    return SQLITE_NOMEM;
   }
   memset(p->apVal, 0, sizeof(sqlite3_value*)*nNum);
   memset(p->aNum, 0, sizeof(double)*nNum);
@@ -526,10 +515,10 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
   memset(p->aMsKnown, 0, sizeof(int)*nNum);
   p->aPend = sqlite3_malloc64(sizeof(SegPending));
   p->aFound = sqlite3_malloc64(sizeof(SegFound));
-  if( p->aPend==0 || p->aFound==0 ){ rc = SQLITE_NOMEM; goto open_done; }
+  if( p->aPend==0 || p->aFound==0 ) return SQLITE_NOMEM;
   if( p->iOrderCol>=0 ){
     p->aOrd = sqlite3_malloc64(sizeof(SegValue));
-    if( p->aOrd==0 ){ rc = SQLITE_NOMEM; goto open_done; }
+    if( p->aOrd==0 ) return SQLITE_NOMEM;
   }
   p->nBatch = 1;
   p->row.apVal = p->apVal;
@@ -537,6 +526,48 @@ int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
   p->row.aNumKnown = p->aNumKnown;
   p->row.aMs = p->aMs;
   p->row.aMsKnown = p->aMsKnown;
+  return SQLITE_OK;
+}
+
+int segSourceOpen(SegSource *p, sqlite3 *db, const SegOpts *pOpts,
+                  const SegColumn *aCol, int nCol, char **pzErr){
+  const char *zSrc = segOptsGet(pOpts, "source");
+  sqlite3_stmt *pAll = 0;
+  const char *zName = 0;          /* the table's name, without its schema */
+  const char *zRowid = 0;         /* the rowid's name in the scan */
+  const char *zCust;
+  char *zSchema = 0;
+  int rc;
+
+  memset(p, 0, sizeof(*p));
+  p->db = db;
+  p->pOpts = pOpts;
+  p->aCol = aCol;
+  p->nCol = nCol;
+  p->iOrderCol = -1;
+  segMapInit(&p->cust);
+  segMapInit(&p->orders);
+  if( zSrc==0 ){
+    return SRC_ERR(p, pzErr, "no source: give a table or view name as "
+                             "1st argument or source=");
+  }
+  rc = segSourceTable(p, zSrc, &zSchema, &zName, &zRowid, &pAll, pzErr);
+  if( rc==SQLITE_OK ) rc = segSourceColumns(p, pAll, zSrc, pzErr);
+  if( rc ) goto open_done;
+
+  /* The customer column's collation */
+  zCust = sqlite3_column_name(pAll, p->aiCol[0]);
+  if( zCust==0 ){ rc = SQLITE_NOMEM; goto open_done; }
+  rc = segSourceCollation(p, zSchema, zName, zCust, zSrc, pzErr);
+  if( rc ) goto open_done;
+  /* an order column that is its table's whole key: each row is an
+  ** order, as without one, and the ids need not be read */
+  if( p->zOrderCol && segIsWholeKey(db, zSchema, zName, p->zOrderCol) ){
+    p->iOrderCol = -1;
+  }
+  rc = segSourceWindow(p, pzErr);
+  if( rc==SQLITE_OK ) rc = segSourceScanStmt(p, pAll, zRowid, zSrc, pzErr);
+  if( rc==SQLITE_OK ) rc = segSourceBuffers(p);
 
 open_done:
   sqlite3_finalize(pAll);
@@ -670,6 +701,98 @@ static int segAllSkipped(SegSource *p, char **pzErr){
                  st->zBadAmount);
 }
 
+/* Under on_error=skip: note a bad value of the role in column iCol (of
+** kind zWhat) in a row that is skipped. */
+static void segKeepBad(SegStats *st, int iCol, const char *zWhat,
+                       sqlite3_value *pV){
+  if( st->zBadAmount[0]==0 ){
+    st->iBadAmountCol = iCol;
+    st->zBadAmountWhat = zWhat;
+  }
+  segKeepExample(st->zBadAmount, pV);
+}
+
+/*
+** The roles after customer and date of the current row: each amount's
+** number into p->aNum (the amount's kind and value, the role at 2, into
+** *peAmount and *prAmount), each date's time into p->aMs.  Returns
+** SQLITE_OK, SQLITE_ROW for a row to skip for a bad value (on_error=skip),
+** or an error.
+*/
+static int segSourceRoles(SegSource *p, int *peAmount, double *prAmount,
+                          char **pzErr){
+  SegStats *st = &p->st;
+  int i;
+  for(i=2; i<p->nCol; i++){
+    sqlite3_value *pV = sqlite3_column_value(p->pStmt, i+1);
+    p->apVal[i] = pV;
+    if( p->aCol[i].eKind==SEG_COL_AMOUNT ){
+      const char *zWhat = i==2 ? "amount" : "number";
+      int e = segAmountFromValue(pV, &p->aNum[i]);
+      if( e<0 ){
+        if( sqlite3_errcode(p->db)==SQLITE_NOMEM ) return SQLITE_NOMEM;
+        if( !p->bSkipErrors ) return segBadValue(p, i+1, zWhat, pzErr);
+        segKeepBad(st, i+1, zWhat, pV);
+        return SQLITE_ROW;
+      }
+      p->aNumKnown[i] = (e==SEG_AMT_KNOWN);
+      if( i==2 ){
+        *peAmount = e;
+        if( e==SEG_AMT_KNOWN ) *prAmount = p->aNum[i];
+      }
+    }else if( p->aCol[i].eKind==SEG_COL_DATE ){
+      int e = segDateFromValueFmt(pV, &p->aMs[i], p->pDateFmt);
+      if( e==SEG_DATE_BAD ){
+        if( !p->bSkipErrors ) return segBadValue(p, i+1, "date", pzErr);
+        segKeepBad(st, i+1, "date", pV);
+        return SQLITE_ROW;
+      }
+      p->aMsKnown[i] = (e==SEG_DATE_OK);
+    }
+  }
+  return SQLITE_OK;
+}
+
+/*
+** A used row into *pP (its date's value already in p->apVal[1]): its
+** customer (pCust, of type eCust), time iMs (on day iDay) and amount
+** (NAN when not known), and its order key into *pOrd (with order=), keys
+** borrowed from the statement; the statistics of orders and refunds.
+** Returns SQLITE_ROW or SQLITE_NOMEM.
+*/
+static int segSourceUse(SegSource *p, SegPending *pP, SegValue *pOrd,
+                        sqlite3_value *pCust, int eCust, i64 iMs, int iDay,
+                        int eAmount, double rAmount){
+  SegStats *st = &p->st;
+  st->nUsed++;
+  p->apVal[0] = pCust;
+  pP->iMs = iMs;
+  pP->rAmount = eAmount==SEG_AMT_KNOWN ? rAmount : NAN;
+  if( eCust==SQLITE_INTEGER ){
+    /* the usual customer id, without a second look at its type */
+    pP->cust.eType = SQLITE_INTEGER;
+    pP->cust.n = 0;
+    pP->cust.u.i = sqlite3_value_int64(pCust);
+  }else if( segValueBorrow(pCust, &pP->cust) ){
+    return SQLITE_NOMEM;
+  }
+  if( pOrd ) pOrd->eType = SQLITE_NULL;
+  if( eAmount==SEG_AMT_KNOWN && rAmount<0.0 ){
+    st->nRefunds++;
+  }else{
+    if( st->nOrderRows==0 || iDay<st->iFirstOrderDay ) st->iFirstOrderDay = iDay;
+    if( st->nOrderRows==0 || iDay>st->iLastOrderDay ) st->iLastOrderDay = iDay;
+    st->nOrderRows++;
+    if( pOrd ){
+      sqlite3_value *pV = sqlite3_column_value(p->pStmt, p->nCol+1);
+      if( sqlite3_value_type(pV)!=SQLITE_NULL ){
+        if( segValueBorrow(pV, pOrd) ) return SQLITE_NOMEM;
+      }
+    }
+  }
+  return SQLITE_ROW;
+}
+
 /*
 ** Step to the next used row and classify it into *pP, and its order key
 ** into *pOrd (with order=; NULL otherwise), keys borrowed from the
@@ -679,10 +802,10 @@ static int segSourceStep(SegSource *p, SegPending *pP, SegValue *pOrd,
                          char **pzErr){
   SegStats *st = &p->st;
   sqlite3_stmt *pStmt = p->pStmt;
-  int rc, i;
+  int rc;
   while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
     sqlite3_value *pCust, *pDate;
-    int eCust, eDate, iDay, bBad = 0, eAmount = SEG_AMT_NULL;
+    int eCust, eDate, iDay, eAmount = SEG_AMT_NULL;
     double rAmount = 0.0;
     i64 iMs;
     st->nRows++;
@@ -712,84 +835,18 @@ static int segSourceStep(SegSource *p, SegPending *pP, SegValue *pOrd,
     if( !st->bAnyDay || iDay>st->iMaxDay ) st->iMaxDay = iDay;
     if( !st->bAnyDay || iDay<st->iMinDay ) st->iMinDay = iDay;
     st->bAnyDay = 1;
-    /* Other roles: amounts and dates */
-    for(i=2; i<p->nCol && !bBad; i++){
-      sqlite3_value *pV = sqlite3_column_value(pStmt, i+1);
-      p->apVal[i] = pV;
-      if( p->aCol[i].eKind==SEG_COL_AMOUNT ){
-        int e = segAmountFromValue(pV, &p->aNum[i]);
-        if( e<0 ){
-          if( sqlite3_errcode(p->db)==SQLITE_NOMEM ) return SQLITE_NOMEM;
-          if( p->bSkipErrors ){
-            if( st->zBadAmount[0]==0 ){
-              st->iBadAmountCol = i+1;
-              st->zBadAmountWhat = i==2 ? "amount" : "number";
-            }
-            segKeepExample(st->zBadAmount, pV);
-            bBad = 1;
-            break;
-          }
-          return segBadValue(p, i+1, i==2 ? "amount" : "number", pzErr);
-        }
-        p->aNumKnown[i] = (e==SEG_AMT_KNOWN);
-        if( i==2 ){
-          eAmount = e;
-          if( e==SEG_AMT_KNOWN ) rAmount = p->aNum[i];
-        }
-      }else if( p->aCol[i].eKind==SEG_COL_DATE ){
-        int e = segDateFromValueFmt(pV, &p->aMs[i], p->pDateFmt);
-        if( e==SEG_DATE_BAD ){
-          if( p->bSkipErrors ){
-            if( st->zBadAmount[0]==0 ){
-              st->iBadAmountCol = i+1;
-              st->zBadAmountWhat = "date";
-            }
-            segKeepExample(st->zBadAmount, pV);
-            bBad = 1;
-            break;
-          }
-          return segBadValue(p, i+1, "date", pzErr);
-        }
-        p->aMsKnown[i] = (e==SEG_DATE_OK);
-      }
-    }
-    if( bBad ){
+    rc = segSourceRoles(p, &eAmount, &rAmount, pzErr);
+    if( rc==SQLITE_ROW ){
       st->nBadAmount++;
       continue;
     }
+    if( rc ) return rc;
     if( (p->bSince && iDay<p->iSinceDay) || (p->bAsOf && iDay>p->iAsOfDay) ){
       st->nAfterAsOf++;
       continue;
     }
-    /* A used row */
-    st->nUsed++;
-    p->apVal[0] = pCust;
     p->apVal[1] = pDate;
-    pP->iMs = iMs;
-    pP->rAmount = eAmount==SEG_AMT_KNOWN ? rAmount : NAN;
-    if( eCust==SQLITE_INTEGER ){
-      /* the usual customer id, without a second look at its type */
-      pP->cust.eType = SQLITE_INTEGER;
-      pP->cust.n = 0;
-      pP->cust.u.i = sqlite3_value_int64(pCust);
-    }else if( segValueBorrow(pCust, &pP->cust) ){
-      return SQLITE_NOMEM;
-    }
-    if( pOrd ) pOrd->eType = SQLITE_NULL;
-    if( eAmount==SEG_AMT_KNOWN && rAmount<0.0 ){
-      st->nRefunds++;
-    }else{
-      if( st->nOrderRows==0 || iDay<st->iFirstOrderDay ) st->iFirstOrderDay = iDay;
-      if( st->nOrderRows==0 || iDay>st->iLastOrderDay ) st->iLastOrderDay = iDay;
-      st->nOrderRows++;
-      if( pOrd ){
-        sqlite3_value *pV = sqlite3_column_value(pStmt, p->nCol+1);
-        if( sqlite3_value_type(pV)!=SQLITE_NULL ){
-          if( segValueBorrow(pV, pOrd) ) return SQLITE_NOMEM;
-        }
-      }
-    }
-    return SQLITE_ROW;
+    return segSourceUse(p, pP, pOrd, pCust, eCust, iMs, iDay, eAmount, rAmount);
   }
   if( rc==SQLITE_DONE ){
     if( p->bSkipErrors && !p->bCountOnly && st->nUsed+st->nAfterAsOf==0
