@@ -290,6 +290,36 @@ static int segFmtClass(int c, const char **pzName){
 }
 
 /*
+** What a format whose fields are mSeen (SEG_FC_ bits; bI and bP: it has
+** %I, %p) lacks to name a day, or a field without the one it needs, as
+** a printf format of one "%s"; 0 if it is complete.
+*/
+static const char *segFmtMissing(int mSeen, int bI, int bP){
+  if( (mSeen & SEG_FC_YEAR)==0 ){
+    return "has no year (%%Y or %%y)%s";
+  }else if( (mSeen & SEG_FC_YDAY) && (mSeen & (SEG_FC_MONTH|SEG_FC_DAY)) ){
+    return "has %%j and a month or day%s";
+  }else if( (mSeen & SEG_FC_YDAY)==0 && (mSeen & SEG_FC_MONTH)==0 ){
+    return "has no month (%%m, %%b or %%B)%s";
+  }else if( (mSeen & SEG_FC_YDAY)==0 && (mSeen & SEG_FC_DAY)==0 ){
+    return "has no day (%%d or %%e)%s";
+  }else if( bI && !bP ){
+    return "has %%I without %%p%s";
+  }else if( bP && !bI ){
+    return "has %%p without %%I%s";
+  }else if( (mSeen & SEG_FC_MIN) && !(mSeen & SEG_FC_HOUR) ){
+    return "has %%M without an hour (%%H or %%I)%s";
+  }else if( (mSeen & SEG_FC_SEC) && !(mSeen & SEG_FC_MIN) ){
+    return "has %%S without %%M%s";
+  }else if( (mSeen & SEG_FC_FRAC) && !(mSeen & SEG_FC_SEC) ){
+    return "has %%f without %%S%s";
+  }else if( (mSeen & SEG_FC_OFF) && !(mSeen & SEG_FC_HOUR) ){
+    return "has %%z without an hour (%%H or %%I)%s";
+  }
+  return 0;
+}
+
+/*
 ** Compile zFmt.  SQLITE_OK with *ppFmt (one sqlite3_malloc'd block: free
 ** it with sqlite3_free), SQLITE_NOMEM, or SQLITE_ERROR with *pzWhy, what
 ** is wrong with it (sqlite3_malloc'd, or NULL after an OOM).
@@ -354,27 +384,7 @@ int segDateFormatCompile(const char *zFmt, SegDateFormat **ppFmt,
   }
   if( zWhy==0 ){
     zArg = "";
-    if( (mSeen & SEG_FC_YEAR)==0 ){
-      zWhy = "has no year (%%Y or %%y)%s";
-    }else if( (mSeen & SEG_FC_YDAY) && (mSeen & (SEG_FC_MONTH|SEG_FC_DAY)) ){
-      zWhy = "has %%j and a month or day%s";
-    }else if( (mSeen & SEG_FC_YDAY)==0 && (mSeen & SEG_FC_MONTH)==0 ){
-      zWhy = "has no month (%%m, %%b or %%B)%s";
-    }else if( (mSeen & SEG_FC_YDAY)==0 && (mSeen & SEG_FC_DAY)==0 ){
-      zWhy = "has no day (%%d or %%e)%s";
-    }else if( bI && !bP ){
-      zWhy = "has %%I without %%p%s";
-    }else if( bP && !bI ){
-      zWhy = "has %%p without %%I%s";
-    }else if( (mSeen & SEG_FC_MIN) && !(mSeen & SEG_FC_HOUR) ){
-      zWhy = "has %%M without an hour (%%H or %%I)%s";
-    }else if( (mSeen & SEG_FC_SEC) && !(mSeen & SEG_FC_MIN) ){
-      zWhy = "has %%S without %%M%s";
-    }else if( (mSeen & SEG_FC_FRAC) && !(mSeen & SEG_FC_SEC) ){
-      zWhy = "has %%f without %%S%s";
-    }else if( (mSeen & SEG_FC_OFF) && !(mSeen & SEG_FC_HOUR) ){
-      zWhy = "has %%z without an hour (%%H or %%I)%s";
-    }
+    zWhy = segFmtMissing(mSeen, bI, bP);
   }
   if( zWhy==0 ){
     p->nOp = nOp;
@@ -403,6 +413,72 @@ static int segDigitsUpTo(const char *z, int n, int *pi, int nMax){
   return v;
 }
 
+/* At most nMax digits at z[*pi..n-1], their value in lo..hi; -1 if not. */
+static int segDigitsIn(const char *z, int n, int *pi, int nMax, int lo,
+                       int hi){
+  int v = segDigitsUpTo(z, n, pi, nMax);
+  return v<lo || v>hi ? -1 : v;
+}
+
+/* %f: digits at z[*pi..n-1], the first three of them milliseconds into
+** *pMs.  Returns 0, or -1 when there is no digit. */
+static int segParseFraction(const char *z, int n, int *pi, int *pMs){
+  int i = *pi, nDigit = 0, scale = 100, ms = 0;
+  while( i<n && z[i]>='0' && z[i]<='9' ){
+    if( nDigit<3 ){ ms += (z[i]-'0')*scale; scale /= 10; }
+    nDigit++;
+    i++;
+  }
+  if( nDigit==0 ) return -1;
+  *pi = i;
+  *pMs = ms;
+  return 0;
+}
+
+/* %p at z[*pi..n-1]: AM or PM, any case; 1 for PM, 0 for AM, -1 if
+** neither. */
+static int segParseAmPm(const char *z, int n, int *pi){
+  int i = *pi;
+  if( n-i<2 || (z[i+1]!='m' && z[i+1]!='M') ) return -1;
+  if( z[i]!='p' && z[i]!='P' && z[i]!='a' && z[i]!='A' ) return -1;
+  *pi = i+2;
+  return z[i]=='p' || z[i]=='P';
+}
+
+/* %b (bLong 0: three letters) or %B (the whole English name) at
+** z[*pi..n-1], any case: the month, 1 to 12, or -1. */
+static int segParseMonthName(const char *z, int n, int *pi, int bLong){
+  int m, nName = 3;
+  for(m=0; m<12; m++){
+    if( bLong ) nName = (int)strlen(azSegMonth[m]);
+    if( n-*pi>=nName && sqlite3_strnicmp(z+*pi, azSegMonth[m], nName)==0 ){
+      *pi += nName;
+      return m+1;
+    }
+  }
+  return -1;
+}
+
+/* %z at z[*pi..n-1]: Z, or +hhmm, -hhmm, +hh:mm or -hh:mm, as
+** milliseconds east of UTC into *piOff.  Returns 0, or -1 if malformed. */
+static int segParseOffset(const char *z, int n, int *pi, i64 *piOff){
+  int i = *pi, oh, om, sign;
+  if( i<n && z[i]=='Z' ){ *pi = i+1; return 0; }
+  if( n-i<5 || (z[i]!='+' && z[i]!='-') ) return -1;
+  sign = z[i]=='+' ? 1 : -1;
+  oh = segDigits(z+i+1, 2);
+  i += 3;
+  if( z[i]==':' ){
+    i++;
+    if( n-i<2 ) return -1;
+  }
+  om = segDigits(z+i, 2);
+  if( oh<0 || oh>23 || om<0 || om>59 ) return -1;
+  *pi = i+2;
+  *piOff = sign*((i64)oh*3600000 + (i64)om*60000);
+  return 0;
+}
+
 int segDateParseFormat(const SegDateFormat *pF, const char *z, int n,
                        i64 *piMs){
   int y = 0, mo = 1, d = 1, yd = 0, h = 0, mi = 0, s = 0, ms = 0, pm = 0;
@@ -425,8 +501,7 @@ int segDateParseFormat(const SegDateFormat *pF, const char *z, int n,
         y += y<69 ? 2000 : 1900;
         break;
       case 'm':
-        mo = segDigitsUpTo(z, n, &i, 2);
-        if( mo<1 || mo>12 ) return SEG_DATE_BAD;
+        if( (mo = segDigitsIn(z, n, &i, 2, 1, 12))<0 ) return SEG_DATE_BAD;
         break;
       case 'e':
         if( i<n && z[i]==' ' ){
@@ -437,75 +512,36 @@ int segDateParseFormat(const SegDateFormat *pF, const char *z, int n,
         }
         /* fall through */
       case 'd':
-        d = segDigitsUpTo(z, n, &i, 2);
-        if( d<1 || d>31 ) return SEG_DATE_BAD;
+        if( (d = segDigitsIn(z, n, &i, 2, 1, 31))<0 ) return SEG_DATE_BAD;
         break;
       case 'j':
-        yd = segDigitsUpTo(z, n, &i, 3);
-        if( yd<1 || yd>366 ) return SEG_DATE_BAD;
+        if( (yd = segDigitsIn(z, n, &i, 3, 1, 366))<0 ) return SEG_DATE_BAD;
         break;
       case 'H':
-        h = segDigitsUpTo(z, n, &i, 2);
-        if( h<0 || h>23 ) return SEG_DATE_BAD;
+        if( (h = segDigitsIn(z, n, &i, 2, 0, 23))<0 ) return SEG_DATE_BAD;
         break;
       case 'I':
-        h = segDigitsUpTo(z, n, &i, 2);
-        if( h<1 || h>12 ) return SEG_DATE_BAD;
+        if( (h = segDigitsIn(z, n, &i, 2, 1, 12))<0 ) return SEG_DATE_BAD;
         break;
       case 'M':
-        mi = segDigitsUpTo(z, n, &i, 2);
-        if( mi<0 || mi>59 ) return SEG_DATE_BAD;
+        if( (mi = segDigitsIn(z, n, &i, 2, 0, 59))<0 ) return SEG_DATE_BAD;
         break;
       case 'S':
-        s = segDigitsUpTo(z, n, &i, 2);
-        if( s<0 || s>59 ) return SEG_DATE_BAD;
+        if( (s = segDigitsIn(z, n, &i, 2, 0, 59))<0 ) return SEG_DATE_BAD;
         break;
-      case 'f': {
-        int nDigit = 0, scale = 100;
-        while( i<n && z[i]>='0' && z[i]<='9' ){
-          if( nDigit<3 ){ ms += (z[i]-'0')*scale; scale /= 10; }
-          nDigit++;
-          i++;
-        }
-        if( nDigit==0 ) return SEG_DATE_BAD;
+      case 'f':
+        if( segParseFraction(z, n, &i, &ms) ) return SEG_DATE_BAD;
         break;
-      }
       case 'p':
-        if( n-i<2 || (z[i+1]!='m' && z[i+1]!='M') ) return SEG_DATE_BAD;
-        if( z[i]=='p' || z[i]=='P' ) pm = 1;
-        else if( z[i]!='a' && z[i]!='A' ) return SEG_DATE_BAD;
-        i += 2;
+        if( (pm = segParseAmPm(z, n, &i))<0 ) return SEG_DATE_BAD;
         break;
-      case 'b': case 'B': {
-        int m, nName = 3;
-        for(m=0; m<12; m++){
-          if( op-SEG_FMT_OP=='B' ) nName = (int)strlen(azSegMonth[m]);
-          if( n-i>=nName && sqlite3_strnicmp(z+i, azSegMonth[m], nName)==0 ){
-            break;
-          }
-        }
-        if( m==12 ) return SEG_DATE_BAD;
-        mo = m+1;
-        i += nName;
+      case 'b': case 'B':
+        mo = segParseMonthName(z, n, &i, op-SEG_FMT_OP=='B');
+        if( mo<0 ) return SEG_DATE_BAD;
         break;
-      }
-      case 'z': {
-        int oh, om, sign;
-        if( i<n && z[i]=='Z' ){ i++; break; }
-        if( n-i<5 || (z[i]!='+' && z[i]!='-') ) return SEG_DATE_BAD;
-        sign = z[i]=='+' ? 1 : -1;
-        oh = segDigits(z+i+1, 2);
-        i += 3;
-        if( z[i]==':' ){
-          i++;
-          if( n-i<2 ) return SEG_DATE_BAD;
-        }
-        om = segDigits(z+i, 2);
-        if( oh<0 || oh>23 || om<0 || om>59 ) return SEG_DATE_BAD;
-        i += 2;
-        iOff = sign*((i64)oh*3600000 + (i64)om*60000);
+      case 'z':
+        if( segParseOffset(z, n, &i, &iOff) ) return SEG_DATE_BAD;
         break;
-      }
     }
   }
   if( i!=n ) return SEG_DATE_BAD;
@@ -1512,6 +1548,79 @@ static int segMapDirectCover(SegMap *p, i64 iVal){
   return segMapDirectRange(p, iLo, iHi);
 }
 
+/* Room in p->aKey (and p->aSalt) for one more key; the first salted key
+** (iSalt not 0) starts the salts, 0 for the keys before it. */
+static int segMapGrowKeys(SegMap *p, int iSalt){
+  if( p->nKey>=p->nKeyAlloc ){
+    int nNew = p->nKeyAlloc ? p->nKeyAlloc*2 : 256;
+    SegValue *aKey;
+    int *aSalt;
+    aKey = sqlite3_realloc64(p->aKey, sizeof(SegValue)*(u64)nNew);
+    if( aKey==0 ) return SQLITE_NOMEM;
+    p->aKey = aKey;
+    if( p->aSalt ){
+      aSalt = sqlite3_realloc64(p->aSalt, sizeof(int)*(u64)nNew);
+      if( aSalt==0 ) return SQLITE_NOMEM;
+      p->aSalt = aSalt;
+    }
+    p->nKeyAlloc = nNew;
+  }
+  if( iSalt!=0 && p->aSalt==0 ){
+    p->aSalt = sqlite3_malloc64(sizeof(int)*(u64)p->nKeyAlloc);
+    if( p->aSalt==0 ) return SQLITE_NOMEM;
+    memset(p->aSalt, 0, sizeof(int)*(u64)p->nKeyAlloc);
+  }
+  return SQLITE_OK;
+}
+
+/*
+** The second half of segMapFindKey: *pKey (hash h, tag tag, bSmall when a
+** 32-bit integer without salt), not in the map, added as key *piIdx with
+** its own copy of a text or blob.  The slots grow to stay at most half
+** full; 32-bit integer keys, when dense, move to a direct table.
+*/
+static int segMapInsert(SegMap *p, const SegValue *pKey, unsigned int h,
+                        int iSalt, int bSmall, unsigned int tag, int *piIdx){
+  int eType = pKey->eType;
+  i64 iVal = eType==SQLITE_INTEGER ? pKey->u.i : 0;
+  SegValue probe = *pKey;
+  unsigned int j;
+  if( segMapGrowKeys(p, iSalt) ) return SQLITE_NOMEM;
+  if( p->aDirect==0 && (u64)(p->nKey+1)*2 > p->nSlot ){
+    if( segMapGrowSlots(p) ) return SQLITE_NOMEM;
+    if( !p->bHashTags && p->nKey>=512 ){
+      /* 32-bit integer keys only: when dense, a direct table serves */
+      i64 iLo = bSmall && iVal<p->iMin ? iVal : p->iMin;
+      i64 iHi = (bSmall && iVal>p->iMax ? iVal : p->iMax) + 1;
+      if( segMapDirectRange(p, iLo, iHi) ) return SQLITE_NOMEM;
+    }
+  }
+  if( !p->bHashTags ){
+    if( p->nKey==0 || iVal<p->iMin ) p->iMin = iVal;
+    if( p->nKey==0 || iVal>p->iMax ) p->iMax = iVal;
+  }
+  if( eType==SQLITE_TEXT || eType==SQLITE_BLOB ){
+    char *zCopy = sqlite3_malloc64(probe.n+1);
+    if( zCopy==0 ) return SQLITE_NOMEM;
+    if( probe.n ) memcpy(zCopy, pKey->u.z, probe.n);
+    zCopy[probe.n] = 0;
+    probe.u.z = zCopy;
+  }
+  p->aKey[p->nKey] = probe;
+  if( p->aSalt ) p->aSalt[p->nKey] = iSalt;
+  if( eType!=SQLITE_INTEGER ) p->nNonInt++;
+  if( p->aDirect ){
+    p->aDirect[iVal - p->iBase] = p->nKey+1;   /* covered by the caller */
+  }else{
+    j = h & (p->nSlot-1);
+    while( p->aSlot[j] ) j = (j+1) & (p->nSlot-1);
+    p->aSlot[j] = ((u64)tag<<32) | (u64)(unsigned int)(p->nKey+1);
+  }
+  *piIdx = p->nKey;
+  p->nKey++;
+  return SQLITE_OK;
+}
+
 int segMapFindKey(SegMap *p, const SegValue *pKey, unsigned int h, int iSalt,
                   int *piIdx, int *pbNew){
   int eType = pKey->eType;
@@ -1573,60 +1682,10 @@ int segMapFindKey(SegMap *p, const SegValue *pKey, unsigned int h, int iSalt,
       j = (j+1) & (p->nSlot-1);
     }
   }
-  /* Insert */
-  if( p->nKey>=p->nKeyAlloc ){
-    int nNew = p->nKeyAlloc ? p->nKeyAlloc*2 : 256;
-    SegValue *aKey;
-    int *aSalt;
-    aKey = sqlite3_realloc64(p->aKey, sizeof(SegValue)*(u64)nNew);
-    if( aKey==0 ) return SQLITE_NOMEM;
-    p->aKey = aKey;
-    if( p->aSalt ){
-      aSalt = sqlite3_realloc64(p->aSalt, sizeof(int)*(u64)nNew);
-      if( aSalt==0 ) return SQLITE_NOMEM;
-      p->aSalt = aSalt;
-    }
-    p->nKeyAlloc = nNew;
+  if( segMapInsert(p, pKey, h, iSalt, bSmall, tag, piIdx) ){
+    return SQLITE_NOMEM;
   }
-  if( iSalt!=0 && p->aSalt==0 ){
-    /* the first salted key: salts are kept from now on (0 before) */
-    p->aSalt = sqlite3_malloc64(sizeof(int)*(u64)p->nKeyAlloc);
-    if( p->aSalt==0 ) return SQLITE_NOMEM;
-    memset(p->aSalt, 0, sizeof(int)*(u64)p->nKeyAlloc);
-  }
-  if( p->aDirect==0 && (u64)(p->nKey+1)*2 > p->nSlot ){
-    if( segMapGrowSlots(p) ) return SQLITE_NOMEM;
-    if( !p->bHashTags && p->nKey>=512 ){
-      /* 32-bit integer keys only: when dense, a direct table serves */
-      i64 iLo = bSmall && iVal<p->iMin ? iVal : p->iMin;
-      i64 iHi = (bSmall && iVal>p->iMax ? iVal : p->iMax) + 1;
-      if( segMapDirectRange(p, iLo, iHi) ) return SQLITE_NOMEM;
-    }
-  }
-  if( !p->bHashTags ){
-    if( p->nKey==0 || iVal<p->iMin ) p->iMin = iVal;
-    if( p->nKey==0 || iVal>p->iMax ) p->iMax = iVal;
-  }
-  if( eType==SQLITE_TEXT || eType==SQLITE_BLOB ){
-    char *zCopy = sqlite3_malloc64(probe.n+1);
-    if( zCopy==0 ) return SQLITE_NOMEM;
-    if( probe.n ) memcpy(zCopy, pKey->u.z, probe.n);
-    zCopy[probe.n] = 0;
-    probe.u.z = zCopy;
-  }
-  p->aKey[p->nKey] = probe;
-  if( p->aSalt ) p->aSalt[p->nKey] = iSalt;
-  if( eType!=SQLITE_INTEGER ) p->nNonInt++;
-  if( p->aDirect ){
-    p->aDirect[iVal - p->iBase] = p->nKey+1;   /* covered above */
-  }else{
-    j = h & (p->nSlot-1);
-    while( p->aSlot[j] ) j = (j+1) & (p->nSlot-1);
-    p->aSlot[j] = ((u64)tag<<32) | (u64)(unsigned int)(p->nKey+1);
-  }
-  *piIdx = p->nKey;
   *pbNew = 1;
-  p->nKey++;
   return SQLITE_OK;
 }
 
