@@ -130,6 +130,62 @@ static int scoreCounting(const double *aVal, int n, int nBin, int eMethod,
   return 1;
 }
 
+/* Scores by rank, aIdx the customers in ascending order of aVal with the
+** nNull NaNs first: for higher-is-better, the position of the first equal
+** value; for lower-is-better, n less the position after the last, plus
+** the NaNs (worse than every value). */
+static void scoreRankSorted(const double *aVal, const int *aIdx, int n,
+                            int nNull, int nBin, int bLowBetter,
+                            unsigned char *aScore){
+  int i, j = nNull;
+  while( j<n ){
+    int e = j;
+    i64 w;
+    while( e+1<n && scoreSame(aVal[aIdx[e+1]], aVal[aIdx[j]]) ) e++;
+    w = bLowBetter ? (i64)(n-1-e) + nNull : (i64)j;
+    for(i=j; i<=e; i++){
+      aScore[aIdx[i]] = (unsigned char)(1 + (nBin*w)/n);
+    }
+    j = e+1;
+  }
+}
+
+/* Scores by quantile breaks of the values that are not NULL, aIdx as for
+** scoreRankSorted(); the NaNs are left to the caller.  SQLITE_OK or
+** SQLITE_NOMEM. */
+static int scoreQuantileSorted(const double *aVal, const int *aIdx, int n,
+                               int nNull, int nBin, int bLowBetter,
+                               unsigned char *aScore){
+  int nVal = n - nNull, i, k;
+  double *aSorted = sqlite3_malloc64(sizeof(double)*((u64)nVal + 10));
+  double *aB;
+  double rMin, rMax1;
+  if( aSorted==0 ) return SQLITE_NOMEM;
+  aB = aSorted + nVal;
+  for(i=0; i<nVal; i++) aSorted[i] = aVal[aIdx[nNull+i]];
+  if( nVal>0 ){
+    segQuantileBreaks(aSorted, nVal, nBin, aB);
+    rMin = aSorted[0];
+    rMax1 = aSorted[nVal-1] + 1.0;
+  }else{
+    rMin = rMax1 = 0.0;
+  }
+  for(i=0; i<n; i++){
+    double x = aVal[i];
+    int s = 0;
+    if( isnan(x) ) continue;             /* scored 1 by the caller */
+    for(k=1; k<=nBin; k++){
+      double lower = k==1 ? rMin : aB[k-2];
+      double upper = k==nBin ? rMax1 : aB[k-1];
+      if( x>=lower && x<upper ) s = k;
+    }
+    if( s==0 ) s = x>=rMin ? nBin : 1;
+    aScore[i] = (unsigned char)(bLowBetter ? nBin+1-s : s);
+  }
+  sqlite3_free(aSorted);
+  return SQLITE_OK;
+}
+
 int segScore(const double *aVal, int n, const int *aTie, int nBin,
              int eMethod, int bLowBetter, const double *aBreak, int nBreak,
              unsigned char *aScore, SegScratch *pBuf){
@@ -183,55 +239,16 @@ int segScore(const double *aVal, int n, const int *aTie, int nBin,
   if( rc ){ sqlite3_free(aIdxOwn); return rc; }
   for(nNull=0; nNull<n && isnan(aVal[aIdx[nNull]]); nNull++){}
 
+  rc = SQLITE_OK;
   if( eMethod==SEG_METHOD_RANK ){
-    /* ascending order, NaN first: W for higher-is-better = position of
-    ** the first equal value; for lower-is-better = n - position after the
-    ** last, plus the NaNs (worse than every value) */
-    int j = nNull;
-    while( j<n ){
-      int e = j;
-      i64 w;
-      while( e+1<n && scoreSame(aVal[aIdx[e+1]], aVal[aIdx[j]]) ) e++;
-      w = bLowBetter ? (i64)(n-1-e) + nNull : (i64)j;
-      for(i=j; i<=e; i++){
-        aScore[aIdx[i]] = (unsigned char)(1 + (nBin*w)/n);
-      }
-      j = e+1;
-    }
+    scoreRankSorted(aVal, aIdx, n, nNull, nBin, bLowBetter, aScore);
   }else if( eMethod==SEG_METHOD_NTILE ){
     for(i=0; i<n; i++) aScore[aIdx[i]] = scoreTile(i, n, nBin);
   }else{
-    /* quantile, over the non-NULL values (the NaNs come first) */
-    int nVal = n - nNull;
-    double *aSorted = sqlite3_malloc64(sizeof(double)*(u64)nVal + sizeof(double)*10);
-    double *aB;
-    double rMin, rMax1;
-    int k;
-    if( aSorted==0 ){ sqlite3_free(aIdxOwn); return SQLITE_NOMEM; }
-    aB = aSorted + nVal;
-    for(i=0; i<nVal; i++) aSorted[i] = aVal[aIdx[nNull+i]];
-    if( nVal>0 ){
-      segQuantileBreaks(aSorted, nVal, nBin, aB);
-      rMin = aSorted[0];
-      rMax1 = aSorted[nVal-1] + 1.0;
-    }else{
-      rMin = rMax1 = 0.0;
-    }
-    for(i=0; i<n; i++){
-      double x = aVal[i];
-      int s = 0;
-      if( isnan(x) ) continue;             /* scored 1 below */
-      for(k=1; k<=nBin; k++){
-        double lower = k==1 ? rMin : aB[k-2];
-        double upper = k==nBin ? rMax1 : aB[k-1];
-        if( x>=lower && x<upper ) s = k;
-      }
-      if( s==0 ) s = x>=rMin ? nBin : 1;
-      aScore[i] = (unsigned char)(bLowBetter ? nBin+1-s : s);
-    }
-    sqlite3_free(aSorted);
+    rc = scoreQuantileSorted(aVal, aIdx, n, nNull, nBin, bLowBetter, aScore);
   }
   sqlite3_free(aIdxOwn);
+  if( rc ) return rc;
   if( nNull ) scoreNullWorst(aVal, n, aScore);
   return SQLITE_OK;
 }
