@@ -101,17 +101,7 @@ static u64 dayKey(int iDay, int iPos){
   return ((u64)((unsigned int)iDay ^ 0x80000000u)<<32) | (unsigned int)iPos;
 }
 
-static void daySiftDown(u64 *a, int i, int n){
-  for(;;){
-    int l = 2*i+1, m = i;
-    u64 t;
-    if( l<n && a[m]<a[l] ) m = l;
-    if( l+1<n && a[m]<a[l+1] ) m = l+1;
-    if( m==i ) return;
-    t = a[i]; a[i] = a[m]; a[m] = t;
-    i = m;
-  }
-}
+SEG_HEAP_SORT(dayHeapSort, u64)
 
 /* One group's keys: insertion sort when there are few, else an in-place
 ** heap sort (O(n log n) whatever the days).  The keys are unique. */
@@ -126,13 +116,7 @@ static void daySortKeys(u64 *a, int n){
     }
     return;
   }
-  for(i=n/2-1; i>=0; i--) daySiftDown(a, i, n);
-  for(i=n-1; i>0; i--){
-    u64 t = a[0];
-    a[0] = a[i];
-    a[i] = t;
-    daySiftDown(a, 0, i);
-  }
+  dayHeapSort(a, n);
 }
 
 /* Scratch for one partition, sized for the largest. */

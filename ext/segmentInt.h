@@ -314,6 +314,29 @@ u64 segDoubleKey(double x);
 int segSortIdx(int *a, int n, int (*xCmp)(void*, int, int), void *pCtx);
 /* The median of n >= 1 doubles (no NaN), sorting them in place. */
 double segMedian(double *a, i64 n);
+/* SEG_HEAP_SORT(NAME, T) defines static void NAME(T *a, i64 n), an
+** in-place heap sort of n values of type T, ascending by <: O(n log n)
+** whatever the values, no memory (util.c's doubles, daycells.c's keys). */
+#define SEG_HEAP_SORT(NAME, T) \
+static void NAME##Sift(T *a, i64 i, i64 n){ \
+  for(;;){ \
+    i64 l = 2*i+1, m = i; \
+    T t; \
+    if( l<n && a[m]<a[l] ) m = l; \
+    if( l+1<n && a[m]<a[l+1] ) m = l+1; \
+    if( m==i ) return; \
+    t = a[i]; a[i] = a[m]; a[m] = t; \
+    i = m; \
+  } \
+} \
+static void NAME(T *a, i64 n){ \
+  i64 i; \
+  for(i=n/2-1; i>=0; i--) NAME##Sift(a, i, n); \
+  for(i=n-1; i>0; i--){ \
+    T t = a[0]; a[0] = a[i]; a[i] = t; \
+    NAME##Sift(a, 0, i); \
+  } \
+}
 
 /************************************************************************
 ** Table-valued functions (vtab.c).

@@ -1948,27 +1948,11 @@ void segCheckFree(SegCheck *p){
   p->pProbe = 0;
 }
 
-/* In-place heap sort of doubles, ascending. */
-static void segSiftDown(double *a, i64 i, i64 n){
-  for(;;){
-    i64 l = 2*i+1, m = i;
-    double t;
-    if( l<n && a[m]<a[l] ) m = l;
-    if( l+1<n && a[m]<a[l+1] ) m = l+1;
-    if( m==i ) return;
-    t = a[i]; a[i] = a[m]; a[m] = t;
-    i = m;
-  }
-}
+SEG_HEAP_SORT(segHeapSortDouble, double)
 
 /* The median of a[0..n-1] (n >= 1, no NaN), the mean of the two middle
 ** values when n is even; a[] is left sorted ascending. */
 double segMedian(double *a, i64 n){
-  i64 i;
-  for(i=n/2-1; i>=0; i--) segSiftDown(a, i, n);
-  for(i=n-1; i>0; i--){
-    double t = a[0]; a[0] = a[i]; a[i] = t;
-    segSiftDown(a, 0, i);
-  }
+  segHeapSortDouble(a, n);
   return (n&1) ? a[n/2] : (a[n/2-1] + a[n/2])/2.0;
 }
