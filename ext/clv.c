@@ -1054,8 +1054,9 @@ static void clvBfgsUpdate(int n, double aB[4][4], const double *aS,
 ** to the full data), quasi-Newton steps on the full data: central
 ** difference gradients, a matrix that starts as aHs (damped until
 ** positive definite) and learns from each step (clvBfgsUpdate), a halving
-** line search.  When the approximate Newton decrement falls below 1e-7,
-** clvNewton verifies with the full Hessian.  Otherwise the result is
+** line search.  When the approximate Newton decrement falls below 1e-6,
+** the bound of convergence, clvNewton verifies with the full Hessian,
+** whose last step then gains what is left.  Otherwise the result is
 ** reported as not converged. */
 static void clvRefine(ClvFit *p, const ClvData *d, double aHs[4][4]){
   int n = p->nParam, i, j, k;
@@ -1091,7 +1092,7 @@ static void clvRefine(ClvFit *p, const ClvData *d, double aHs[4][4]){
     clvCholSolve(n, aL, aG, aStep);
     for(i=0; i<n; i++) rDec += aG[i]*aStep[i];
     if( !isfinite(rDec) ) break;
-    if( rDec/2.0<1e-7 ){ bNear = 1; break; }
+    if( rDec/2.0<1e-6 ){ bNear = 1; break; }
     p->nIter++;
     for(j=0; j<12; j++, t*=0.5){
       double fTry;
