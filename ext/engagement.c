@@ -508,6 +508,88 @@ static int cartRow(void *pCtx, void *pCust, const SegRow *r){
   return SQLITE_OK;
 }
 
+/* The events aEv[0..nEv-1] in the order of cartCmp(): into *paIdx
+** (sqlite3_malloc'd, also on error), by the ranks of p's customers in
+** ORDER BY customer.  SQLITE_OK or SQLITE_NOMEM. */
+static int cartSortEvents(CartResult *p, const CartEvent *aEv, int nEv,
+                          int **paIdx){
+  int *aSorted = 0, *aRank = 0, *aIdx = 0;
+  int rc, i;
+  rc = segMapSorted(&p->src.cust, &aSorted);
+  if( rc ) goto sort_done;
+  aRank = sqlite3_malloc64(sizeof(int)*(u64)(p->src.cust.nKey+1));
+  aIdx = sqlite3_malloc64(sizeof(int)*(u64)(nEv+1));
+  if( aRank==0 || aIdx==0 ){ rc = SQLITE_NOMEM; goto sort_done; }
+  for(i=0; i<p->src.cust.nKey; i++) aRank[aSorted[i]] = i;
+  for(i=0; i<nEv; i++) aIdx[i] = i;
+  {
+    CartSort s;
+    s.aEv = aEv;
+    s.aRank = aRank;
+    rc = segSortIdx(aIdx, nEv, cartCmp, &s);
+  }
+sort_done:
+  *paIdx = aIdx;
+  sqlite3_free(aSorted);
+  sqlite3_free(aRank);
+  return rc;
+}
+
+/* The sweep (C2-C4) over the events aEv[aIdx[0..nEv-1]], in cartCmp()
+** order, one customer at a time: the abandoned carts appended to p's
+** output, with iWindow the hours= option in milliseconds.  SQLITE_OK or
+** SQLITE_NOMEM. */
+static int cartSweep(CartResult *p, const CartEvent *aEv, const int *aIdx,
+                     int nEv, i64 iWindow){
+  int rc, i;
+  i = 0;
+  while( i<nEv ){
+    int iCust = aEv[aIdx[i]].iCust;
+    int iUnrecovered = p->nRow;   /* first output cart not yet recovered */
+    int bOpen = 0;
+    CartRow cart;
+    memset(&cart, 0, sizeof(cart));
+    for(; i<nEv && aEv[aIdx[i]].iCust==iCust; i++){
+      const CartEvent *e = &aEv[aIdx[i]];
+      if( !e->bPurchase ){
+        if( bOpen && e->iMs - cart.iLastMs > iWindow ){
+          rc = cartEmit(p, &cart);   /* abandoned: hours= passed */
+          if( rc ) return rc;
+          bOpen = 0;
+        }
+        if( !bOpen ){
+          memset(&cart, 0, sizeof(cart));
+          cart.iCust = iCust;
+          cart.iStartMs = e->iMs;
+          bOpen = 1;
+        }
+        cart.nItem++;
+        cart.iLastMs = e->iMs;
+        if( e->bValue ){
+          segSumAdd(&cart.value, e->rValue);
+          cart.bValue = 1;
+        }
+      }else{
+        if( bOpen ){
+          if( e->iMs - cart.iLastMs > iWindow ){
+            rc = cartEmit(p, &cart);  /* abandoned, then recovered below */
+            if( rc ) return rc;
+          }
+          bOpen = 0;
+        }
+        for(; iUnrecovered<p->nRow; iUnrecovered++){
+          p->aRow[iUnrecovered].bRecovered = 1;
+        }
+      }
+    }
+    if( bOpen && p->iEndMs - cart.iLastMs > iWindow ){
+      rc = cartEmit(p, &cart);
+      if( rc ) return rc;
+    }
+  }
+  return SQLITE_OK;
+}
+
 static int cartCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                        char **pzErr){
   SegColumn aCol[6];
@@ -516,10 +598,10 @@ static int cartCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   CartScan q;
   CartEvent *aEv = 0;
   int nEv = 0;
-  int *aIdx = 0, *aSorted = 0, *aRank = 0;
+  int *aIdx = 0;
   double rHours = 24.0;
   i64 iWindow;
-  int iAsOf, rc, i;
+  int iAsOf, rc;
 
   memset(&q, 0, sizeof(q));
   p = sqlite3_malloc64(sizeof(*p));
@@ -549,74 +631,13 @@ static int cartCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   if( !segSourceAsOf(&p->src, &iAsOf) ) goto cart_done;
   p->iEndMs = (i64)(iAsOf+1)*SEG_MS_PER_DAY - SEG_MS_PER_DAY/2;
 
-  /* Customer ranks, then the events sorted */
-  rc = segMapSorted(&p->src.cust, &aSorted);
-  if( rc ) goto cart_done;
-  aRank = sqlite3_malloc64(sizeof(int)*(u64)(p->src.cust.nKey+1));
-  aIdx = sqlite3_malloc64(sizeof(int)*(u64)(nEv+1));
-  if( aRank==0 || aIdx==0 ){ rc = SQLITE_NOMEM; goto cart_done; }
-  for(i=0; i<p->src.cust.nKey; i++) aRank[aSorted[i]] = i;
-  for(i=0; i<nEv; i++) aIdx[i] = i;
-  {
-    CartSort s;
-    s.aEv = aEv;
-    s.aRank = aRank;
-    rc = segSortIdx(aIdx, nEv, cartCmp, &s);
-    if( rc ) goto cart_done;
-  }
-
-  /* The sweep, one customer at a time */
-  i = 0;
-  while( i<nEv ){
-    int iCust = aEv[aIdx[i]].iCust;
-    int iUnrecovered = p->nRow;   /* first output cart not yet recovered */
-    int bOpen = 0;
-    CartRow cart;
-    memset(&cart, 0, sizeof(cart));
-    for(; i<nEv && aEv[aIdx[i]].iCust==iCust; i++){
-      CartEvent *e = &aEv[aIdx[i]];
-      if( !e->bPurchase ){
-        if( bOpen && e->iMs - cart.iLastMs > iWindow ){
-          rc = cartEmit(p, &cart);   /* abandoned: hours= passed */
-          if( rc ) goto cart_done;
-          bOpen = 0;
-        }
-        if( !bOpen ){
-          memset(&cart, 0, sizeof(cart));
-          cart.iCust = iCust;
-          cart.iStartMs = e->iMs;
-          bOpen = 1;
-        }
-        cart.nItem++;
-        cart.iLastMs = e->iMs;
-        if( e->bValue ){
-          segSumAdd(&cart.value, e->rValue);
-          cart.bValue = 1;
-        }
-      }else{
-        if( bOpen ){
-          if( e->iMs - cart.iLastMs > iWindow ){
-            rc = cartEmit(p, &cart);  /* abandoned, then recovered below */
-            if( rc ) goto cart_done;
-          }
-          bOpen = 0;
-        }
-        for(; iUnrecovered<p->nRow; iUnrecovered++){
-          p->aRow[iUnrecovered].bRecovered = 1;
-        }
-      }
-    }
-    if( bOpen && p->iEndMs - cart.iLastMs > iWindow ){
-      rc = cartEmit(p, &cart);
-      if( rc ) goto cart_done;
-    }
-  }
+  /* Customer ranks, then the events sorted, then the sweep */
+  rc = cartSortEvents(p, aEv, nEv, &aIdx);
+  if( rc==SQLITE_OK ) rc = cartSweep(p, aEv, aIdx, nEv, iWindow);
 
 cart_done:
   sqlite3_free(aEv);
   sqlite3_free(aIdx);
-  sqlite3_free(aSorted);
-  sqlite3_free(aRank);
   if( rc ){
     cartFree(p);
     return rc;
