@@ -535,6 +535,12 @@ int segSourceEach(SegSource *p, SegEach *pEach, char **pzErr);
 /* The as_of day once the scan is done: the as_of= option or the latest
 ** usable day.  Returns 0 when there is none (empty source). */
 int segSourceAsOf(SegSource *p, int *piDay);
+/* The customers of the source's map in the order of ORDER BY customer,
+** those for which xKeep(pCtx, iCust) is non-zero (all when xKeep is NULL):
+** *paOut (sqlite3_malloc'd, NULL on error), *pnOut of them.  SQLITE_OK or
+** SQLITE_NOMEM. */
+int segSourceCustomers(SegSource *p, int (*xKeep)(void*, int), void *pCtx,
+                       int **paOut, int *pnOut);
 void segSourceClose(SegSource *p);
 /* Is pVal a NULL customer (DESIGN.md detail 5)?  NULL, or TEXT that is
 ** empty or all spaces (U+0020 only, as RTRIM trims). */

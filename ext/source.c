@@ -1051,6 +1051,21 @@ int segSourceAsOf(SegSource *p, int *piDay){
   return 0;
 }
 
+/* The customers kept by xKeep(pCtx, iCust), in customer order, into
+** *paOut and *pnOut (segmentInt.h).  SQLITE_OK or SQLITE_NOMEM. */
+int segSourceCustomers(SegSource *p, int (*xKeep)(void*, int), void *pCtx,
+                       int **paOut, int *pnOut){
+  int *a, i, n = 0;
+  int rc = segMapSorted(&p->cust, paOut);
+  if( rc ) return rc;
+  a = *paOut;
+  for(i=0; i<p->cust.nKey; i++){
+    if( xKeep==0 || xKeep(pCtx, a[i]) ) a[n++] = a[i];
+  }
+  *pnOut = n;
+  return SQLITE_OK;
+}
+
 /**************************************************************************
 ** The reader thread (segSourceScan)
 **
