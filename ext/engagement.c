@@ -275,15 +275,42 @@ static int engDays(void *pCtx, int iCust, const SegDayCell *aCell,
   return SQLITE_OK;
 }
 
+/* The scores r, v, c and t (E5) of p's output rows into p->aScore (4
+** per row, freed with p), by method eMethod.  SQLITE_OK or
+** SQLITE_NOMEM. */
+static int engScores(EngResult *p, int eMethod){
+  int n = p->nOut, rc = SQLITE_OK, i, k;
+  double *aVal;
+  unsigned char *aOne;
+  p->aScore = sqlite3_malloc64(4*(u64)(n+1));
+  aVal = sqlite3_malloc64(sizeof(double)*(u64)(n+1));
+  aOne = sqlite3_malloc64((u64)(n+1));
+  if( p->aScore==0 || aVal==0 || aOne==0 ) rc = SQLITE_NOMEM;
+  for(k=0; k<4 && rc==SQLITE_OK; k++){
+    for(i=0; i<n; i++){
+      EngCust *c = &p->aCust[p->aOut[i]];
+      switch( k ){
+        case 0: aVal[i] = (double)(p->iAsOf - c->iLast); break;
+        case 1: aVal[i] = (double)c->anKind[ENG_VIEW]; break;
+        case 2: aVal[i] = (double)c->anKind[ENG_CLICK]; break;
+        default: aVal[i] = segSumValue(&c->sec); break;
+      }
+    }
+    rc = segScore(aVal, n, 0, p->nBin, eMethod, k==0, 0, 0, aOne, 0);
+    for(i=0; i<n; i++) p->aScore[4*i+k] = aOne[i];
+  }
+  sqlite3_free(aOne);
+  sqlite3_free(aVal);
+  return rc;
+}
+
 static int engCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                       char **pzErr){
   SegColumn aCol[6];
   SegTextList aList[4];
   EngResult *p;
   EngScan q;
-  int bSession, eMethod, rc, i, k, n;
-  int *aSorted = 0;
-  double *aVal = 0;
+  int bSession, eMethod, rc;
 
   memset(&q, 0, sizeof(q));
   segMapInit(&q.sessions);
@@ -318,55 +345,22 @@ static int engCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   segMapFree(&q.sessions);
   segDaySetFree(&q.days);
   engKindListsFree(aList);
-  if( rc ) goto eng_error;
 
-  /* Output: every customer seen, in customer order */
-  segSourceAsOf(&p->src, &p->iAsOf);
-  rc = segMapSorted(&p->src.cust, &aSorted);
-  if( rc ) goto eng_error;
-  n = p->src.cust.nKey;
-  p->aOut = aSorted;
-  aSorted = 0;
-  p->nOut = n;
-
-  /* Scores */
-  p->aScore = sqlite3_malloc64(4*(u64)(n+1));
-  aVal = sqlite3_malloc64(sizeof(double)*(u64)(n+1));
-  {
-    unsigned char *aOne = sqlite3_malloc64((u64)(n+1));
-    if( p->aScore==0 || aVal==0 || aOne==0 ){
-      sqlite3_free(aOne);
-      rc = SQLITE_NOMEM;
-      goto eng_error;
-    }
-    for(k=0; k<4 && rc==SQLITE_OK; k++){
-      for(i=0; i<n; i++){
-        EngCust *c = &p->aCust[p->aOut[i]];
-        switch( k ){
-          case 0: aVal[i] = (double)(p->iAsOf - c->iLast); break;
-          case 1: aVal[i] = (double)c->anKind[ENG_VIEW]; break;
-          case 2: aVal[i] = (double)c->anKind[ENG_CLICK]; break;
-          default: aVal[i] = segSumValue(&c->sec); break;
-        }
-      }
-      rc = segScore(aVal, n, 0, p->nBin, eMethod, k==0, 0, 0, aOne, 0);
-      for(i=0; i<n; i++) p->aScore[4*i+k] = aOne[i];
-    }
-    sqlite3_free(aOne);
-    if( rc ) goto eng_error;
+  /* Output: every customer seen, in customer order, with its scores */
+  if( rc==SQLITE_OK ){
+    segSourceAsOf(&p->src, &p->iAsOf);
+    rc = segSourceCustomers(&p->src, 0, 0, &p->aOut, &p->nOut);
   }
-  sqlite3_free(aVal);
-  pRes->nRow = n;
+  if( rc==SQLITE_OK ) rc = engScores(p, eMethod);
+  if( rc ){
+    engFree(p);
+    return rc;
+  }
+  pRes->nRow = p->nOut;
   pRes->pData = p;
   pRes->xColumn = engColumn;
   pRes->xFree = engFree;
   return SQLITE_OK;
-
-eng_error:
-  sqlite3_free(aVal);
-  sqlite3_free(aSorted);
-  engFree(p);
-  return rc;
 }
 
 /**************************************************************************
