@@ -188,6 +188,75 @@ static int cohortRow(void *pCtx, void *pCust, const SegRow *r){
   return SQLITE_OK;
 }
 
+/* The (customer, period) keys aKey[0..*pnKey-1] of the orders, sorted
+** and rewritten in place: each distinct pair up to period iMaxPer becomes
+** the key (cohort, offset), the first period of a customer being its
+** cohort.  *pnKey: the keys kept.  SQLITE_OK or SQLITE_NOMEM. */
+static int cohortPairs(u64 *aKey, int *pnKey, int iMaxPer){
+  int nKey = *pnKey, i, k, iCust = 0, iCohort = 0;
+  u64 iPrev = 0;
+  int rc = segRadixSort(aKey, 0, nKey, 0);
+  if( rc ) return rc;
+  for(i=k=0; i<nKey; i++){
+    u64 iThis = aKey[i];
+    int iPer = COHORT_KEY_LO(iThis);
+    if( i>0 && iThis==iPrev ) continue;
+    iPrev = iThis;
+    if( i==0 || COHORT_KEY_HI(iThis)!=iCust ){
+      iCust = COHORT_KEY_HI(iThis);
+      iCohort = iPer;
+    }
+    if( iPer>iMaxPer ) continue;        /* the source stops at as_of */
+    aKey[k++] = COHORT_KEY(iCohort, iPer - iCohort);
+  }
+  *pnKey = k;
+  return SQLITE_OK;
+}
+
+/* The groups and cells of pOut from the (cohort, offset) keys
+** aKey[0..nKey-1] (sorted here; a run of equal keys is one cell), every
+** cohort with its periods up to iMaxPer: *pnRow rows in all.  SQLITE_OK
+** or SQLITE_NOMEM (what was allocated is pOut's). */
+static int cohortGroups(CohortResult *pOut, u64 *aKey, int nKey,
+                        int iMaxPer, i64 *pnRow){
+  int nCell = 0, nGroup = 0, iPrevCohort = 0, i, j;
+  i64 nRow = 0;
+  int rc = segRadixSort(aKey, 0, nKey, 0);
+  if( rc ) return rc;
+  for(i=0; i<nKey; i++){
+    if( i>0 && aKey[i]==aKey[i-1] ) continue;
+    nCell++;
+    if( i==0 || COHORT_KEY_HI(aKey[i])!=iPrevCohort ) nGroup++;
+    iPrevCohort = COHORT_KEY_HI(aKey[i]);
+  }
+  pOut->aGroup = sqlite3_malloc64(sizeof(CohortGroup)*(u64)(nGroup+1));
+  pOut->aCell = sqlite3_malloc64(sizeof(CohortCell)*(u64)nCell);
+  if( pOut->aGroup==0 || pOut->aCell==0 ) return SQLITE_NOMEM;
+  nCell = nGroup = 0;
+  for(i=0; i<nKey; i=j){
+    int iThis = COHORT_KEY_HI(aKey[i]);
+    for(j=i+1; j<nKey && aKey[j]==aKey[i]; j++){}
+    if( nGroup==0 || pOut->aGroup[nGroup-1].iCohort!=iThis ){
+      CohortGroup *pG = &pOut->aGroup[nGroup++];
+      pG->iCohort = iThis;
+      pG->iCell = nCell;
+      pG->iRow = nRow;
+      pG->nCustomers = j-i;             /* offset 0: every customer */
+      nRow += (i64)iMaxPer - iThis + 1;
+    }
+    pOut->aCell[nCell].iOffset = COHORT_KEY_LO(aKey[i]);
+    pOut->aCell[nCell].nActive = j-i;
+    nCell++;
+  }
+  pOut->aGroup[nGroup].iCohort = 0;
+  pOut->aGroup[nGroup].iCell = nCell;
+  pOut->aGroup[nGroup].iRow = nRow;
+  pOut->aGroup[nGroup].nCustomers = 0;
+  pOut->nGroup = nGroup;
+  *pnRow = nRow;
+  return SQLITE_OK;
+}
+
 static int cohortCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                          char **pzErr){
   static const char *const azPeriod[] = {
@@ -197,8 +266,8 @@ static int cohortCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   SegSource src;
   CohortScan q;
   u64 *aKey = 0;
-  int nKey = 0, nCell = 0, nGroup = 0;
-  int ePeriod = COHORT_MONTH, rc, i, iAsOf = 0, iMaxPer = 0;
+  int nKey = 0;
+  int ePeriod = COHORT_MONTH, rc, iAsOf = 0;
   i64 nRow = 0;
   CohortResult *pOut = 0;
 
@@ -223,65 +292,12 @@ static int cohortCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   pOut->ePeriod = ePeriod;
   if( nKey>0 ){
     int bAsOf = segSourceAsOf(&src, &iAsOf);
-    int j, k, iCust = 0, iCohort = 0, iPrevCohort = 0;
-    u64 iPrev = 0;
+    int iMaxPer;
     (void)bAsOf;
     iMaxPer = cohortPeriodOf(ePeriod, iAsOf);
-
-    /* (customer, period) in order: the first period of a customer is its
-    ** cohort; each distinct pair becomes a (cohort, offset) key, in place */
-    rc = segRadixSort(aKey, 0, nKey, 0);
+    rc = cohortPairs(aKey, &nKey, iMaxPer);
+    if( rc==SQLITE_OK ) rc = cohortGroups(pOut, aKey, nKey, iMaxPer, &nRow);
     if( rc ) goto cohort_done;
-    for(i=k=0; i<nKey; i++){
-      u64 iThis = aKey[i];
-      int iPer = COHORT_KEY_LO(iThis);
-      if( i>0 && iThis==iPrev ) continue;
-      iPrev = iThis;
-      if( i==0 || COHORT_KEY_HI(iThis)!=iCust ){
-        iCust = COHORT_KEY_HI(iThis);
-        iCohort = iPer;
-      }
-      if( iPer>iMaxPer ) continue;        /* the source stops at as_of */
-      aKey[k++] = COHORT_KEY(iCohort, iPer - iCohort);
-    }
-    nKey = k;
-
-    /* (cohort, offset) in order: a run of equal keys is one cell */
-    rc = segRadixSort(aKey, 0, nKey, 0);
-    if( rc ) goto cohort_done;
-    for(i=0; i<nKey; i++){
-      if( i>0 && aKey[i]==aKey[i-1] ) continue;
-      nCell++;
-      if( i==0 || COHORT_KEY_HI(aKey[i])!=iPrevCohort ) nGroup++;
-      iPrevCohort = COHORT_KEY_HI(aKey[i]);
-    }
-    pOut->aGroup = sqlite3_malloc64(sizeof(CohortGroup)*(u64)(nGroup+1));
-    pOut->aCell = sqlite3_malloc64(sizeof(CohortCell)*(u64)nCell);
-    if( pOut->aGroup==0 || pOut->aCell==0 ){
-      rc = SQLITE_NOMEM;
-      goto cohort_done;
-    }
-    nCell = nGroup = 0;
-    for(i=0; i<nKey; i=j){
-      int iThis = COHORT_KEY_HI(aKey[i]);
-      for(j=i+1; j<nKey && aKey[j]==aKey[i]; j++){}
-      if( nGroup==0 || pOut->aGroup[nGroup-1].iCohort!=iThis ){
-        CohortGroup *pG = &pOut->aGroup[nGroup++];
-        pG->iCohort = iThis;
-        pG->iCell = nCell;
-        pG->iRow = nRow;
-        pG->nCustomers = j-i;             /* offset 0: every customer */
-        nRow += (i64)iMaxPer - iThis + 1;
-      }
-      pOut->aCell[nCell].iOffset = COHORT_KEY_LO(aKey[i]);
-      pOut->aCell[nCell].nActive = j-i;
-      nCell++;
-    }
-    pOut->aGroup[nGroup].iCohort = 0;
-    pOut->aGroup[nGroup].iCell = nCell;
-    pOut->aGroup[nGroup].iRow = nRow;
-    pOut->aGroup[nGroup].nCustomers = 0;
-    pOut->nGroup = nGroup;
   }
   pRes->nRow = nRow;
   pRes->pData = pOut;
