@@ -468,15 +468,79 @@ static int kmeansParseTransform(const SegOpts *pOpts, KmeansAgg *p,
   return rc;
 }
 
-/* Parse the 1st argument of kmeans_fit (K1) or kmeans_select (S1) into
-** p. */
-static int kmeansParseK(sqlite3_context *ctx, KmeansAgg *p, sqlite3_value *pK){
+/* Add the pieces of the options text zCopy to pOpts: a piece ends at a
+** comma that a key=value piece follows, so that a piece without '=' goes
+** on the list value before it ('transform=log1p,none').  zCopy is cut in
+** place.  SQLITE_OK, or an error with *pzErr (or SQLITE_NOMEM). */
+static int kmeansOptsAdd(SegOpts *pOpts, char *zCopy, char **pzErr){
+  int i, iStart = 0, rc = SQLITE_OK;
+  for(i=0; rc==SQLITE_OK; i++){
+    if( zCopy[i]==',' ){
+      int j = i+1;
+      while( zCopy[j] && zCopy[j]!=',' && zCopy[j]!='=' ) j++;
+      if( zCopy[j]!='=' ) continue;
+    }
+    if( zCopy[i]==',' || zCopy[i]==0 ){
+      int bEnd = zCopy[i]==0;
+      zCopy[i] = 0;
+      rc = segOptsAdd(pOpts, zCopy+iStart, 0, pzErr);
+      iStart = i+1;
+      if( bEnd ) break;
+    }
+  }
+  return rc;
+}
+
+/* The text 1st argument z (NULL: out of memory) of kmeans_fit (K1) or
+** kmeans_select (S1) into p.  SQLITE_OK, SQLITE_NOMEM, or SQLITE_ERROR
+** with *pzErr (sqlite3_malloc'd). */
+static int kmeansParseText(KmeansAgg *p, const char *z, char **pzErr){
   static const char *const azFitOpt[] = {
     "k", "seed", "max_iter", "n_init", "transform", 0
   };
   static const char *const azSelectOpt[] = {
     "kmin", "kmax", "seed", "max_iter", "n_init", "transform", 0
   };
+  SegOpts opts;
+  char *zCopy;
+  int rc, iSeed = 1;
+  if( z==0 || (zCopy = sqlite3_mprintf("%s", z))==0 ) return SQLITE_NOMEM;
+  rc = segOptsInit(&opts, kmeansFunc(p),
+                   p->bSelect ? azSelectOpt : azFitOpt, 0);
+  opts.nArg = 1;               /* no bare first argument here */
+  if( rc==SQLITE_OK ) rc = kmeansOptsAdd(&opts, zCopy, pzErr);
+  if( rc==SQLITE_OK && p->bSelect ){
+    rc = segOptsInt(&opts, "kmin", 2, 2, 1000, &p->k, pzErr);
+    if( rc==SQLITE_OK ){
+      rc = segOptsInt(&opts, "kmax", p->k<8 ? 8 : p->k, p->k, 1000,
+                      &p->kMax, pzErr);
+    }
+  }else if( rc==SQLITE_OK ){
+    rc = segOptsInt(&opts, "k", 0, 1, 1000, &p->k, pzErr);
+  }
+  if( rc==SQLITE_OK && !p->bSelect && segOptsGet(&opts, "k")==0 ){
+    *pzErr = sqlite3_mprintf("kmeans_fit(): option 'k' is required");
+    rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  if( rc==SQLITE_OK ){
+    rc = segOptsInt(&opts, "seed", 1, 0, 2147483647, &iSeed, pzErr);
+  }
+  if( rc==SQLITE_OK ){
+    rc = segOptsInt(&opts, "max_iter", 300, 1, 100000, &p->nMaxIter, pzErr);
+  }
+  if( rc==SQLITE_OK ){
+    rc = segOptsInt(&opts, "n_init", 10, 1, 1000, &p->nInit, pzErr);
+  }
+  if( rc==SQLITE_OK ) rc = kmeansParseTransform(&opts, p, pzErr);
+  p->iSeed = (u64)iSeed;
+  segOptsFree(&opts);
+  sqlite3_free(zCopy);
+  return rc;
+}
+
+/* Parse the 1st argument of kmeans_fit (K1) or kmeans_select (S1) into
+** p. */
+static int kmeansParseK(sqlite3_context *ctx, KmeansAgg *p, sqlite3_value *pK){
   int e = sqlite3_value_numeric_type(pK);
   p->iSeed = 1;
   p->nMaxIter = 300;
@@ -499,60 +563,8 @@ static int kmeansParseK(sqlite3_context *ctx, KmeansAgg *p, sqlite3_value *pK){
     return 1;
   }
   if( sqlite3_value_type(pK)==SQLITE_TEXT ){
-    SegOpts opts;
-    char *zErr = 0, *zCopy;
-    const char *z = (const char*)sqlite3_value_text(pK);
-    int rc, iSeed = 1, i, iStart = 0;
-    if( z==0 || (zCopy = sqlite3_mprintf("%s", z))==0 ){
-      sqlite3_result_error_nomem(ctx);
-      p->bErr = 1;
-      return 0;
-    }
-    rc = segOptsInit(&opts, kmeansFunc(p),
-                     p->bSelect ? azSelectOpt : azFitOpt, 0);
-    opts.nArg = 1;               /* no bare first argument here */
-    for(i=0; rc==SQLITE_OK; i++){
-      if( zCopy[i]==',' ){
-        /* a piece without '=' goes on the list value before it
-        ** ('transform=log1p,none') */
-        int j = i+1;
-        while( zCopy[j] && zCopy[j]!=',' && zCopy[j]!='=' ) j++;
-        if( zCopy[j]!='=' ) continue;
-      }
-      if( zCopy[i]==',' || zCopy[i]==0 ){
-        int bEnd = zCopy[i]==0;
-        zCopy[i] = 0;
-        rc = segOptsAdd(&opts, zCopy+iStart, 0, &zErr);
-        iStart = i+1;
-        if( bEnd ) break;
-      }
-    }
-    if( rc==SQLITE_OK && p->bSelect ){
-      rc = segOptsInt(&opts, "kmin", 2, 2, 1000, &p->k, &zErr);
-      if( rc==SQLITE_OK ){
-        rc = segOptsInt(&opts, "kmax", p->k<8 ? 8 : p->k, p->k, 1000,
-                        &p->kMax, &zErr);
-      }
-    }else if( rc==SQLITE_OK ){
-      rc = segOptsInt(&opts, "k", 0, 1, 1000, &p->k, &zErr);
-    }
-    if( rc==SQLITE_OK && !p->bSelect && segOptsGet(&opts, "k")==0 ){
-      zErr = sqlite3_mprintf("kmeans_fit(): option 'k' is required");
-      rc = zErr ? SQLITE_ERROR : SQLITE_NOMEM;
-    }
-    if( rc==SQLITE_OK ){
-      rc = segOptsInt(&opts, "seed", 1, 0, 2147483647, &iSeed, &zErr);
-    }
-    if( rc==SQLITE_OK ){
-      rc = segOptsInt(&opts, "max_iter", 300, 1, 100000, &p->nMaxIter, &zErr);
-    }
-    if( rc==SQLITE_OK ){
-      rc = segOptsInt(&opts, "n_init", 10, 1, 1000, &p->nInit, &zErr);
-    }
-    if( rc==SQLITE_OK ) rc = kmeansParseTransform(&opts, p, &zErr);
-    p->iSeed = (u64)iSeed;
-    segOptsFree(&opts);
-    sqlite3_free(zCopy);
+    char *zErr = 0;
+    int rc = kmeansParseText(p, (const char*)sqlite3_value_text(pK), &zErr);
     if( rc!=SQLITE_OK ){
       p->bErr = 1;
       if( rc==SQLITE_NOMEM ) sqlite3_result_error_nomem(ctx);
