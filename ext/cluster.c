@@ -1153,18 +1153,70 @@ static void kmeansAppendModel(sqlite3_str *pStr, const KmeansAgg *p,
   sqlite3_str_appendall(pStr, "]}");
 }
 
+/* kmeans_select()'s fits (S2, S3) of the standardized points aZ,
+** appended to pStr as its model: by_k, then the picked fit's whole model
+** (aMean, the means then the sds, and aBuf as kmeansAppendModel() takes
+** them).  SQLITE_OK, SQLITE_NOMEM or pChk's code (interrupted). */
+static int kmeansSelect(const KmeansAgg *p, const double *aZ, SegCheck *pChk,
+                        const double *aMean, double *aBuf, sqlite3_str *pStr){
+  KmeansFit best, cur;
+  int kReq, kBest = 0, bPicked = 0, rc = SQLITE_OK;
+  sqlite3_str *pByK = sqlite3_str_new(0);
+  char *zOut;
+  memset(&best, 0, sizeof(best));
+  memset(&cur, 0, sizeof(cur));
+  for(kReq=p->k; kReq<=p->kMax; kReq++){
+    rc = kmeansFitRun(p, aZ, kReq, pChk, &cur);
+    if( rc ) goto select_done;
+    sqlite3_str_appendf(pByK, "%s{\"k_requested\":%d,\"k\":%d,"
+                        "\"inertia\":", kReq>p->k ? "," : "", kReq, cur.k);
+    segJsonAppendNumber(pByK, cur.rInertia);
+    sqlite3_str_appendall(pByK, ",\"silhouette\":");
+    if( cur.k>=2 ) segJsonAppendNumber(pByK, cur.rSil);
+    else sqlite3_str_appendall(pByK, "null");
+    sqlite3_str_appendf(pByK, ",\"iterations\":%d,\"converged\":%s}",
+                        cur.nIter, cur.bConverged ? "true" : "false");
+    /* S3: the highest silhouette, the smaller k on ties */
+    if( kReq==p->k
+     || (cur.k>=2 && (!bPicked || cur.rSil>best.rSil)) ){
+      bPicked = cur.k>=2;
+      kBest = kReq;
+      kmeansFitFree(&best);
+      best = cur;
+      memset(&cur, 0, sizeof(cur));
+    }else{
+      kmeansFitFree(&cur);
+    }
+  }
+  sqlite3_str_appendf(pStr, "{\"model\":\"kmeans_select\","
+      "\"criterion\":\"silhouette\",\"k\":%d,\"kmin\":%d,\"kmax\":%d,"
+      "\"dims\":%d,\"n\":%lld,\"skipped\":%lld,\"by_k\":[",
+      kBest, p->k, p->kMax, p->nDim, p->n, p->nSkipped);
+  zOut = sqlite3_str_finish(pByK);
+  pByK = 0;
+  if( zOut==0 ){ rc = SQLITE_NOMEM; goto select_done; }
+  sqlite3_str_appendall(pStr, zOut);
+  sqlite3_free(zOut);
+  sqlite3_str_appendall(pStr, "],\"best\":");
+  kmeansAppendModel(pStr, p, &best, kBest, aMean, aMean+p->nDim, aBuf);
+  sqlite3_str_appendchar(pStr, 1, '}');
+select_done:
+  sqlite3_free(sqlite3_str_finish(pByK));
+  kmeansFitFree(&best);
+  kmeansFitFree(&cur);
+  return rc;
+}
+
 /* kmeans_fit() (K3-K11) and kmeans_select() (S2, S3). */
 static void kmeansFinal(sqlite3_context *ctx){
   KmeansAgg *p = sqlite3_aggregate_context(ctx, 0);
   double *aZ = 0, *aMean = 0, *aBuf = 0;
-  KmeansFit best, cur;
-  int kReq, kBest = 0, bPicked = 0, rc;
+  KmeansFit best;
+  int rc;
   sqlite3_str *pStr = 0;
-  sqlite3_str *pByK = 0;
   char *zOut;
   SegCheck chk;
   memset(&best, 0, sizeof(best));
-  memset(&cur, 0, sizeof(cur));
   if( p==0 ) return;
   segCheckInit(&chk, sqlite3_context_db_handle(ctx));
   if( p->bErr || p->n==0 ) goto kmeans_done;
@@ -1180,42 +1232,8 @@ static void kmeansFinal(sqlite3_context *ctx){
     if( rc ) goto kmeans_error;
     kmeansAppendModel(pStr, p, &best, p->k, aMean, aMean+p->nDim, aBuf);
   }else{
-    pByK = sqlite3_str_new(0);
-    for(kReq=p->k; kReq<=p->kMax; kReq++){
-      rc = kmeansFitRun(p, aZ, kReq, &chk, &cur);
-      if( rc ) goto kmeans_error;
-      sqlite3_str_appendf(pByK, "%s{\"k_requested\":%d,\"k\":%d,"
-                          "\"inertia\":", kReq>p->k ? "," : "", kReq, cur.k);
-      segJsonAppendNumber(pByK, cur.rInertia);
-      sqlite3_str_appendall(pByK, ",\"silhouette\":");
-      if( cur.k>=2 ) segJsonAppendNumber(pByK, cur.rSil);
-      else sqlite3_str_appendall(pByK, "null");
-      sqlite3_str_appendf(pByK, ",\"iterations\":%d,\"converged\":%s}",
-                          cur.nIter, cur.bConverged ? "true" : "false");
-      /* S3: the highest silhouette, the smaller k on ties */
-      if( kReq==p->k
-       || (cur.k>=2 && (!bPicked || cur.rSil>best.rSil)) ){
-        bPicked = cur.k>=2;
-        kBest = kReq;
-        kmeansFitFree(&best);
-        best = cur;
-        memset(&cur, 0, sizeof(cur));
-      }else{
-        kmeansFitFree(&cur);
-      }
-    }
-    sqlite3_str_appendf(pStr, "{\"model\":\"kmeans_select\","
-        "\"criterion\":\"silhouette\",\"k\":%d,\"kmin\":%d,\"kmax\":%d,"
-        "\"dims\":%d,\"n\":%lld,\"skipped\":%lld,\"by_k\":[",
-        kBest, p->k, p->kMax, p->nDim, p->n, p->nSkipped);
-    zOut = sqlite3_str_finish(pByK);
-    pByK = 0;
-    if( zOut==0 ){ rc = SQLITE_NOMEM; goto kmeans_error; }
-    sqlite3_str_appendall(pStr, zOut);
-    sqlite3_free(zOut);
-    sqlite3_str_appendall(pStr, "],\"best\":");
-    kmeansAppendModel(pStr, p, &best, kBest, aMean, aMean+p->nDim, aBuf);
-    sqlite3_str_appendchar(pStr, 1, '}');
+    rc = kmeansSelect(p, aZ, &chk, aMean, aBuf, pStr);
+    if( rc ) goto kmeans_error;
   }
   zOut = sqlite3_str_finish(pStr);
   pStr = 0;
@@ -1231,9 +1249,7 @@ kmeans_error:
   else sqlite3_result_error_code(ctx, rc);
 kmeans_done:
   sqlite3_free(sqlite3_str_finish(pStr));
-  sqlite3_free(sqlite3_str_finish(pByK));
   kmeansFitFree(&best);
-  kmeansFitFree(&cur);
   segCheckFree(&chk);
   sqlite3_free(aZ);
   sqlite3_free(aMean);
