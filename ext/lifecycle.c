@@ -179,16 +179,14 @@ static int lcColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
   return SQLITE_OK;
 }
 
-/* Read the customers= table into the source's customer map (req. 6). */
-static int lcProspects(LcResult *p, sqlite3 *db, const SegOpts *pOpts,
-                       const char *zTab, LcCust **paCust, int *pnAlloc,
-                       char **pzErr){
-  static const char *const azAuto[] = { "customer_id", "customer", 0 };
+/* Prepare SELECT * of the customers= table zTab (schema.table when schema
+** is attached) into *ppStmt.  SQLITE_OK, SQLITE_NOMEM, or SQLITE_ERROR
+** with *pzErr naming the table. */
+static int lcPrepare(sqlite3 *db, const SegOpts *pOpts, const char *zTab,
+                     sqlite3_stmt **ppStmt, char **pzErr){
   const char *zDot = strchr(zTab, '.');
-  const char *zSrcCol = sqlite3_column_name(p->src.pStmt, 1);
   char *zQuoted, *zSql;
-  sqlite3_stmt *pStmt = 0;
-  int rc, i, k, iCol = -1, n;
+  int rc;
   if( zDot && segIsSchema(db, zTab, (int)(zDot-zTab)) ){
     char *zSchema = sqlite3_mprintf("%.*s", (int)(zDot-zTab), zTab);
     if( zSchema==0 ) return SQLITE_NOMEM;
@@ -200,11 +198,11 @@ static int lcProspects(LcResult *p, sqlite3 *db, const SegOpts *pOpts,
   if( zQuoted==0 ) return SQLITE_NOMEM;
   zSql = sqlite3_mprintf("SELECT * FROM %s", zQuoted);
   if( zSql==0 ){ sqlite3_free(zQuoted); return SQLITE_NOMEM; }
-  rc = sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0);
+  rc = sqlite3_prepare_v2(db, zSql, -1, ppStmt, 0);
   sqlite3_free(zSql);
+  sqlite3_free(zQuoted);
   if( rc!=SQLITE_OK ){
     const char *zMsg = sqlite3_errmsg(db);
-    sqlite3_free(zQuoted);
     if( rc==SQLITE_NOMEM ) return rc;
     if( strncmp(zMsg, "no such table: ", 15)==0 ){
       *pzErr = segOptsError(pOpts, "no such table or view: %s (option "
@@ -214,6 +212,49 @@ static int lcProspects(LcResult *p, sqlite3 *db, const SegOpts *pOpts,
     }
     return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }
+  return SQLITE_OK;
+}
+
+/* The error when pStmt, reading table zTab, has no customer column
+** (zSrcCol: the source's customer column, or NULL): *pzErr lists its
+** columns.  pStmt is finalized.  SQLITE_ERROR or SQLITE_NOMEM. */
+static int lcNoCustomerColumn(sqlite3_stmt *pStmt, const SegOpts *pOpts,
+                              const char *zTab, const char *zSrcCol,
+                              char **pzErr){
+  sqlite3_str *pStr = sqlite3_str_new(0);
+  char *zList;
+  int i, n = sqlite3_column_count(pStmt);
+  for(i=0; i<n; i++){
+    const char *z = sqlite3_column_name(pStmt, i);
+    sqlite3_str_appendf(pStr, "%s%s", i ? ", " : "", z ? z : "?");
+  }
+  zList = sqlite3_str_finish(pStr);
+  sqlite3_finalize(pStmt);
+  if( zList==0 ) return SQLITE_NOMEM;
+  if( zSrcCol && sqlite3_stricmp(zSrcCol, "customer_id")
+   && sqlite3_stricmp(zSrcCol, "customer") ){
+    *pzErr = segOptsError(pOpts, "cannot find the customer column of %s "
+                          "(columns: %s); expected %s, customer_id or "
+                          "customer", zTab, zList, zSrcCol);
+  }else{
+    *pzErr = segOptsError(pOpts, "cannot find the customer column of %s "
+                          "(columns: %s); expected customer_id or "
+                          "customer", zTab, zList);
+  }
+  sqlite3_free(zList);
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+/* Read the customers= table into the source's customer map (req. 6). */
+static int lcProspects(LcResult *p, sqlite3 *db, const SegOpts *pOpts,
+                       const char *zTab, LcCust **paCust, int *pnAlloc,
+                       char **pzErr){
+  static const char *const azAuto[] = { "customer_id", "customer", 0 };
+  const char *zSrcCol = sqlite3_column_name(p->src.pStmt, 1);
+  sqlite3_stmt *pStmt = 0;
+  int rc, i, k, iCol = -1, n;
+  rc = lcPrepare(db, pOpts, zTab, &pStmt, pzErr);
+  if( rc ) return rc;
   n = sqlite3_column_count(pStmt);
   for(k=-1; iCol<0 && (k<0 || azAuto[k]); k++){
     const char *zWant = k<0 ? zSrcCol : azAuto[k];
@@ -224,30 +265,8 @@ static int lcProspects(LcResult *p, sqlite3 *db, const SegOpts *pOpts,
     }
   }
   if( iCol<0 ){
-    sqlite3_str *pStr = sqlite3_str_new(0);
-    char *zList;
-    for(i=0; i<n; i++){
-      const char *z = sqlite3_column_name(pStmt, i);
-      sqlite3_str_appendf(pStr, "%s%s", i ? ", " : "", z ? z : "?");
-    }
-    zList = sqlite3_str_finish(pStr);
-    sqlite3_finalize(pStmt);
-    sqlite3_free(zQuoted);
-    if( zList==0 ) return SQLITE_NOMEM;
-    if( zSrcCol && sqlite3_stricmp(zSrcCol, "customer_id")
-     && sqlite3_stricmp(zSrcCol, "customer") ){
-      *pzErr = segOptsError(pOpts, "cannot find the customer column of %s "
-                            "(columns: %s); expected %s, customer_id or "
-                            "customer", zTab, zList, zSrcCol);
-    }else{
-      *pzErr = segOptsError(pOpts, "cannot find the customer column of %s "
-                            "(columns: %s); expected customer_id or "
-                            "customer", zTab, zList);
-    }
-    sqlite3_free(zList);
-    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    return lcNoCustomerColumn(pStmt, pOpts, zTab, zSrcCol, pzErr);
   }
-  sqlite3_free(zQuoted);
   while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
     sqlite3_value *pVal = sqlite3_column_value(pStmt, iCol);
     int iCust, bNew;
