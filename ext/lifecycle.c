@@ -427,13 +427,24 @@ static int lcOptions(LcResult *p, const SegOpts *pOpts, int *pnMinGaps,
   return rc;
 }
 
+/* segSourceCustomers()'s filter for the output (pCtx the LcResult): a
+** customer with an order, or a prospect of customers=, whose stage it
+** sets.  Returns 1 to keep customer iCust, 0 to leave it out. */
+static int lcKeep(void *pCtx, int iCust){
+  LcCust *c = &((LcResult*)pCtx)->aCust[iCust];
+  if( c->nOrder==0 ){
+    if( !c->bProspect ) return 0;
+    c->eStage = LC_PROSPECT;
+  }
+  return 1;
+}
+
 static int lcCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                      char **pzErr){
   SegColumn aCol[3];
   LcResult *p;
-  int *aSorted = 0;
   LcScan q;
-  int rc, i, n, bRhythm;
+  int rc, n, bRhythm;
   double rPop = 0.0;
   int ePop = LC_POPULATION;
   const char *zCustomers;
@@ -478,26 +489,12 @@ static int lcCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     rc = lcProspects(p, db, pOpts, zCustomers, &p->aCust, &q.nCustAlloc,
                      pzErr);
     if( rc ) goto lc_end;
-    n = p->src.cust.nKey;
   }
 
   /* Output in customer order */
-  rc = segMapSorted(&p->src.cust, &aSorted);
-  if( rc ) goto lc_end;
-  p->nOut = 0;
-  for(i=0; i<n; i++){
-    LcCust *c = &p->aCust[aSorted[i]];
-    if( c->nOrder==0 ){
-      if( !c->bProspect ) continue;
-      c->eStage = LC_PROSPECT;
-    }
-    aSorted[p->nOut++] = aSorted[i];
-  }
-  p->aOut = aSorted;
-  aSorted = 0;
+  rc = segSourceCustomers(&p->src, lcKeep, p, &p->aOut, &p->nOut);
 
 lc_end:
-  sqlite3_free(aSorted);
   sqlite3_free(q.aGap);
   sqlite3_free(q.aAll);
   segDaySetFree(&q.days);
