@@ -631,6 +631,38 @@ static int calProfileRow(void *pCtx, void *pCust, const SegRow *r){
   return SQLITE_OK;
 }
 
+/* calendar_share (requirement 9) into p->rCalShare: the share of the
+** days from the first order day to as_of that an occasion of pCache
+** holds (left 0.0 when there is no such day). */
+static void calProfileShare(CalProfile *p, CalCache *pCache){
+  int iAsOf = 0;
+  if( segSourceAsOf(&p->src, &iAsOf) && p->src.st.nOrderRows>0
+   && p->src.st.iFirstOrderDay<=iAsOf ){
+    i64 nIn = 0, nAll = 0;
+    int iDay;
+    for(iDay=p->src.st.iFirstOrderDay; iDay<=iAsOf; iDay++){
+      nAll++;
+      if( calOccasionOf(pCache, iDay)>=0 ) nIn++;
+    }
+    p->rCalShare = (double)nIn / (double)nAll;
+  }
+}
+
+/* segSourceCustomers()'s filter for the output (pCtx the CalScan): a
+** customer with an order, whose birthday orders it counts from the
+** months of the scan.  Returns 1 to keep customer iCust, 0 not. */
+static int calProfileKeep(void *pCtx, int iCust){
+  CalScan *q = (CalScan*)pCtx;
+  CalCust *c = &q->p->aCust[iCust];
+  if( c->nOrder==0 ) return 0;
+  if( c->bBirth ){
+    int y, m, d;
+    segYmdFromDay(c->iBirth, &y, &m, &d);
+    c->nBirthday = q->aMonth[iCust*12 + m-1];
+  }
+  return 1;
+}
+
 static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
                              SegResult *pRes, char **pzErr){
   static const char *const azAutoBirth[] = {
@@ -639,7 +671,7 @@ static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
   SegColumn aCol[4];
   CalProfile *p;
   CalScan q;
-  int eRegion = CAL_US, rc, i, n, iAsOf = 0;
+  int eRegion = CAL_US, rc;
 
   memset(&q, 0, sizeof(q));
   p = sqlite3_malloc64(sizeof(*p));
@@ -675,36 +707,13 @@ static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
   }
   if( rc ) goto profile_error;
 
-  /* calendar_share over [first order day, as_of] (requirement 9) */
-  if( segSourceAsOf(&p->src, &iAsOf) && p->src.st.nOrderRows>0
-   && p->src.st.iFirstOrderDay<=iAsOf ){
-    i64 nIn = 0, nAll = 0;
-    int iDay;
-    for(iDay=p->src.st.iFirstOrderDay; iDay<=iAsOf; iDay++){
-      nAll++;
-      if( calOccasionOf(&q.cache, iDay)>=0 ) nIn++;
-    }
-    p->rCalShare = (double)nIn / (double)nAll;
-  }
+  calProfileShare(p, &q.cache);
 
   /* Output customers with an order, in customer order */
-  rc = segMapSorted(&p->src.cust, &p->aOut);
+  rc = segSourceCustomers(&p->src, calProfileKeep, &q, &p->aOut, &p->nOut);
   if( rc ) goto profile_error;
-  n = 0;
-  for(i=0; i<p->src.cust.nKey; i++){
-    int iCust = p->aOut[i];
-    CalCust *c = &p->aCust[iCust];
-    if( c->nOrder==0 ) continue;
-    if( c->bBirth ){
-      int y, m, d;
-      segYmdFromDay(c->iBirth, &y, &m, &d);
-      c->nBirthday = q.aMonth[iCust*12 + m-1];
-    }
-    p->aOut[n++] = iCust;
-  }
-  p->nOut = n;
   sqlite3_free(q.aMonth);
-  pRes->nRow = n;
+  pRes->nRow = p->nOut;
   pRes->pData = p;
   pRes->xColumn = calProfileColumn;
   pRes->xFree = calProfileFree;
