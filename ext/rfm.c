@@ -267,13 +267,69 @@ static int rfmRow(void *pCtx, void *pCust, const SegRow *r){
   return SQLITE_OK;
 }
 
+/* The output rows, the customers with an order in customer order
+** aSorted, into p->aRow, and their number into p->nOut.  SQLITE_OK,
+** SQLITE_NOMEM, or the error of a monetary that overflows (with
+** *pzErr). */
+static int rfmRows(RfmResult *p, const int *aSorted, const SegOpts *pOpts,
+                   char **pzErr){
+  int i, n;
+  p->aRow = sqlite3_malloc64(sizeof(RfmRow)*(u64)(p->src.cust.nKey+1));
+  if( p->aRow==0 ) return SQLITE_NOMEM;
+  n = 0;
+  for(i=0; i<p->src.cust.nKey; i++){
+    RfmCust *c = &p->aCust[aSorted[i]];
+    RfmRow *pRow = &p->aRow[n];
+    /* customers are read in key order, at random: load them ahead */
+    if( i+16<p->src.cust.nKey ) SEG_PREFETCH(&p->aCust[aSorted[i+16]]);
+    if( c->nOrder==0 ) continue;
+    pRow->rMonetary = segSumValue(&c->sum);
+    if( isinf(pRow->rMonetary) || isnan(pRow->rMonetary) ){
+      return segRfmMonetaryError(pOpts, &p->src.cust.aKey[aSorted[i]], pzErr);
+    }
+    pRow->iCust = i;                /* the key's place after the reorder */
+    pRow->iFirst = c->iFirst;
+    pRow->iLast = c->iLast;
+    pRow->nOrder = c->nOrder;
+    pRow->nKnown = c->nKnown;
+    n++;
+  }
+  p->nOut = n;
+  return SQLITE_OK;
+}
+
+/* The scores of p's n output rows into p->aR, p->aF and p->aM.  aCust,
+** read into aRow and dead now but already mapped (32 bytes per
+** customer), holds the measures (8) and lends segScore() the rest for
+** its temporaries, where new memory would have to be faulted in page by
+** page; it is freed after.  SQLITE_OK or SQLITE_NOMEM. */
+static int rfmScores(RfmResult *p, int n){
+  double *aVal = 0, *aValOwn = 0;
+  SegScratch buf = {0, 0};
+  int rc;
+  p->aR = sqlite3_malloc64(3*(u64)(n+1));
+  if( p->aR==0 ) return SQLITE_NOMEM;
+  if( sizeof(RfmCust)*(u64)p->nCustAlloc >= sizeof(double)*(u64)(n+1) ){
+    aVal = (double*)p->aCust;
+    buf.a = (char*)p->aCust + sizeof(double)*(u64)(n+1);
+    buf.n = sizeof(RfmCust)*(u64)p->nCustAlloc - sizeof(double)*(u64)(n+1);
+  }else{
+    aVal = aValOwn = sqlite3_malloc64(sizeof(double)*(u64)(n+1));
+    if( aVal==0 ) return SQLITE_NOMEM;
+  }
+  p->aF = p->aR + n;
+  p->aM = p->aF + n;
+  rc = segRfmScore(&p->spec, p->aRow, n, p->iAsOf, p->aR, p->aF, p->aM,
+                   aVal, &buf);
+  sqlite3_free(aValOwn);
+  return rc;
+}
+
 static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                       char **pzErr){
   RfmResult *p;
-  int rc, i, n;
+  int rc, n;
   int *aSorted = 0;
-  double *aVal = 0, *aValOwn = 0;
-  SegScratch buf = {0, 0};
 
   p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ) return SQLITE_NOMEM;
@@ -303,47 +359,10 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   if( rc ) goto rfm_error;
   segMapFreeSlots(&p->src.cust);    /* no more finds: the keys suffice */
   segMapFreeSlots(&p->src.orders);
-  p->aRow = sqlite3_malloc64(sizeof(RfmRow)*(u64)(p->src.cust.nKey+1));
-  if( p->aRow==0 ){ rc = SQLITE_NOMEM; goto rfm_error; }
-  n = 0;
-  for(i=0; i<p->src.cust.nKey; i++){
-    RfmCust *c = &p->aCust[aSorted[i]];
-    RfmRow *pRow = &p->aRow[n];
-    /* customers are read in key order, at random: load them ahead */
-    if( i+16<p->src.cust.nKey ) SEG_PREFETCH(&p->aCust[aSorted[i+16]]);
-    if( c->nOrder==0 ) continue;
-    pRow->rMonetary = segSumValue(&c->sum);
-    if( isinf(pRow->rMonetary) || isnan(pRow->rMonetary) ){
-      rc = segRfmMonetaryError(pOpts, &p->src.cust.aKey[aSorted[i]], pzErr);
-      goto rfm_error;
-    }
-    pRow->iCust = i;                /* the key's place after the reorder */
-    pRow->iFirst = c->iFirst;
-    pRow->iLast = c->iLast;
-    pRow->nOrder = c->nOrder;
-    pRow->nKnown = c->nKnown;
-    n++;
-  }
-  p->nOut = n;                      /* from here on, rows in output order */
-
-  /* Scores.  aCust, read into aRow and dead now but already mapped (32
-  ** bytes per customer), holds the measures (8) and lends segScore() the
-  ** rest for its temporaries, where new memory would have to be faulted
-  ** in page by page; it is freed after. */
-  p->aR = sqlite3_malloc64(3*(u64)(n+1));
-  if( p->aR==0 ){ rc = SQLITE_NOMEM; goto rfm_error; }
-  if( sizeof(RfmCust)*(u64)p->nCustAlloc >= sizeof(double)*(u64)(n+1) ){
-    aVal = (double*)p->aCust;
-    buf.a = (char*)p->aCust + sizeof(double)*(u64)(n+1);
-    buf.n = sizeof(RfmCust)*(u64)p->nCustAlloc - sizeof(double)*(u64)(n+1);
-  }else{
-    aVal = aValOwn = sqlite3_malloc64(sizeof(double)*(u64)(n+1));
-    if( aVal==0 ){ rc = SQLITE_NOMEM; goto rfm_error; }
-  }
-  p->aF = p->aR + n;
-  p->aM = p->aF + n;
-  rc = segRfmScore(&p->spec, p->aRow, n, p->iAsOf, p->aR, p->aF, p->aM,
-                   aVal, &buf);
+  rc = rfmRows(p, aSorted, pOpts, pzErr);
+  if( rc ) goto rfm_error;
+  n = p->nOut;                      /* from here on, rows in output order */
+  rc = rfmScores(p, n);
   if( rc ) goto rfm_error;
 
   /* The small-segment guard: folded cells are named by other= */
@@ -355,8 +374,6 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     if( rc ) goto rfm_error;
   }
 
-  sqlite3_free(aValOwn);
-  aValOwn = 0;
   sqlite3_free(p->aCust);
   p->aCust = 0;
   /* keys in output order, so that the rows read them in sequence (once
@@ -371,7 +388,6 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   return SQLITE_OK;
 
 rfm_error:
-  sqlite3_free(aValOwn);
   sqlite3_free(aSorted);
   rfmFree(p);
   return rc;
