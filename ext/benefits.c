@@ -327,13 +327,18 @@ static int benOpen(BenResult *p, sqlite3 *db, const SegOpts *pOpts,
   return SQLITE_OK;
 }
 
+/* segSourceCustomers()'s filter for the output (pCtx the BenResult): a
+** customer with an order. */
+static int benKeep(void *pCtx, int iCust){
+  return ((BenResult*)pCtx)->aCust[iCust].nOrder>0;
+}
+
 static int benCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                       char **pzErr){
   SegColumn aCol[BEN_NROLE];
   BenResult *p;
   BenScan q;
-  int rc, i, n;
-  int *aSorted = 0;
+  int rc;
 
   memset(&q, 0, sizeof(q));
   segMapInit(&q.cats);
@@ -366,15 +371,9 @@ static int benCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   if( rc ) goto ben_error;
 
   /* Output customers with an order, in customer order */
-  rc = segMapSorted(&p->src.cust, &aSorted);
+  rc = segSourceCustomers(&p->src, benKeep, p, &p->aOut, &p->nOut);
   if( rc ) goto ben_error;
-  n = 0;
-  for(i=0; i<p->src.cust.nKey; i++){
-    if( p->aCust[aSorted[i]].nOrder ) aSorted[n++] = aSorted[i];
-  }
-  p->aOut = aSorted;
-  p->nOut = n;
-  pRes->nRow = n;
+  pRes->nRow = p->nOut;
   pRes->pData = p;
   pRes->xColumn = benColumn;
   pRes->xFree = benFree;
