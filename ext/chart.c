@@ -1152,215 +1152,388 @@ static double chartLegend(sqlite3_str *s, const ChartAxis *a, const int *aId,
   return rowY - y + 22;
 }
 
+/* The top of the plot: below the title when there is one (as chartBegin
+** places it) */
+static double chartTop(const ChartBuilder *p){
+  return p->zTitle ? 40 : 14;
+}
+
+/* The left edge of the plot: room for the y axis title, then for labels
+** rLabW wide */
+static double chartPlotLeft(const ChartBuilder *p, double rLabW){
+  return 10 + (p->zYLabel ? 24 : 0) + rLabW + 8;
+}
+
+static int chartTooNarrow(ChartBuilder *p, char **pzErr){
+  return chartError(p, pzErr, "the chart is too narrow for its labels "
+                    "(raise width)");
+}
+
+/* The widest of the labels of categories aId[0..n-1] */
+static double chartLabelsWidth(const ChartAxis *a, const int *aId, int n){
+  char zBuf[64];
+  double rMax = 0;
+  int i, nLab;
+  for(i=0; i<n; i++){
+    const char *z = chartAxisLabel(a, aId[i], zBuf, &nLab);
+    double w = chartTextWidth(z, nLab, CHART_FONT);
+    if( w>rMax ) rMax = w;
+  }
+  return rMax;
+}
+
+/* The width of v written as a data label */
+static double chartValueWidth(double v, int eFormat){
+  char zNum[64];
+  chartFormat(zNum, v, eFormat, -1);
+  return chartTextWidth(zNum, (int)strlen(zNum), CHART_FONT);
+}
+
+/* A category label at the left of its row, ending at x, cut to rMax */
+static void chartRowLabel(sqlite3_str *s, double x, double y, const char *z,
+                          int n, double rMax){
+  chartText(s, x, y, "text-anchor=\"end\" style=\"unicode-bidi:plaintext\"",
+            z, n, CHART_FONT, rMax);
+}
+
+/* The <rect> of a mark up to its data-value (C3), the tag left open for
+** more attributes; zExtra: attributes after the fill, already safe. */
+static void chartMarkRect(sqlite3_str *s, double x, double y, double w,
+                          double h, const char *zFill, const char *zExtra,
+                          double v){
+  sqlite3_str_appendf(s, "<rect class=\"mark\" x=\"%.2f\" y=\"%.2f\" "
+    "width=\"%.2f\" height=\"%.2f\" fill=\"%s\"%s data-value=\"", x, y, w, h,
+    zFill, zExtra);
+  chartAppendValue(s, v);
+  sqlite3_str_appendall(s, "\"");
+}
+
+/* <title>a, b: value</title></rect> for a mark in two categories (a bar
+** of a series, a heatmap cell); zNameA and zNameB, when not NULL, name
+** the axes (cut shorter: the categories are what the reader looks for). */
+static void chartMarkTitle2(sqlite3_str *s, const char *zNameA,
+                            const char *zA, int nA, const char *zNameB,
+                            const char *zB, int nB, const char *zVal){
+  sqlite3_str_appendall(s, "<title>");
+  if( zNameA ){
+    chartEscape(s, zNameA, (int)strlen(zNameA), 60);
+    sqlite3_str_appendall(s, " ");
+  }
+  chartEscape(s, zA, nA, CHART_TITLE_CHARS);
+  sqlite3_str_appendall(s, ", ");
+  if( zNameB ){
+    chartEscape(s, zNameB, (int)strlen(zNameB), 60);
+    sqlite3_str_appendall(s, " ");
+  }
+  chartEscape(s, zB, nB, CHART_TITLE_CHARS);
+  sqlite3_str_appendf(s, ": %s</title></rect>\n", zVal);
+}
+
+/* The sum of each label of a1 (bar, treemap) by id: *paV
+** sqlite3_malloc'd, 0 for the NULL id when no label was NULL. */
+static int chartSums(ChartBuilder *p, double **paV){
+  int i, nId = chartAxisCount(&p->a1);
+  double *aV = sqlite3_malloc64(sizeof(double)*nId);
+  *paV = aV;
+  if( aV==0 ) return SQLITE_NOMEM;
+  for(i=0; i<nId; i++){
+    aV[i] = (i>0 || p->a1.bNull) ? segSumValue(&p->aSum[i]) : 0;
+  }
+  return SQLITE_OK;
+}
+
+/* Sums in the cells of a grid (bar: label id x series position; heatmap:
+** column x row), and whether any row fell in each. */
+typedef struct ChartGrid ChartGrid;
+struct ChartGrid {
+  SegSum *aCell;
+  unsigned char *aHas;
+  int nCell;
+};
+
+static int chartGridNew(ChartGrid *g, int nCell){
+  g->nCell = nCell;
+  g->aCell = sqlite3_malloc64(sizeof(SegSum)*nCell);
+  g->aHas = sqlite3_malloc64(nCell);
+  if( g->aCell==0 || g->aHas==0 ) return SQLITE_NOMEM;
+  memset(g->aCell, 0, sizeof(SegSum)*nCell);
+  memset(g->aHas, 0, nCell);
+  return SQLITE_OK;
+}
+
+static void chartGridFree(ChartGrid *g){
+  sqlite3_free(g->aCell);
+  sqlite3_free(g->aHas);
+}
+
+/* The points summed into cells (i, j): i the point's first id through
+** aPosI (the id itself when aPosI is NULL), j its second through aPosJ,
+** nJ cells a row. */
+static void chartGridAddPts(ChartGrid *g, const ChartBuilder *p,
+                            const int *aPosI, const int *aPosJ, int nJ){
+  i64 k;
+  for(k=0; k<p->nPt; k++){
+    int iPos = aPosI ? aPosI[p->aPt[k].i] : p->aPt[k].i;
+    int c = iPos*nJ + aPosJ[p->aPt[k].j];
+    segSumAdd(&g->aCell[c], p->aPt[k].y);
+    g->aHas[c] = 1;
+  }
+}
+
+/* 1 when the sum of every cell in use is finite (C5) */
+static int chartGridFinite(const ChartGrid *g){
+  int i;
+  for(i=0; i<g->nCell; i++){
+    if( g->aHas[i] && !CHART_FINITE(segSumValue(&g->aCell[i])) ) return 0;
+  }
+  return 1;
+}
+
 /* chart_bar: horizontal bars, labels at the left, values at the ends;
 ** with a series argument, grouped (one bar per series in each label's
 ** band) or stacked (layout=stacked: one bar of segments, the total at
-** its end) */
-static int chartDrawBar(ChartBuilder *p, sqlite3_str *s, int bStandalone,
-                        char **pzErr){
-  ChartFrame f;
+** its end).  The state of one drawing: */
+typedef struct ChartBar ChartBar;
+struct ChartBar {
+  ChartBuilder *p;
+  int *aId;                       /* label ids in drawing order */
+  int *aSer;                      /* series ids in order of appearance */
+  int n, nS, bStack;              /* labels, series (1 without), stacked */
+  double *aV;                     /* per label id: its total */
+  ChartGrid g;                    /* label id x series position */
   ChartScale sc;
-  int *aId = 0, *aSer = 0, *aSPos = 0, n = p->a1.nSeen, i, j, rc, nLab;
-  int nS = p->bSeries ? p->a2.nSeen : 1, bStack = p->bStacked && p->bSeries;
-  double *aV, vMin = 0, vMax = 0, rLabW = 0, rValW = 0, rNegW = 0;
-  double left, right, top, band, plotH, h, x0, x1, legH = 0, sub;
-  SegSum *aCell = 0;
-  unsigned char *aHas = 0;
-  char zBuf[64], zNum[64], zSer[64], zT[200];
-  i64 k;
-  int nIdAll = chartAxisCount(&p->a1);
-  aV = sqlite3_malloc64(sizeof(double)*nIdAll);
-  if( aV==0 ) return SQLITE_NOMEM;
-  for(i=0; i<nIdAll; i++){
-    aV[i] = (i>0 || p->a1.bNull) ? segSumValue(&p->aSum[i]) : 0;
-  }
-  rc = chartOrder(p, &p->a1, aV, &aId);
-  if( rc ) goto bar_done;
-  /* cells: label id x series position */
-  aCell = sqlite3_malloc64(sizeof(SegSum)*nIdAll*nS);
-  aHas = sqlite3_malloc64(nIdAll*nS);
-  if( aCell==0 || aHas==0 ){ rc = SQLITE_NOMEM; goto bar_done; }
-  memset(aCell, 0, sizeof(SegSum)*nIdAll*nS);
-  memset(aHas, 0, nIdAll*nS);
-  if( p->bSeries ){
-    /* series in the order they first appear (the query says it) */
-    rc = chartAxisOrder(&p->a2, 1, &aSer);
-    if( rc ) goto bar_done;
-    aSPos = sqlite3_malloc64(sizeof(int)*chartAxisCount(&p->a2));
-    if( aSPos==0 ){ rc = SQLITE_NOMEM; goto bar_done; }
-    for(j=0; j<nS; j++) aSPos[aSer[j]] = j;
-    for(k=0; k<p->nPt; k++){
-      int c = p->aPt[k].i*nS + aSPos[p->aPt[k].j];
-      segSumAdd(&aCell[c], p->aPt[k].y);
-      aHas[c] = 1;
+  double vMin, vMax;              /* range of the bars, or of the stacks */
+  double rLabW, rValW, rNegW;     /* widest label, value right, value left */
+  double left, x0, x1;            /* labels end at left; 0..max in x0..x1 */
+  double top, band, plotH, h;     /* first band, band height, plot, svg */
+  double legH, sub;               /* legend height; grouped: a bar's band */
+};
+
+/* The totals, the label order and the cells of the bars */
+static int chartBarData(ChartBar *b){
+  ChartBuilder *p = b->p;
+  int i, rc, *aSPos;
+  rc = chartSums(p, &b->aV);
+  if( rc==SQLITE_OK ) rc = chartOrder(p, &p->a1, b->aV, &b->aId);
+  if( rc==SQLITE_OK ) rc = chartGridNew(&b->g, chartAxisCount(&p->a1)*b->nS);
+  if( rc ) return rc;
+  if( !p->bSeries ){
+    for(i=0; i<b->n; i++){
+      b->g.aCell[b->aId[i]] = p->aSum[b->aId[i]];
+      b->g.aHas[b->aId[i]] = 1;
     }
-  }else{
-    for(i=0; i<n; i++){ aCell[aId[i]] = p->aSum[aId[i]]; aHas[aId[i]] = 1; }
+    return SQLITE_OK;
   }
-  for(i=0; i<n; i++){
-    const char *z = chartAxisLabel(&p->a1, aId[i], zBuf, &nLab);
-    double w = chartTextWidth(z, nLab, CHART_FONT), rPos = 0, rNeg = 0;
-    if( w>rLabW ) rLabW = w;
+  /* series in the order they first appear (the query says it) */
+  rc = chartAxisOrder(&p->a2, 1, &b->aSer);
+  if( rc ) return rc;
+  aSPos = sqlite3_malloc64(sizeof(int)*chartAxisCount(&p->a2));
+  if( aSPos==0 ) return SQLITE_NOMEM;
+  for(i=0; i<b->nS; i++) aSPos[b->aSer[i]] = i;
+  chartGridAddPts(&b->g, p, 0, aSPos, b->nS);
+  sqlite3_free(aSPos);
+  return SQLITE_OK;
+}
+
+/* The range of the bars (of the stacks, when stacked) and the widest
+** value labels, of values at or above 0 and of those below */
+static void chartBarExtent(ChartBar *b){
+  int i, j, nS = b->nS, eFormat = b->p->eFormat;
+  for(i=0; i<b->n; i++){
+    int iId = b->aId[i];
+    double rPos = 0, rNeg = 0, w;
     for(j=0; j<nS; j++){
       double v;
-      if( !aHas[aId[i]*nS+j] ) continue;
-      v = segSumValue(&aCell[aId[i]*nS+j]);
-      if( bStack ){
+      if( !b->g.aHas[iId*nS+j] ) continue;
+      v = segSumValue(&b->g.aCell[iId*nS+j]);
+      if( b->bStack ){
         if( v>=0 ) rPos += v; else rNeg += v;
         continue;
       }
-      if( v<vMin ) vMin = v;
-      if( v>vMax ) vMax = v;
-      chartFormat(zNum, v, p->eFormat, -1);
-      w = chartTextWidth(zNum, (int)strlen(zNum), CHART_FONT);
-      if( v>=0 && w>rValW ) rValW = w;
-      if( v<0 && w>rNegW ) rNegW = w;
+      if( v<b->vMin ) b->vMin = v;
+      if( v>b->vMax ) b->vMax = v;
+      w = chartValueWidth(v, eFormat);
+      if( v>=0 && w>b->rValW ) b->rValW = w;
+      if( v<0 && w>b->rNegW ) b->rNegW = w;
     }
-    if( bStack ){
-      double tot = aV[aId[i]];
-      if( rPos>vMax ) vMax = rPos;
-      if( rNeg<vMin ) vMin = rNeg;
-      chartFormat(zNum, tot, p->eFormat, -1);
-      w = chartTextWidth(zNum, (int)strlen(zNum), CHART_FONT);
-      if( rPos>0 || rNeg==0 ){ if( w>rValW ) rValW = w; }
-      else if( w>rNegW ) rNegW = w;
+    if( b->bStack ){
+      if( rPos>b->vMax ) b->vMax = rPos;
+      if( rNeg<b->vMin ) b->vMin = rNeg;
+      w = chartValueWidth(b->aV[iId], eFormat);
+      if( rPos>0 || rNeg==0 ){ if( w>b->rValW ) b->rValW = w; }
+      else if( w>b->rNegW ) b->rNegW = w;
     }
   }
-  for(i=0; i<nIdAll*nS; i++){
-    if( aHas[i] && !CHART_FINITE(segSumValue(&aCell[i])) ) break;
-  }
-  if( i<nIdAll*nS || !CHART_FINITE(vMax-vMin) ){
-    rc = chartOverflow(p, pzErr);
-    goto bar_done;
-  }
-  for(i=0; i<n; i++){
-    if( !CHART_FINITE(aV[aId[i]]) ){ rc = chartOverflow(p, pzErr); goto bar_done; }
-  }
-  if( rLabW>p->w*0.3 ) rLabW = p->w*0.3;
-  left = 10 + (p->zYLabel ? 24 : 0) + rLabW + 8;
-  right = p->w - 10 - rValW - 6;
-  x0 = left + (rNegW>0 ? rNegW + 6 : 0);
-  x1 = right;
-  if( x1 - x0 < 60 ){
-    rc = chartError(p, pzErr, "the chart is too narrow for its labels "
-                    "(raise width)");
-    goto bar_done;
-  }
-  top = (p->zTitle ? 40 : 14);
-  if( p->bSeries ){
-    legH = chartLegend(s, &p->a2, aSer, nS, 10, p->w-10, top, 0);
-    top += legH;
-  }
-  sub = (p->bSeries && !bStack) ? 16 : 0;
+}
+
+/* The band of each label: from height= (an error when too small), or
+** the chart's height from the bands */
+static int chartBarHeight(ChartBar *b, char **pzErr){
+  ChartBuilder *p = b->p;
+  int n = b->n;
   if( p->bHeight ){
-    double rMin = sub>0 ? nS*sub + 8 : 16;
-    plotH = p->h - top - 28 - (p->zXLabel ? 20 : 0) - 6;
-    band = plotH/n;
-    if( band<rMin ){
-      *pzErr = sqlite3_mprintf("%s(): height=%d is too small for %d bars "
-                               "(at least %d)", p->zFunc, p->h, n,
-                               (int)ceil(n*rMin + top + 34
-                                         + (p->zXLabel?20:0)));
-      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-      goto bar_done;
+    double rMin = b->sub>0 ? b->nS*b->sub + 8 : 16;
+    b->plotH = p->h - b->top - 28 - (p->zXLabel ? 20 : 0) - 6;
+    b->band = b->plotH/n;
+    if( b->band<rMin ){
+      return CHART_ERR("%s(): height=%d is too small for %d bars "
+                       "(at least %d)", p->zFunc, p->h, n,
+                       (int)ceil(n*rMin + b->top + 34
+                                 + (p->zXLabel?20:0)));
     }
-    h = p->h;
+    b->h = p->h;
   }else{
-    band = sub>0 ? nS*sub + 10 : 24;
-    plotH = band*n;
-    h = top + plotH + 28 + (p->zXLabel ? 20 : 0) + 6;
+    b->band = b->sub>0 ? b->nS*b->sub + 10 : 24;
+    b->plotH = b->band*n;
+    b->h = b->top + b->plotH + 28 + (p->zXLabel ? 20 : 0) + 6;
   }
-  chartXScaleFit(&sc, vMin, vMax, x1-x0, p->eFormat);
-  if( vMin<0 && sc.lo<vMin && -vMin<0.5*sc.step ){
+  return SQLITE_OK;
+}
+
+/* Where everything goes, after the checks that the sums are finite and
+** that the labels leave room for the bars */
+static int chartBarLayout(ChartBar *b, sqlite3_str *s, char **pzErr){
+  ChartBuilder *p = b->p;
+  int i, rc;
+  if( !chartGridFinite(&b->g) || !CHART_FINITE(b->vMax-b->vMin) ){
+    return chartOverflow(p, pzErr);
+  }
+  for(i=0; i<b->n; i++){
+    if( !CHART_FINITE(b->aV[b->aId[i]]) ) return chartOverflow(p, pzErr);
+  }
+  if( b->rLabW>p->w*0.3 ) b->rLabW = p->w*0.3;
+  b->left = chartPlotLeft(p, b->rLabW);
+  b->x0 = b->left + (b->rNegW>0 ? b->rNegW + 6 : 0);
+  b->x1 = p->w - 10 - b->rValW - 6;
+  if( b->x1 - b->x0 < 60 ) return chartTooNarrow(p, pzErr);
+  b->top = chartTop(p);
+  if( p->bSeries ){
+    b->legH = chartLegend(s, &p->a2, b->aSer, b->nS, 10, p->w-10, b->top, 0);
+    b->top += b->legH;
+  }
+  b->sub = (p->bSeries && !b->bStack) ? 16 : 0;
+  rc = chartBarHeight(b, pzErr);
+  if( rc ) return rc;
+  chartXScaleFit(&b->sc, b->vMin, b->vMax, b->x1-b->x0, p->eFormat);
+  if( b->vMin<0 && b->sc.lo<b->vMin && -b->vMin<0.5*b->sc.step ){
     /* a small negative value: the axis starts at it, not a whole tick
     ** further, so that the positive bars keep the width */
-    sc.lo = vMin;
-    sc.kLo += 1;
-    sc.nTick -= 1;
+    b->sc.lo = b->vMin;
+    b->sc.kLo += 1;
+    b->sc.nTick -= 1;
   }
-  chartBegin(&f, p, s, bStandalone, (int)ceil(h));
+  return SQLITE_OK;
+}
+
+/* The bar of series position j in label row i (band at y): stacked, it
+** starts where the stack's last bar on its side of 0 ended (*pPos,
+** *pNeg); else at 0, its value at its end. */
+static void chartBarMark(ChartBar *b, sqlite3_str *s, const char *z,
+                         int nLab, int i, int j, double y, double *pPos,
+                         double *pNeg){
+  ChartBuilder *p = b->p;
+  const ChartScale *sc = &b->sc;
+  double v = segSumValue(&b->g.aCell[b->aId[i]*b->nS + j]);
+  double xa = chartMap(sc, 0.0, b->x0, b->x1), yb, bh, xl, xr, xb;
+  char zNum[64], zSer[64];
+  int nSer;
+  if( b->sub>0 ){
+    yb = y + 5 + b->sub*j; bh = b->sub - 3;
+  }else{
+    bh = b->band*0.72; yb = y + (b->band-bh)/2;
+  }
+  if( b->bStack ){
+    if( v>=0 ){
+      xl = chartMap(sc, *pPos, b->x0, b->x1);
+      *pPos += v;
+      xr = chartMap(sc, *pPos, b->x0, b->x1);
+    }else{
+      xr = chartMap(sc, *pNeg, b->x0, b->x1);
+      *pNeg += v;
+      xl = chartMap(sc, *pNeg, b->x0, b->x1);
+    }
+    xb = v<0 ? xl : xr;
+  }else{
+    xb = chartMap(sc, v, b->x0, b->x1);
+    xl = xa<xb ? xa : xb; xr = xa<xb ? xb : xa;
+  }
+  chartMarkRect(s, xl, yb, xr-xl, bh,
+    p->bSeries ? chartPalette[j] : v<0 ? chartPalette[3] : chartPalette[0],
+    b->bStack ? " stroke=\"#ffffff\" stroke-width=\"0.5\"" : "", v);
+  sqlite3_str_appendall(s, ">");
+  chartFormat(zNum, v, p->eFormat, -1);
   if( p->bSeries ){
-    chartLegend(s, &p->a2, aSer, nS, 10, p->w-10, top-legH, 1);
+    const char *zS = chartAxisLabel(&p->a2, b->aSer[j], zSer, &nSer);
+    chartMarkTitle2(s, 0, z, nLab, 0, zS, nSer, zNum);
+  }else{
+    chartMarkTitle(s, z, nLab, zNum, "rect");
   }
-  chartAxis(&f, &sc, 0, x0, x1, top+plotH, top);
-  for(i=0; i<n; i++){
-    const char *z = chartAxisLabel(&p->a1, aId[i], zBuf, &nLab);
-    double y = top + band*i, xa = chartMap(&sc, 0.0, x0, x1);
-    double rPos = 0, rNeg = 0;
-    chartText(s, left-8, y+band/2+4, "text-anchor=\"end\" "
-              "style=\"unicode-bidi:plaintext\"", z, nLab, CHART_FONT, rLabW);
-    for(j=0; j<nS; j++){
-      int c = aId[i]*nS + j;
-      double v, yb, bh, xl, xr, xb;
-      const char *zS = 0;
-      int nSer = 0;
-      if( !aHas[c] ) continue;
-      v = segSumValue(&aCell[c]);
-      if( sub>0 ){
-        yb = y + 5 + sub*j; bh = sub - 3;
-      }else{
-        bh = band*0.72; yb = y + (band-bh)/2;
-      }
-      if( bStack ){
-        if( v>=0 ){
-          xl = chartMap(&sc, rPos, x0, x1);
-          rPos += v;
-          xr = chartMap(&sc, rPos, x0, x1);
-        }else{
-          xr = chartMap(&sc, rNeg, x0, x1);
-          rNeg += v;
-          xl = chartMap(&sc, rNeg, x0, x1);
-        }
-        xb = v<0 ? xl : xr;
-      }else{
-        xb = chartMap(&sc, v, x0, x1);
-        xl = xa<xb ? xa : xb; xr = xa<xb ? xb : xa;
-      }
-      sqlite3_str_appendf(s, "<rect class=\"mark\" x=\"%.2f\" y=\"%.2f\" "
-        "width=\"%.2f\" height=\"%.2f\" fill=\"%s\"%s data-value=\"", xl,
-        yb, xr-xl, bh,
-        p->bSeries ? chartPalette[j] : v<0 ? chartPalette[3] : chartPalette[0],
-        bStack ? " stroke=\"#ffffff\" stroke-width=\"0.5\"" : "");
-      chartAppendValue(s, v);
-      sqlite3_str_appendall(s, "\">");
-      chartFormat(zNum, v, p->eFormat, -1);
-      if( p->bSeries ){
-        zS = chartAxisLabel(&p->a2, aSer[j], zSer, &nSer);
-        sqlite3_str_appendall(s, "<title>");
-        chartEscape(s, z, nLab, CHART_TITLE_CHARS);
-        sqlite3_str_appendall(s, ", ");
-        chartEscape(s, zS, nSer, CHART_TITLE_CHARS);
-        sqlite3_str_appendf(s, ": %s</title></rect>\n", zNum);
-      }else{
-        chartMarkTitle(s, z, nLab, zNum, "rect");
-      }
-      if( !bStack ){
-        chartText(s, v<0 ? xb-4 : xb+4, yb+bh/2+4,
-                  v<0 ? "text-anchor=\"end\" fill=\"#222222\""
-                      : "fill=\"#222222\"",
-                  zNum, (int)strlen(zNum), CHART_FONT, 0);
-      }
-    }
-    if( bStack ){
-      double tot = aV[aId[i]];
-      int bRight = rPos>0 || rNeg==0;
-      double xt = chartMap(&sc, bRight ? rPos : rNeg, x0, x1);
-      chartFormat(zNum, tot, p->eFormat, -1);
-      sqlite3_snprintf(sizeof(zT), zT, "%s fill=\"#222222\" font-weight=\"bold\"",
-                       bRight ? "" : "text-anchor=\"end\"");
-      chartText(s, bRight ? xt+4 : xt-4, y+band/2+4, zT, zNum,
-                (int)strlen(zNum), CHART_FONT, 0);
-    }
+  if( !b->bStack ){
+    chartText(s, v<0 ? xb-4 : xb+4, yb+bh/2+4,
+              v<0 ? "text-anchor=\"end\" fill=\"#222222\"" : "fill=\"#222222\"",
+              zNum, (int)strlen(zNum), CHART_FONT, 0);
   }
-  chartAxisTitles(&f, (x0+x1)/2, top+plotH+44, top+plotH/2, x1-x0, plotH);
-  chartEnd(&f);
-bar_done:
-  sqlite3_free(aV);
-  sqlite3_free(aId);
-  sqlite3_free(aSer);
-  sqlite3_free(aSPos);
-  sqlite3_free(aCell);
-  sqlite3_free(aHas);
+}
+
+/* A stack's total, in bold beyond its end on the side it reaches */
+static void chartBarTotal(ChartBar *b, sqlite3_str *s, int i, double y,
+                          double rPos, double rNeg){
+  double tot = b->aV[b->aId[i]];
+  int bRight = rPos>0 || rNeg==0;
+  double xt = chartMap(&b->sc, bRight ? rPos : rNeg, b->x0, b->x1);
+  char zNum[64], zT[200];
+  chartFormat(zNum, tot, b->p->eFormat, -1);
+  sqlite3_snprintf(sizeof(zT), zT, "%s fill=\"#222222\" font-weight=\"bold\"",
+                   bRight ? "" : "text-anchor=\"end\"");
+  chartText(s, bRight ? xt+4 : xt-4, y+b->band/2+4, zT, zNum,
+            (int)strlen(zNum), CHART_FONT, 0);
+}
+
+/* Label row i: its label, its bars, and when stacked the total */
+static void chartBarRow(ChartBar *b, sqlite3_str *s, int i){
+  char zBuf[64];
+  int j, nLab;
+  const char *z = chartAxisLabel(&b->p->a1, b->aId[i], zBuf, &nLab);
+  double y = b->top + b->band*i, rPos = 0, rNeg = 0;
+  chartRowLabel(s, b->left-8, y+b->band/2+4, z, nLab, b->rLabW);
+  for(j=0; j<b->nS; j++){
+    if( !b->g.aHas[b->aId[i]*b->nS + j] ) continue;
+    chartBarMark(b, s, z, nLab, i, j, y, &rPos, &rNeg);
+  }
+  if( b->bStack ) chartBarTotal(b, s, i, y, rPos, rNeg);
+}
+
+static int chartDrawBar(ChartBuilder *p, sqlite3_str *s, int bStandalone,
+                        char **pzErr){
+  ChartBar b;
+  ChartFrame f;
+  int i, rc;
+  memset(&b, 0, sizeof(b));
+  b.p = p;
+  b.n = p->a1.nSeen;
+  b.nS = p->bSeries ? p->a2.nSeen : 1;
+  b.bStack = p->bStacked && p->bSeries;
+  rc = chartBarData(&b);
+  if( rc==SQLITE_OK ){
+    b.rLabW = chartLabelsWidth(&p->a1, b.aId, b.n);
+    chartBarExtent(&b);
+    rc = chartBarLayout(&b, s, pzErr);
+  }
+  if( rc==SQLITE_OK ){
+    chartBegin(&f, p, s, bStandalone, (int)ceil(b.h));
+    if( p->bSeries ){
+      chartLegend(s, &p->a2, b.aSer, b.nS, 10, p->w-10, b.top-b.legH, 1);
+    }
+    chartAxis(&f, &b.sc, 0, b.x0, b.x1, b.top+b.plotH, b.top);
+    for(i=0; i<b.n; i++) chartBarRow(&b, s, i);
+    chartAxisTitles(&f, (b.x0+b.x1)/2, b.top+b.plotH+44, b.top+b.plotH/2,
+                    b.x1-b.x0, b.plotH);
+    chartEnd(&f);
+  }
+  sqlite3_free(b.aV);
+  sqlite3_free(b.aId);
+  sqlite3_free(b.aSer);
+  chartGridFree(&b.g);
   return rc;
 }
 
