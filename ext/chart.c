@@ -1681,199 +1681,212 @@ static int chartDrawHistogram(ChartBuilder *p, sqlite3_str *s,
   return SQLITE_OK;
 }
 
-/* chart_heatmap: x categories across, y categories up, viridis cells */
-static int chartDrawHeatmap(ChartBuilder *p, sqlite3_str *s, int bStandalone,
-                            char **pzErr){
-  ChartFrame f;
-  int nx = p->a1.nSeen, ny = p->a2.nSeen, i, j, rc, nLab;
-  int *aX = 0, *aY = 0, *aPosX = 0, *aPosY = 0;
-  SegSum *aCell = 0;
-  unsigned char *aHas = 0;
-  double vMin = 0, vMax = 0, rYLabW = 0, rXLabW = 0, rLegW, left, right;
-  double top, bottom, cw, ch, xLabH;
-  int bRot = 0, everyX = 1, everyY = 1, bAny = 0;
-  char zBuf[64], zBuf2[64], zNum[64], zCol[8], zT[64];
-  i64 k;
+/* A colour legend at lx: a viridis bar from vMin (at the bottom) to vMax
+** (at the top), as high as the plot from top to bottom but at most 200
+** px, its ends labelled under eFormat (the lower end only when the bar
+** leaves room for both), labels cut to rMax (0: not cut) */
+static void chartViridisLegend(sqlite3_str *s, double lx, double top,
+                               double bottom, double vMin, double vMax,
+                               int eFormat, double rMax){
+  double lh = bottom-top > 200 ? 200 : bottom-top;
+  int i, nStep = 16;
+  char zCol[8], zNum[64];
+  for(i=0; i<nStep; i++){
+    chartViridis((double)(nStep-1-i)/(nStep-1), zCol);
+    sqlite3_str_appendf(s, "<rect x=\"%.1f\" y=\"%.2f\" width=\"14\" "
+      "height=\"%.2f\" fill=\"%s\"/>\n", lx, top + lh*i/nStep, lh/nStep+0.5,
+      zCol);
+  }
+  chartFormat(zNum, vMax, eFormat, -1);
+  chartText(s, lx+20, top+10, "fill=\"#444444\"", zNum, (int)strlen(zNum),
+            CHART_FONT, rMax);
+  chartFormat(zNum, vMin, eFormat, -1);
+  if( lh>=30 ){
+    chartText(s, lx+20, top+lh, "fill=\"#444444\"", zNum,
+              (int)strlen(zNum), CHART_FONT, rMax);
+  }
+}
+
+/* chart_heatmap: x categories across, y categories up, viridis cells.
+** The state of one drawing: */
+typedef struct ChartHeat ChartHeat;
+struct ChartHeat {
+  ChartBuilder *p;
+  int *aX, *aY;                   /* column ids, row ids, in order */
+  int nx, ny;
+  ChartGrid g;                    /* column position x row position */
+  double vMin, vMax;              /* range of the cells in use */
+  double rYLabW, rXLabW;          /* widest row label, column label */
+  double left, right, top, bottom;/* the plot */
+  double cw, ch, xLabH;           /* a cell; the column labels' height */
+  int bRot;                       /* column labels: 0 level, 1 on two
+                                  ** lines, 2 upright */
+  int everyX, everyY;             /* labels of every k-th column, row */
+};
+
+/* The orders of the columns and rows, the cells and their range */
+static int chartHeatData(ChartHeat *h){
+  ChartBuilder *p = h->p;
+  int *aPosX = 0, *aPosY = 0, i, rc, bAny = 0;
   /* sort= orders the rows (y); columns are in label order, or input */
-  rc = chartAxisOrder(&p->a1, p->eSort==CHART_SORT_INPUT, &aX);
-  if( rc==SQLITE_OK ) rc = chartOrder(p, &p->a2, 0, &aY);
-  if( rc ) goto done;
+  rc = chartAxisOrder(&p->a1, p->eSort==CHART_SORT_INPUT, &h->aX);
+  if( rc==SQLITE_OK ) rc = chartOrder(p, &p->a2, 0, &h->aY);
+  if( rc ) return rc;
   aPosX = sqlite3_malloc64(sizeof(int)*chartAxisCount(&p->a1));
   aPosY = sqlite3_malloc64(sizeof(int)*chartAxisCount(&p->a2));
-  aCell = sqlite3_malloc64(sizeof(SegSum)*nx*ny);
-  aHas = sqlite3_malloc64(nx*ny);
-  if( !aPosX || !aPosY || !aCell || !aHas ){ rc = SQLITE_NOMEM; goto done; }
-  memset(aCell, 0, sizeof(SegSum)*nx*ny);
-  memset(aHas, 0, nx*ny);
-  for(i=0; i<nx; i++) aPosX[aX[i]] = i;
-  for(i=0; i<ny; i++) aPosY[aY[i]] = i;
-  for(k=0; k<p->nPt; k++){
-    int c = aPosX[p->aPt[k].i]*ny + aPosY[p->aPt[k].j];
-    segSumAdd(&aCell[c], p->aPt[k].y);
-    aHas[c] = 1;
+  rc = chartGridNew(&h->g, h->nx*h->ny);
+  if( rc==SQLITE_OK && (!aPosX || !aPosY) ) rc = SQLITE_NOMEM;
+  if( rc==SQLITE_OK ){
+    for(i=0; i<h->nx; i++) aPosX[h->aX[i]] = i;
+    for(i=0; i<h->ny; i++) aPosY[h->aY[i]] = i;
+    chartGridAddPts(&h->g, p, aPosX, aPosY, h->ny);
+    for(i=0; i<h->g.nCell; i++){
+      double v = segSumValue(&h->g.aCell[i]);
+      if( !h->g.aHas[i] ) continue;
+      if( !bAny || v<h->vMin ) h->vMin = v;
+      if( !bAny || v>h->vMax ) h->vMax = v;
+      bAny = 1;
+    }
   }
-  for(i=0; i<nx*ny; i++){
-    double v = segSumValue(&aCell[i]);
-    if( !aHas[i] ) continue;
-    if( !bAny || v<vMin ) vMin = v;
-    if( !bAny || v>vMax ) vMax = v;
-    bAny = 1;
+  sqlite3_free(aPosX);
+  sqlite3_free(aPosY);
+  return rc;
+}
+
+/* Where everything goes, after the checks that the sums are finite and
+** that the labels and the legend leave room for the cells */
+static int chartHeatLayout(ChartHeat *h, char **pzErr){
+  ChartBuilder *p = h->p;
+  double rLegW;
+  if( !chartGridFinite(&h->g) || !CHART_FINITE(h->vMax-h->vMin) ){
+    return chartOverflow(p, pzErr);
   }
-  for(i=0; i<nx*ny; i++){
-    if( aHas[i] && !CHART_FINITE(segSumValue(&aCell[i])) ) break;
-  }
-  if( i<nx*ny || !CHART_FINITE(vMax-vMin) ){
-    rc = chartOverflow(p, pzErr);
-    goto done;
-  }
-  for(i=0; i<ny; i++){
-    const char *z = chartAxisLabel(&p->a2, aY[i], zBuf, &nLab);
-    double w = chartTextWidth(z, nLab, CHART_FONT);
-    if( w>rYLabW ) rYLabW = w;
-  }
-  for(i=0; i<nx; i++){
-    const char *z = chartAxisLabel(&p->a1, aX[i], zBuf, &nLab);
-    double w = chartTextWidth(z, nLab, CHART_FONT);
-    if( w>rXLabW ) rXLabW = w;
-  }
-  if( rYLabW>p->w*0.25 ) rYLabW = p->w*0.25;
-  chartFormat(zNum, vMax, p->eFormat, -1);
-  chartFormat(zBuf2, vMin, p->eFormat, -1);
-  rLegW = 14 + 6 + fmax(chartTextWidth(zNum, (int)strlen(zNum), CHART_FONT),
-                        chartTextWidth(zBuf2, (int)strlen(zBuf2), CHART_FONT));
-  left = 10 + (p->zYLabel ? 24 : 0) + rYLabW + 8;
-  right = p->w - 10 - rLegW - 12;
-  if( right-left < 60 ){
-    rc = chartError(p, pzErr, "the chart is too narrow for its labels "
-                    "(raise width)");
-    goto done;
-  }
-  cw = (right-left)/nx;
+  h->rYLabW = chartLabelsWidth(&p->a2, h->aY, h->ny);
+  h->rXLabW = chartLabelsWidth(&p->a1, h->aX, h->nx);
+  if( h->rYLabW>p->w*0.25 ) h->rYLabW = p->w*0.25;
+  rLegW = 14 + 6 + fmax(chartValueWidth(h->vMax, p->eFormat),
+                        chartValueWidth(h->vMin, p->eFormat));
+  h->left = chartPlotLeft(p, h->rYLabW);
+  h->right = p->w - 10 - rLegW - 12;
+  if( h->right-h->left < 60 ) return chartTooNarrow(p, pzErr);
+  h->cw = (h->right-h->left)/h->nx;
   /* x labels: level when they fit the cell; else on two lines when the
   ** cell is wide enough for a word or two; else turned upright and cut
   ** (every k-th when even that does not fit) */
-  if( rXLabW > cw-6 ){
-    if( cw>=48 ){
-      bRot = 1;
-      xLabH = 36;
+  if( h->rXLabW > h->cw-6 ){
+    if( h->cw>=48 ){
+      h->bRot = 1;
+      h->xLabH = 36;
     }else{
-      bRot = 2;
-      if( rXLabW>110 ) rXLabW = 110;
-      everyX = (int)ceil(18.0/cw);
-      xLabH = rXLabW + 14;
+      h->bRot = 2;
+      if( h->rXLabW>110 ) h->rXLabW = 110;
+      h->everyX = (int)ceil(18.0/h->cw);
+      h->xLabH = h->rXLabW + 14;
     }
   }else{
-    xLabH = 20;
+    h->xLabH = 20;
   }
-  top = p->zTitle ? 40 : 14;
+  h->top = chartTop(p);
   if( p->bHeight ){
-    bottom = p->h - xLabH - (p->zXLabel ? 20 : 0) - 6;
-    ch = (bottom-top)/ny;
-    if( ch<2 ){
-      rc = chartError(p, pzErr, "the height is too small for the rows");
-      goto done;
+    h->bottom = p->h - h->xLabH - (p->zXLabel ? 20 : 0) - 6;
+    h->ch = (h->bottom-h->top)/h->ny;
+    if( h->ch<2 ){
+      return chartError(p, pzErr, "the height is too small for the rows");
     }
   }else{
-    ch = cw<28 ? 28 : cw>44 ? 44 : cw;
-    if( ny*ch>600 ) ch = 600.0/ny;
-    bottom = top + ch*ny;
+    h->ch = h->cw<28 ? 28 : h->cw>44 ? 44 : h->cw;
+    if( h->ny*h->ch>600 ) h->ch = 600.0/h->ny;
+    h->bottom = h->top + h->ch*h->ny;
   }
-  if( ch<16 ) everyY = (int)ceil(16.0/ch);
-  chartBegin(&f, p, s, bStandalone,
-             (int)ceil(bottom + xLabH + (p->zXLabel ? 20 : 0) + 6));
-  sqlite3_str_appendf(s, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-    "height=\"%.1f\" fill=\"#f2f2f2\"/>\n", left, top, right-left,
-    bottom-top);
-  for(i=0; i<nx; i++){
-    for(j=0; j<ny; j++){
-      int c = i*ny + j;
-      double v = segSumValue(&aCell[c]);
-      double x = left + cw*i, y = bottom - ch*(j+1);
-      const char *zx, *zy;
-      int nx2, ny2;
-      if( !aHas[c] ) continue;
-      chartViridis(vMax>vMin ? (v-vMin)/(vMax-vMin) : 0.5, zCol);
-      sqlite3_str_appendf(s, "<rect class=\"mark\" x=\"%.2f\" y=\"%.2f\" "
-        "width=\"%.2f\" height=\"%.2f\" fill=\"%s\" stroke=\"#ffffff\" "
-        "stroke-width=\"%s\" data-value=\"", x, y, cw, ch, zCol,
-        cw>6 && ch>6 ? "1" : "0");
-      chartAppendValue(s, v);
-      sqlite3_str_appendall(s, "\">");
-      zx = chartAxisLabel(&p->a1, aX[i], zBuf, &nx2);
-      zy = chartAxisLabel(&p->a2, aY[j], zBuf2, &ny2);
-      sqlite3_str_appendall(s, "<title>");
-      if( p->zXLabel ){
-        chartEscape(s, p->zXLabel, (int)strlen(p->zXLabel), 60);
-        sqlite3_str_appendall(s, " ");
-      }
-      chartEscape(s, zx, nx2, CHART_TITLE_CHARS);
-      sqlite3_str_appendall(s, ", ");
-      if( p->zYLabel ){
-        chartEscape(s, p->zYLabel, (int)strlen(p->zYLabel), 60);
-        sqlite3_str_appendall(s, " ");
-      }
-      chartEscape(s, zy, ny2, CHART_TITLE_CHARS);
-      chartFormat(zNum, v, p->eFormat, -1);
-      sqlite3_str_appendf(s, ": %s</title></rect>\n", zNum);
-      if( ch>=16 && chartTextWidth(zNum, (int)strlen(zNum), CHART_FONT)
-                    <= cw-6 ){
-        sqlite3_snprintf(sizeof(zT), zT, "text-anchor=\"middle\" fill=\"%s\"",
-                         chartInk(zCol));
-        chartText(s, x+cw/2, y+ch/2+4, zT, zNum, (int)strlen(zNum),
-                  CHART_FONT, 0);
-      }
-    }
-  }
-  for(j=0; j<ny; j+=everyY){
-    const char *z = chartAxisLabel(&p->a2, aY[j], zBuf, &nLab);
-    chartText(s, left-6, bottom - ch*(j+0.5) + 4, "text-anchor=\"end\" "
-              "style=\"unicode-bidi:plaintext\"", z, nLab, CHART_FONT,
-              rYLabW);
-  }
-  for(i=0; i<nx; i+=everyX){
-    const char *z = chartAxisLabel(&p->a1, aX[i], zBuf, &nLab);
-    double x = left + cw*(i+0.5);
-    if( bRot==1 ){
-      chartText2(s, x, bottom+16, "text-anchor=\"middle\" "
-                 "style=\"unicode-bidi:plaintext\"", z, nLab, cw-6);
-    }else if( bRot==2 ){
-      char zAttr[160];
-      sqlite3_snprintf(sizeof(zAttr), zAttr, "text-anchor=\"end\" "
-        "style=\"unicode-bidi:plaintext\" "
-        "transform=\"rotate(-90 %.1f %.1f)\"", x+4, bottom+8);
-      chartText(s, x+4, bottom+8, zAttr, z, nLab, CHART_FONT, 110);
-    }else{
-      chartText(s, x, bottom+16, "text-anchor=\"middle\" "
-                "style=\"unicode-bidi:plaintext\"", z, nLab, CHART_FONT, 0);
-    }
-  }
-  /* legend: a viridis bar from vMin (bottom) to vMax (top) */
-  {
-    double lx = right + 12, lh = bottom-top < 60 ? bottom-top : 
-                (bottom-top > 200 ? 200 : bottom-top);
-    int nStep = 16;
-    for(i=0; i<nStep; i++){
-      chartViridis((double)(nStep-1-i)/(nStep-1), zCol);
-      sqlite3_str_appendf(s, "<rect x=\"%.1f\" y=\"%.2f\" width=\"14\" "
-        "height=\"%.2f\" fill=\"%s\"/>\n", lx, top + lh*i/nStep, lh/nStep+0.5,
-        zCol);
-    }
-    chartFormat(zNum, vMax, p->eFormat, -1);
-    chartText(s, lx+20, top+10, "fill=\"#444444\"", zNum, (int)strlen(zNum),
+  if( h->ch<16 ) h->everyY = (int)ceil(16.0/h->ch);
+  return SQLITE_OK;
+}
+
+/* The cell of column i and row j, its value in it when it fits */
+static void chartHeatCell(ChartHeat *h, sqlite3_str *s, int i, int j){
+  ChartBuilder *p = h->p;
+  int c = i*h->ny + j, nx2, ny2;
+  double v = segSumValue(&h->g.aCell[c]), cw = h->cw, ch = h->ch;
+  double x = h->left + cw*i, y = h->bottom - ch*(j+1);
+  const char *zx, *zy;
+  char zBuf[64], zBuf2[64], zNum[64], zCol[8], zT[64];
+  chartViridis(h->vMax>h->vMin ? (v-h->vMin)/(h->vMax-h->vMin) : 0.5, zCol);
+  chartMarkRect(s, x, y, cw, ch, zCol, cw>6 && ch>6
+                ? " stroke=\"#ffffff\" stroke-width=\"1\""
+                : " stroke=\"#ffffff\" stroke-width=\"0\"", v);
+  sqlite3_str_appendall(s, ">");
+  zx = chartAxisLabel(&p->a1, h->aX[i], zBuf, &nx2);
+  zy = chartAxisLabel(&p->a2, h->aY[j], zBuf2, &ny2);
+  chartFormat(zNum, v, p->eFormat, -1);
+  chartMarkTitle2(s, p->zXLabel, zx, nx2, p->zYLabel, zy, ny2, zNum);
+  if( ch>=16 && chartTextWidth(zNum, (int)strlen(zNum), CHART_FONT)
+                <= cw-6 ){
+    sqlite3_snprintf(sizeof(zT), zT, "text-anchor=\"middle\" fill=\"%s\"",
+                     chartInk(zCol));
+    chartText(s, x+cw/2, y+ch/2+4, zT, zNum, (int)strlen(zNum),
               CHART_FONT, 0);
-    chartFormat(zNum, vMin, p->eFormat, -1);
-    if( lh>=30 ){
-      chartText(s, lx+20, top+lh, "fill=\"#444444\"", zNum,
-                (int)strlen(zNum), CHART_FONT, 0);
-    }
   }
-  chartAxisTitles(&f, (left+right)/2, bottom+xLabH+14, (top+bottom)/2,
-                  right-left, bottom-top);
-  chartEnd(&f);
-done:
-  sqlite3_free(aX); sqlite3_free(aY);
-  sqlite3_free(aPosX); sqlite3_free(aPosY);
-  sqlite3_free(aCell); sqlite3_free(aHas);
+}
+
+/* The label of column i: level, on two lines or upright (h->bRot) */
+static void chartHeatXLabel(ChartHeat *h, sqlite3_str *s, int i){
+  char zBuf[64], zAttr[160];
+  int nLab;
+  const char *z = chartAxisLabel(&h->p->a1, h->aX[i], zBuf, &nLab);
+  double x = h->left + h->cw*(i+0.5), bottom = h->bottom;
+  if( h->bRot==1 ){
+    chartText2(s, x, bottom+16, "text-anchor=\"middle\" "
+               "style=\"unicode-bidi:plaintext\"", z, nLab, h->cw-6);
+  }else if( h->bRot==2 ){
+    sqlite3_snprintf(sizeof(zAttr), zAttr, "text-anchor=\"end\" "
+      "style=\"unicode-bidi:plaintext\" "
+      "transform=\"rotate(-90 %.1f %.1f)\"", x+4, bottom+8);
+    chartText(s, x+4, bottom+8, zAttr, z, nLab, CHART_FONT, 110);
+  }else{
+    chartText(s, x, bottom+16, "text-anchor=\"middle\" "
+              "style=\"unicode-bidi:plaintext\"", z, nLab, CHART_FONT, 0);
+  }
+}
+
+static int chartDrawHeatmap(ChartBuilder *p, sqlite3_str *s, int bStandalone,
+                            char **pzErr){
+  ChartHeat h;
+  ChartFrame f;
+  int i, j, rc, nLab;
+  char zBuf[64];
+  memset(&h, 0, sizeof(h));
+  h.p = p;
+  h.nx = p->a1.nSeen;
+  h.ny = p->a2.nSeen;
+  h.everyX = h.everyY = 1;
+  rc = chartHeatData(&h);
+  if( rc==SQLITE_OK ) rc = chartHeatLayout(&h, pzErr);
+  if( rc==SQLITE_OK ){
+    chartBegin(&f, p, s, bStandalone,
+               (int)ceil(h.bottom + h.xLabH + (p->zXLabel ? 20 : 0) + 6));
+    sqlite3_str_appendf(s, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+      "height=\"%.1f\" fill=\"#f2f2f2\"/>\n", h.left, h.top, h.right-h.left,
+      h.bottom-h.top);
+    for(i=0; i<h.nx; i++){
+      for(j=0; j<h.ny; j++){
+        if( h.g.aHas[i*h.ny + j] ) chartHeatCell(&h, s, i, j);
+      }
+    }
+    for(j=0; j<h.ny; j+=h.everyY){
+      const char *z = chartAxisLabel(&p->a2, h.aY[j], zBuf, &nLab);
+      chartRowLabel(s, h.left-6, h.bottom - h.ch*(j+0.5) + 4, z, nLab,
+                    h.rYLabW);
+    }
+    for(i=0; i<h.nx; i+=h.everyX) chartHeatXLabel(&h, s, i);
+    chartViridisLegend(s, h.right + 12, h.top, h.bottom, h.vMin, h.vMax,
+                       p->eFormat, 0);
+    chartAxisTitles(&f, (h.left+h.right)/2, h.bottom+h.xLabH+14,
+                    (h.top+h.bottom)/2, h.right-h.left, h.bottom-h.top);
+    chartEnd(&f);
+  }
+  sqlite3_free(h.aX);
+  sqlite3_free(h.aY);
+  chartGridFree(&h.g);
   return rc;
 }
 
