@@ -761,170 +761,222 @@ static int chartAddPt(ChartBuilder *p, int i, int j, double x, double y){
   return SQLITE_OK;
 }
 
+/* The label of a row (bar, treemap) found or added, and v added to its
+** sum; a new label beyond nMax is an error naming zWhat. */
+static int chartStepLabel(ChartBuilder *p, sqlite3_value *pLabel, double v,
+                          int nMax, const char *zWhat, int *piId,
+                          int *pbNew, char **pzErr){
+  int rc = chartAxisFind(&p->a1, pLabel, piId, pbNew);
+  if( rc ) return rc;
+  if( *pbNew && p->a1.nSeen>nMax ){
+    return CHART_ERR("%s(): more than %d %s (group or filter the rows "
+                     "first)", p->zFunc, nMax, zWhat);
+  }
+  return chartSumAdd(p, *piId, v, *pbNew);
+}
+
+/* More series in a than a chart colours apart: an error (C6) */
+static int chartSeriesLimit(ChartBuilder *p, const ChartAxis *a,
+                            char **pzErr){
+  if( a->nSeen>CHART_MAX_SERIES ){
+    return CHART_ERR("%s(): more than %d series", p->zFunc,
+                     CHART_MAX_SERIES);
+  }
+  return SQLITE_OK;
+}
+
+/* A row of a grid (bar with series, heatmap): ids i and j, value v,
+** summed when drawn */
+static int chartStepCell(ChartBuilder *p, int i, int j, double v,
+                         char **pzErr){
+  if( p->nPt>=(i64)CHART_MAX_VALUES ){
+    return CHART_ERR("%s(): more than %d rows", p->zFunc, CHART_MAX_VALUES);
+  }
+  return chartAddPt(p, i, j, 0, v);
+}
+
+/* chart_bar(label, value [, series]) */
+static int chartStepBar(ChartBuilder *p, int argc, sqlite3_value **argv,
+                        char **pzErr){
+  int rc, bNull, iId, bNew, iId2, bNew2;
+  double v = 0;
+  rc = chartNumber(p, argv[1], 2, &v, &bNull, pzErr);
+  if( rc || bNull ) return rc;
+  rc = chartStepLabel(p, argv[0], v, CHART_MAX_BARS, "bars", &iId, &bNew,
+                      pzErr);
+  if( rc || argc<3 ) return rc;
+  p->bSeries = 1;
+  rc = chartAxisFind(&p->a2, argv[2], &iId2, &bNew2);
+  if( rc==SQLITE_OK ) rc = chartSeriesLimit(p, &p->a2, pzErr);
+  if( rc ) return rc;
+  return chartStepCell(p, iId, iId2, v, pzErr);
+}
+
+/* The colour argument of a treemap row of label iId, bNew when the
+** label is new (the first non-NULL colour of a label counts): a number,
+** on the viridis scale, or text, one of 8 categories; not both kinds in
+** one chart. */
+static int chartStepColour(ChartBuilder *p, int iId, int bNew,
+                           sqlite3_value *pCol, char **pzErr){
+  int rc, e, bNull, iId2, bNew2;
+  if( bNew ){
+    rc = segArrayEnsure((void**)&p->aColour, &p->nColAlloc, iId,
+                        sizeof(double));
+    if( rc==SQLITE_OK ){
+      rc = segArrayEnsure((void**)&p->aColKind, &p->nColKindAlloc, iId, 1);
+    }
+    if( rc ) return rc;
+    p->aColKind[iId] = 0;
+    p->aColour[iId] = 0;
+  }
+  if( pCol==0 || p->aColKind[iId]!=0 ) return SQLITE_OK;
+  e = sqlite3_value_type(pCol);
+  if( e==SQLITE_NULL ) return SQLITE_OK;
+  if( e==SQLITE_INTEGER || e==SQLITE_FLOAT ){
+    double c;
+    rc = chartNumber(p, pCol, 3, &c, &bNull, pzErr);
+    if( rc ) return rc;
+    p->aColour[iId] = c;
+    p->aColKind[iId] = 1;
+    p->bColNum = 1;
+  }else{
+    rc = chartAxisFind(&p->acol, pCol, &iId2, &bNew2);
+    if( rc ) return rc;
+    if( p->acol.nSeen>8 ){
+      return CHART_ERR("3rd argument to %s(): more than 8 colour "
+                       "categories (use a number for a colour scale)",
+                       p->zFunc);
+    }
+    p->aColour[iId] = p->acol.aFirst[iId2];
+    p->aColKind[iId] = 2;
+    p->bColText = 1;
+  }
+  if( p->bColNum && p->bColText ){
+    return CHART_ERR("3rd argument to %s() mixes numbers and text",
+                     p->zFunc);
+  }
+  return SQLITE_OK;
+}
+
+/* chart_treemap(label, size [, colour]) */
+static int chartStepTreemap(ChartBuilder *p, int argc, sqlite3_value **argv,
+                            char **pzErr){
+  int rc, bNull, iId, bNew;
+  double v = 0;
+  rc = chartNumber(p, argv[1], 2, &v, &bNull, pzErr);
+  if( rc || bNull ) return rc;
+  if( v<0 ){
+    return CHART_ERR("2nd argument to %s() is negative: a size is 0 or "
+                     "more", p->zFunc);
+  }
+  rc = chartStepLabel(p, argv[0], v, CHART_MAX_RECTS, "rectangles", &iId,
+                      &bNew, pzErr);
+  if( rc ) return rc;
+  return chartStepColour(p, iId, bNew, argc>2 ? argv[2] : 0, pzErr);
+}
+
+/* chart_histogram(value): the values kept, up to CHART_MAX_VALUES */
+static int chartStepHistogram(ChartBuilder *p, sqlite3_value **argv,
+                              char **pzErr){
+  int rc, bNull;
+  double v = 0;
+  rc = chartNumber(p, argv[0], 1, &v, &bNull, pzErr);
+  if( rc || bNull ) return rc;
+  if( p->nVal>=p->nValAlloc ){
+    i64 n = p->nValAlloc ? p->nValAlloc*2 : 256;
+    double *a;
+    if( p->nVal>=CHART_MAX_VALUES ){
+      return CHART_ERR("%s(): more than %d values", p->zFunc,
+                       CHART_MAX_VALUES);
+    }
+    if( n>CHART_MAX_VALUES ) n = CHART_MAX_VALUES;
+    a = sqlite3_realloc64(p->aVal, sizeof(double)*n);
+    if( a==0 ) return SQLITE_NOMEM;
+    p->aVal = a; p->nValAlloc = n;
+  }
+  p->aVal[p->nVal++] = v;
+  return SQLITE_OK;
+}
+
+/* chart_heatmap(x, y, value) */
+static int chartStepHeatmap(ChartBuilder *p, sqlite3_value **argv,
+                            char **pzErr){
+  int rc, bNull, iId, bNew, iId2, bNew2;
+  double v = 0;
+  rc = chartNumber(p, argv[2], 3, &v, &bNull, pzErr);
+  if( rc || bNull ) return rc;
+  rc = chartAxisFind(&p->a1, argv[0], &iId, &bNew);
+  if( rc==SQLITE_OK ) rc = chartAxisFind(&p->a2, argv[1], &iId2, &bNew2);
+  if( rc ) return rc;
+  if( p->a1.nSeen>CHART_MAX_CELLS_1 || p->a2.nSeen>CHART_MAX_CELLS_1 ){
+    return CHART_ERR("%s(): more than %d distinct %s values", p->zFunc,
+                     CHART_MAX_CELLS_1,
+                     p->a1.nSeen>CHART_MAX_CELLS_1 ? "x" : "y");
+  }
+  return chartStepCell(p, iId, iId2, v, pzErr);
+}
+
+/* The x of a line chart's row into *px: a number, or a date (its day
+** number and time of day), not both in one chart; NULL sets *pbNull. */
+static int chartLineX(ChartBuilder *p, sqlite3_value *pVal, double *px,
+                      int *pbNull, char **pzErr){
+  int rc, e = sqlite3_value_type(pVal);
+  *pbNull = e==SQLITE_NULL;
+  if( e==SQLITE_NULL ) return SQLITE_OK;
+  if( e==SQLITE_TEXT ){
+    i64 iMs;
+    const char *z = (const char*)sqlite3_value_text(pVal);
+    if( z==0 ) return SQLITE_NOMEM;
+    if( p->eXKind!=1 && segDateFromText(z, sqlite3_value_bytes(pVal),
+                                        &iMs)==SEG_DATE_OK ){
+      p->eXKind = 2;
+      *px = (double)iMs/SEG_MS_PER_DAY + 0.5;  /* day number + time */
+      return SQLITE_OK;
+    }
+    if( p->eXKind!=1 ){
+      return CHART_ERR("2nd argument to %s() is neither a number nor "
+                       "a date: '%.40s'", p->zFunc, z);
+    }
+  }else if( p->eXKind!=2 ){
+    rc = chartNumber(p, pVal, 2, px, pbNull, pzErr);
+    if( rc ) return rc;
+    p->eXKind = 1;
+    return SQLITE_OK;
+  }
+  return CHART_ERR("2nd argument to %s() mixes numbers and dates",
+                   p->zFunc);
+}
+
+/* chart_line(series, x, y) */
+static int chartStepLine(ChartBuilder *p, sqlite3_value **argv,
+                         char **pzErr){
+  int rc, bNull, iId, bNew;
+  double v = 0, x = 0;
+  rc = chartNumber(p, argv[2], 3, &v, &bNull, pzErr);
+  if( rc || bNull ) return rc;
+  rc = chartLineX(p, argv[1], &x, &bNull, pzErr);
+  if( rc || bNull ) return rc;
+  rc = chartAxisFind(&p->a1, argv[0], &iId, &bNew);
+  if( rc==SQLITE_OK ) rc = chartSeriesLimit(p, &p->a1, pzErr);
+  if( rc ) return rc;
+  if( p->nPt>=CHART_MAX_POINTS ){
+    return CHART_ERR("%s(): more than %d points", p->zFunc,
+                     CHART_MAX_POINTS);
+  }
+  return chartAddPt(p, iId, 0, x, v);
+}
+
 /* One row: the data arguments only (no options). */
 int chartBuilderStep(ChartBuilder *p, int argc, sqlite3_value **argv,
                      char **pzErr){
-  int rc = SQLITE_OK, bNull, iId, bNew, iId2, bNew2;
-  double v = 0, x = 0;
-  rc = segCheck(&p->check, 100);
+  int rc = segCheck(&p->check, 100);
   if( rc ) return rc;
   switch( p->eKind ){
-    case CHART_BAR: {
-      rc = chartNumber(p, argv[1], 2, &v, &bNull, pzErr);
-      if( rc || bNull ) return rc;
-      rc = chartAxisFind(&p->a1, argv[0], &iId, &bNew);
-      if( rc ) return rc;
-      if( bNew && p->a1.nSeen>CHART_MAX_BARS ){
-        return CHART_ERR("%s(): more than %d bars (group or filter the rows "
-                         "first)", p->zFunc, CHART_MAX_BARS);
-      }
-      rc = chartSumAdd(p, iId, v, bNew);
-      if( rc || argc<3 ) return rc;
-      p->bSeries = 1;
-      rc = chartAxisFind(&p->a2, argv[2], &iId2, &bNew2);
-      if( rc ) return rc;
-      if( p->a2.nSeen>CHART_MAX_SERIES ){
-        return CHART_ERR("%s(): more than %d series", p->zFunc,
-                         CHART_MAX_SERIES);
-      }
-      if( p->nPt>=(i64)CHART_MAX_VALUES ){
-        return CHART_ERR("%s(): more than %d rows", p->zFunc,
-                         CHART_MAX_VALUES);
-      }
-      return chartAddPt(p, iId, iId2, 0, v);
-    }
-    case CHART_TREEMAP: {
-      rc = chartNumber(p, argv[1], 2, &v, &bNull, pzErr);
-      if( rc || bNull ) return rc;
-      if( v<0 ){
-        return CHART_ERR("2nd argument to %s() is negative: a size is 0 or "
-                         "more", p->zFunc);
-      }
-      rc = chartAxisFind(&p->a1, argv[0], &iId, &bNew);
-      if( rc ) return rc;
-      if( bNew && p->a1.nSeen>CHART_MAX_RECTS ){
-        return CHART_ERR("%s(): more than %d rectangles (group or filter the "
-                         "rows first)", p->zFunc, CHART_MAX_RECTS);
-      }
-      rc = chartSumAdd(p, iId, v, bNew);
-      if( rc ) return rc;
-      if( bNew ){
-        rc = segArrayEnsure((void**)&p->aColour, &p->nColAlloc, iId,
-                            sizeof(double));
-        if( rc==SQLITE_OK ){
-          rc = segArrayEnsure((void**)&p->aColKind, &p->nColKindAlloc, iId,
-                              1);
-        }
-        if( rc ) return rc;
-        p->aColKind[iId] = 0;
-        p->aColour[iId] = 0;
-      }
-      if( argc>2 && p->aColKind[iId]==0
-       && sqlite3_value_type(argv[2])!=SQLITE_NULL ){
-        int e = sqlite3_value_type(argv[2]);
-        if( e==SQLITE_INTEGER || e==SQLITE_FLOAT ){
-          double c;
-          rc = chartNumber(p, argv[2], 3, &c, &bNull, pzErr);
-          if( rc ) return rc;
-          p->aColour[iId] = c;
-          p->aColKind[iId] = 1;
-          p->bColNum = 1;
-        }else{
-          rc = chartAxisFind(&p->acol, argv[2], &iId2, &bNew2);
-          if( rc ) return rc;
-          if( p->acol.nSeen>8 ){
-            return CHART_ERR("3rd argument to %s(): more than 8 colour "
-                             "categories (use a number for a colour scale)",
-                             p->zFunc);
-          }
-          p->aColour[iId] = p->acol.aFirst[iId2];
-          p->aColKind[iId] = 2;
-          p->bColText = 1;
-        }
-        if( p->bColNum && p->bColText ){
-          return CHART_ERR("3rd argument to %s() mixes numbers and text",
-                           p->zFunc);
-        }
-      }
-      return SQLITE_OK;
-    }
-    case CHART_HISTOGRAM: {
-      rc = chartNumber(p, argv[0], 1, &v, &bNull, pzErr);
-      if( rc || bNull ) return rc;
-      if( p->nVal>=p->nValAlloc ){
-        i64 n = p->nValAlloc ? p->nValAlloc*2 : 256;
-        double *a;
-        if( p->nVal>=CHART_MAX_VALUES ){
-          return CHART_ERR("%s(): more than %d values", p->zFunc,
-                           CHART_MAX_VALUES);
-        }
-        if( n>CHART_MAX_VALUES ) n = CHART_MAX_VALUES;
-        a = sqlite3_realloc64(p->aVal, sizeof(double)*n);
-        if( a==0 ) return SQLITE_NOMEM;
-        p->aVal = a; p->nValAlloc = n;
-      }
-      p->aVal[p->nVal++] = v;
-      return SQLITE_OK;
-    }
-    case CHART_HEATMAP: {
-      rc = chartNumber(p, argv[2], 3, &v, &bNull, pzErr);
-      if( rc || bNull ) return rc;
-      rc = chartAxisFind(&p->a1, argv[0], &iId, &bNew);
-      if( rc==SQLITE_OK ) rc = chartAxisFind(&p->a2, argv[1], &iId2, &bNew2);
-      if( rc ) return rc;
-      if( p->a1.nSeen>CHART_MAX_CELLS_1 || p->a2.nSeen>CHART_MAX_CELLS_1 ){
-        return CHART_ERR("%s(): more than %d distinct %s values", p->zFunc,
-                         CHART_MAX_CELLS_1,
-                         p->a1.nSeen>CHART_MAX_CELLS_1 ? "x" : "y");
-      }
-      if( p->nPt>=(i64)CHART_MAX_VALUES ){
-        return CHART_ERR("%s(): more than %d rows", p->zFunc,
-                         CHART_MAX_VALUES);
-      }
-      return chartAddPt(p, iId, iId2, 0, v);
-    }
-    case CHART_LINE: {
-      int e;
-      rc = chartNumber(p, argv[2], 3, &v, &bNull, pzErr);
-      if( rc || bNull ) return rc;
-      e = sqlite3_value_type(argv[1]);
-      if( e==SQLITE_NULL ) return SQLITE_OK;
-      if( e==SQLITE_TEXT ){
-        i64 iMs;
-        const char *z = (const char*)sqlite3_value_text(argv[1]);
-        if( z==0 ) return SQLITE_NOMEM;
-        if( p->eXKind==1 || segDateFromText(z, sqlite3_value_bytes(argv[1]),
-                                            &iMs)!=SEG_DATE_OK ){
-          if( p->eXKind!=1 ){
-            return CHART_ERR("2nd argument to %s() is neither a number nor "
-                             "a date: '%.40s'", p->zFunc, z);
-          }
-          return CHART_ERR("2nd argument to %s() mixes numbers and dates",
-                           p->zFunc);
-        }
-        p->eXKind = 2;
-        x = (double)iMs/SEG_MS_PER_DAY + 0.5;  /* day number + time */
-      }else{
-        if( p->eXKind==2 ){
-          return CHART_ERR("2nd argument to %s() mixes numbers and dates",
-                           p->zFunc);
-        }
-        rc = chartNumber(p, argv[1], 2, &x, &bNull, pzErr);
-        if( rc ) return rc;
-        p->eXKind = 1;
-      }
-      rc = chartAxisFind(&p->a1, argv[0], &iId, &bNew);
-      if( rc ) return rc;
-      if( p->a1.nSeen>CHART_MAX_SERIES ){
-        return CHART_ERR("%s(): more than %d series", p->zFunc,
-                         CHART_MAX_SERIES);
-      }
-      if( p->nPt>=CHART_MAX_POINTS ){
-        return CHART_ERR("%s(): more than %d points", p->zFunc,
-                         CHART_MAX_POINTS);
-      }
-      return chartAddPt(p, iId, 0, x, v);
-    }
+    case CHART_BAR:       return chartStepBar(p, argc, argv, pzErr);
+    case CHART_TREEMAP:   return chartStepTreemap(p, argc, argv, pzErr);
+    case CHART_HISTOGRAM: return chartStepHistogram(p, argv, pzErr);
+    case CHART_HEATMAP:   return chartStepHeatmap(p, argv, pzErr);
+    case CHART_LINE:      return chartStepLine(p, argv, pzErr);
   }
   return SQLITE_OK;
 }
