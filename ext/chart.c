@@ -1362,9 +1362,13 @@ struct ChartBar {
 };
 
 /* The totals, the label order and the cells of the bars */
-static int chartBarData(ChartBar *b){
-  ChartBuilder *p = b->p;
+static int chartBarData(ChartBar *b, ChartBuilder *p){
   int i, rc, *aSPos;
+  memset(b, 0, sizeof(*b));
+  b->p = p;
+  b->n = p->a1.nSeen;
+  b->nS = p->bSeries ? p->a2.nSeen : 1;
+  b->bStack = p->bStacked && p->bSeries;
   rc = chartSums(p, &b->aV);
   if( rc==SQLITE_OK ) rc = chartOrder(p, &p->a1, b->aV, &b->aId);
   if( rc==SQLITE_OK ) rc = chartGridNew(&b->g, chartAxisCount(&p->a1)*b->nS);
@@ -1559,13 +1563,7 @@ static int chartDrawBar(ChartBuilder *p, sqlite3_str *s, int bStandalone,
                         char **pzErr){
   ChartBar b;
   ChartFrame f;
-  int i, rc;
-  memset(&b, 0, sizeof(b));
-  b.p = p;
-  b.n = p->a1.nSeen;
-  b.nS = p->bSeries ? p->a2.nSeen : 1;
-  b.bStack = p->bStacked && p->bSeries;
-  rc = chartBarData(&b);
+  int i, rc = chartBarData(&b, p);
   if( rc==SQLITE_OK ){
     b.rLabW = chartLabelsWidth(&p->a1, b.aId, b.n);
     chartBarExtent(&b);
@@ -1777,9 +1775,13 @@ struct ChartHeat {
 };
 
 /* The orders of the columns and rows, the cells and their range */
-static int chartHeatData(ChartHeat *h){
-  ChartBuilder *p = h->p;
+static int chartHeatData(ChartHeat *h, ChartBuilder *p){
   int *aPosX = 0, *aPosY = 0, i, rc, bAny = 0;
+  memset(h, 0, sizeof(*h));
+  h->p = p;
+  h->nx = p->a1.nSeen;
+  h->ny = p->a2.nSeen;
+  h->everyX = h->everyY = 1;
   /* sort= orders the rows (y); columns are in label order, or input */
   rc = chartAxisOrder(&p->a1, p->eSort==CHART_SORT_INPUT, &h->aX);
   if( rc==SQLITE_OK ) rc = chartOrder(p, &p->a2, 0, &h->aY);
@@ -1906,12 +1908,7 @@ static int chartDrawHeatmap(ChartBuilder *p, sqlite3_str *s, int bStandalone,
   ChartFrame f;
   int i, j, rc, nLab;
   char zBuf[64];
-  memset(&h, 0, sizeof(h));
-  h.p = p;
-  h.nx = p->a1.nSeen;
-  h.ny = p->a2.nSeen;
-  h.everyX = h.everyY = 1;
-  rc = chartHeatData(&h);
+  rc = chartHeatData(&h, p);
   if( rc==SQLITE_OK ) rc = chartHeatLayout(&h, pzErr);
   if( rc==SQLITE_OK ){
     chartBegin(&f, p, s, bStandalone,
@@ -1992,155 +1989,189 @@ static void chartSquarify(const double *a, int n, double x, double y,
   }
 }
 
+/* chart_treemap: the state of one drawing */
+typedef struct ChartTree ChartTree;
+struct ChartTree {
+  ChartBuilder *p;
+  int *aId;                       /* label ids of sizes above 0 */
+  int *aPos;                      /* aPos[i]: the id of rectangle i */
+  int n;                          /* rectangles */
+  double *aV;                     /* per label id: its size */
+  double *aSize;                  /* aSize[i]: the size of rectangle i */
+  ChartRect *aR;
+  double cMin, cMax;              /* range of the numeric colours */
+  int bAnyC;                      /* a numeric colour was seen */
+  double top, left, right, bottom;
+};
+
+/* The rectangles in order: sizes above 0, the largest first (ties in
+** label order); their total finite; the range of the colours */
+static int chartTreeData(ChartTree *t, ChartBuilder *p, char **pzErr){
+  int i, rc, nAll = p->a1.nSeen, n = 0;
+  ChartSortCtx c;
+  double tot = 0;
+  memset(t, 0, sizeof(*t));
+  t->p = p;
+  rc = chartSums(p, &t->aV);
+  if( rc==SQLITE_OK ) rc = chartAxisOrder(&p->a1, 0, &t->aId);
+  if( rc ) return rc;
+  t->aPos = sqlite3_malloc64(sizeof(int)*(nAll+1));
+  t->aSize = sqlite3_malloc64(sizeof(double)*(nAll+1));
+  t->aR = sqlite3_malloc64(sizeof(ChartRect)*(nAll+1));
+  if( !t->aPos || !t->aSize || !t->aR ) return SQLITE_NOMEM;
+  for(i=0; i<nAll; i++){
+    if( t->aV[t->aId[i]]>0 ) t->aId[n++] = t->aId[i];
+  }
+  for(i=0; i<n; i++){ t->aPos[i] = i; t->aSize[i] = t->aV[t->aId[i]]; }
+  c.a = t->aSize; c.bDesc = 1;
+  rc = segSortIdx(t->aPos, n, chartCmpVal, &c);
+  if( rc ) return rc;
+  for(i=0; i<n; i++) t->aSize[i] = t->aV[t->aId[t->aPos[i]]];
+  for(i=0; i<n; i++) t->aPos[i] = t->aId[t->aPos[i]];
+  t->n = n;
+  for(i=0; i<n; i++) tot += t->aSize[i];
+  if( !CHART_FINITE(tot) ) return chartOverflow(p, pzErr);
+  if( p->bColNum ){
+    for(i=0; i<n; i++){
+      double v = p->aColour[t->aPos[i]];
+      if( p->aColKind[t->aPos[i]]!=1 ) continue;
+      if( !t->bAnyC || v<t->cMin ) t->cMin = v;
+      if( !t->bAnyC || v>t->cMax ) t->cMax = v;
+      t->bAnyC = 1;
+    }
+  }
+  return SQLITE_OK;
+}
+
+/* The fill of rectangle i (label iId): its colour on the scale or of its
+** category, grey without one when others have one, else the palette */
+static void chartTreeColour(ChartTree *t, int i, int iId, char *zCol){
+  ChartBuilder *p = t->p;
+  if( p->aColKind && p->aColKind[iId]==1 ){
+    chartViridis(t->cMax>t->cMin
+                 ? (p->aColour[iId]-t->cMin)/(t->cMax-t->cMin) : 0.5, zCol);
+  }else if( p->aColKind && p->aColKind[iId]==2 ){
+    sqlite3_snprintf(8, zCol, "%s", chartPalette[(int)p->aColour[iId]]);
+  }else if( p->bColNum || p->bColText ){
+    sqlite3_snprintf(8, zCol, "#bbbbbb");
+  }else{
+    sqlite3_snprintf(8, zCol, "%s", chartPalette[i%7]);
+  }
+}
+
+/* The label of rectangle i, and its size beneath it, when the rectangle
+** has room (a label on two lines when it is high enough) */
+static void chartTreeLabel(ChartTree *t, sqlite3_str *s, int i,
+                           const char *z, int nLab, const char *zCol){
+  ChartRect *r = &t->aR[i];
+  char zAttr[120], zNum[64];
+  int nFit, nLine = 1;
+  if( r->w<40 || r->h<20 ) return;
+  nFit = chartFit(z, nLab, CHART_FONT, r->w-8);
+  if( nFit<2 && nFit!=nLab ) return;
+  sqlite3_snprintf(sizeof(zAttr), zAttr, "fill=\"%s\" "
+    "style=\"unicode-bidi:plaintext\"", chartInk(zCol));
+  if( r->h>=52 ){     /* room for a label on two lines and the size */
+    nLine = chartText2(s, r->x+4, r->y+15, zAttr, z, nLab, r->w-8);
+  }else{
+    chartText(s, r->x+4, r->y+15, zAttr, z, nLab, CHART_FONT, r->w-8);
+  }
+  if( r->h>=38 + 14*(nLine-1) ){
+    chartFormat(zNum, t->aSize[i], t->p->eFormat, -1);
+    if( chartTextWidth(zNum, (int)strlen(zNum), CHART_FONT)<=r->w-8 ){
+      sqlite3_snprintf(sizeof(zAttr), zAttr, "fill=\"%s\"", chartInk(zCol));
+      chartText(s, r->x+4, r->y+31+14*(nLine-1), zAttr, zNum,
+                (int)strlen(zNum), CHART_FONT, 0);
+    }
+  }
+}
+
+/* Rectangle i: the mark (with its numeric colour in data-colour), its
+** hover text, its label */
+static void chartTreeRect(ChartTree *t, sqlite3_str *s, int i){
+  ChartBuilder *p = t->p;
+  int iId = t->aPos[i], nLab;
+  int bNum = p->aColKind && p->aColKind[iId]==1;
+  char zBuf[64], zNum[64], zCol[8], zC[64];
+  const char *z = chartAxisLabel(&p->a1, iId, zBuf, &nLab);
+  ChartRect *r = &t->aR[i];
+  chartTreeColour(t, i, iId, zCol);
+  chartMarkRect(s, r->x, r->y, r->w, r->h, zCol,
+                " stroke=\"#ffffff\" stroke-width=\"1\"", t->aSize[i]);
+  if( bNum ){
+    sqlite3_str_appendall(s, " data-colour=\"");
+    chartAppendValue(s, p->aColour[iId]);
+    sqlite3_str_appendall(s, "\"");
+  }
+  sqlite3_str_appendall(s, ">");
+  chartFormat(zNum, t->aSize[i], p->eFormat, -1);
+  if( bNum ){
+    int m = (int)strlen(zNum);
+    chartFormat(zC, p->aColour[iId], CHART_FMT_AUTO, -1);
+    sqlite3_snprintf(64-m, zNum+m, " (colour %s)", zC);
+  }
+  chartMarkTitle(s, z, nLab, zNum, "rect");
+  chartTreeLabel(t, s, i, z, nLab, zCol);
+}
+
+/* A legend row under the rectangles: a swatch and the name of each
+** colour category, as many as fit */
+static int chartTreeKey(ChartTree *t, sqlite3_str *s){
+  ChartBuilder *p = t->p;
+  double x = t->left;
+  int *aC = 0, i, nLab, rc;
+  char zBuf[64];
+  rc = chartAxisOrder(&p->acol, 1, &aC);
+  if( rc ) return rc;
+  for(i=0; i<p->acol.nSeen; i++){
+    const char *z = chartAxisLabel(&p->acol, aC[i], zBuf, &nLab);
+    double w = chartTextWidth(z, nLab, CHART_FONT);
+    if( w>150 ) w = 150;
+    if( x + 18 + w > p->w - 10 ) break;
+    sqlite3_str_appendf(s, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" "
+      "height=\"12\" fill=\"%s\"/>\n", x, t->bottom+8, chartPalette[i]);
+    chartText(s, x+16, t->bottom+18, "style=\"unicode-bidi:plaintext\"", z,
+              nLab, CHART_FONT, 150);
+    x += 16 + w + 16;
+  }
+  sqlite3_free(aC);
+  return SQLITE_OK;
+}
+
 static int chartDrawTreemap(ChartBuilder *p, sqlite3_str *s, int bStandalone,
                             char **pzErr){
   ChartFrame f;
-  int *aId = 0, n = 0, i, nLab, nAll = p->a1.nSeen;
-  double *aV = 0, *aSize = 0, cMin = 0, cMax = 0, top, left, right, bottom;
-  ChartRect *aR = 0;
-  ChartSortCtx c;
-  int *aPos = 0, rc, bAnyC = 0;
-  char zBuf[64], zNum[64], zCol[8], zAttr[120];
-  aV = sqlite3_malloc64(sizeof(double)*chartAxisCount(&p->a1));
-  if( aV==0 ) return SQLITE_NOMEM;
-  for(i=0; i<chartAxisCount(&p->a1); i++){
-    aV[i] = (i>0 || p->a1.bNull) ? segSumValue(&p->aSum[i]) : 0;
-  }
-  rc = chartAxisOrder(&p->a1, 0, &aId);
-  if( rc ) goto done;
-  /* drop zero sizes, sort by size descending (ties: label order) */
-  aPos = sqlite3_malloc64(sizeof(int)*(nAll+1));
-  aSize = sqlite3_malloc64(sizeof(double)*(nAll+1));
-  aR = sqlite3_malloc64(sizeof(ChartRect)*(nAll+1));
-  if( !aPos || !aSize || !aR ){ rc = SQLITE_NOMEM; goto done; }
-  for(i=0; i<nAll; i++){
-    if( aV[aId[i]]>0 ) aId[n++] = aId[i];
-  }
-  for(i=0; i<n; i++){ aPos[i] = i; aSize[i] = aV[aId[i]]; }
-  c.a = aSize; c.bDesc = 1;
-  rc = segSortIdx(aPos, n, chartCmpVal, &c);
-  if( rc ) goto done;
-  for(i=0; i<n; i++) aSize[i] = aV[aId[aPos[i]]];
-  for(i=0; i<n; i++) aPos[i] = aId[aPos[i]];
-  {
-    double tot = 0;
-    for(i=0; i<n; i++) tot += aSize[i];
-    if( !CHART_FINITE(tot) ){ rc = chartOverflow(p, pzErr); goto done; }
-  }
-  if( p->bColNum ){
-    for(i=0; i<n; i++){
-      if( p->aColKind[aPos[i]]!=1 ) continue;
-      if( !bAnyC || p->aColour[aPos[i]]<cMin ) cMin = p->aColour[aPos[i]];
-      if( !bAnyC || p->aColour[aPos[i]]>cMax ) cMax = p->aColour[aPos[i]];
-      bAnyC = 1;
+  ChartTree t;
+  int i, rc = chartTreeData(&t, p, pzErr);
+  if( rc==SQLITE_OK ){
+    double lx;
+    t.top = chartTop(p);
+    t.left = 10; t.right = p->w - 10 - (p->bColNum ? 90 : 0);
+    t.bottom = p->h - 10 - (p->zXLabel ? 20 : 0);
+    if( p->bColText ) t.bottom -= 24;
+    chartBegin(&f, p, s, bStandalone, p->h);
+    if( t.n>0 ){
+      chartSquarify(t.aSize, t.n, t.left, t.top, t.right-t.left,
+                    t.bottom-t.top, t.aR);
     }
+    for(i=0; i<t.n; i++) chartTreeRect(&t, s, i);
+    lx = t.right + 12;
+    if( p->bColNum && t.bAnyC ){
+      chartViridisLegend(s, lx, t.top, t.bottom, t.cMin, t.cMax,
+                         CHART_FMT_AUTO, p->w - lx - 24);
+    }
+    if( p->bColText ) rc = chartTreeKey(&t, s);
   }
-  top = p->zTitle ? 40 : 14;
-  left = 10; right = p->w - 10 - (p->bColNum ? 90 : 0);
-  bottom = p->h - 10 - (p->zXLabel ? 20 : 0);
-  if( p->bColText ) bottom -= 24;
-  chartBegin(&f, p, s, bStandalone, p->h);
-  if( n>0 ) chartSquarify(aSize, n, left, top, right-left, bottom-top, aR);
-  for(i=0; i<n; i++){
-    int iId = aPos[i];
-    const char *z = chartAxisLabel(&p->a1, iId, zBuf, &nLab);
-    ChartRect *r = &aR[i];
-    if( p->aColKind && p->aColKind[iId]==1 ){
-      chartViridis(cMax>cMin ? (p->aColour[iId]-cMin)/(cMax-cMin) : 0.5,
-                   zCol);
-    }else if( p->aColKind && p->aColKind[iId]==2 ){
-      sqlite3_snprintf(8, zCol, "%s", chartPalette[(int)p->aColour[iId]]);
-    }else if( p->bColNum || p->bColText ){
-      sqlite3_snprintf(8, zCol, "#bbbbbb");
-    }else{
-      sqlite3_snprintf(8, zCol, "%s", chartPalette[i%7]);
+  if( rc==SQLITE_OK ){
+    if( p->zXLabel ){
+      chartText(s, (t.left+t.right)/2, p->h - 10, "text-anchor=\"middle\"",
+                p->zXLabel, (int)strlen(p->zXLabel), CHART_FONT,
+                t.right-t.left);
     }
-    sqlite3_str_appendf(s, "<rect class=\"mark\" x=\"%.2f\" y=\"%.2f\" "
-      "width=\"%.2f\" height=\"%.2f\" fill=\"%s\" stroke=\"#ffffff\" "
-      "stroke-width=\"1\" data-value=\"", r->x, r->y, r->w, r->h, zCol);
-    chartAppendValue(s, aSize[i]);
-    if( p->aColKind && p->aColKind[iId]==1 ){
-      sqlite3_str_appendall(s, "\" data-colour=\"");
-      chartAppendValue(s, p->aColour[iId]);
-    }
-    sqlite3_str_appendall(s, "\">");
-    chartFormat(zNum, aSize[i], p->eFormat, -1);
-    if( p->aColKind && p->aColKind[iId]==1 ){
-      char zC[64];
-      int m = (int)strlen(zNum);
-      chartFormat(zC, p->aColour[iId], CHART_FMT_AUTO, -1);
-      sqlite3_snprintf(64-m, zNum+m, " (colour %s)", zC);
-    }
-    chartMarkTitle(s, z, nLab, zNum, "rect");
-    /* label, and the size beneath it, when the rectangle has room */
-    if( r->w>=40 && r->h>=20 ){
-      int nFit = chartFit(z, nLab, CHART_FONT, r->w-8);
-      if( nFit>=2 || nFit==nLab ){
-        int nLine = 1;
-        sqlite3_snprintf(sizeof(zAttr), zAttr, "fill=\"%s\" "
-          "style=\"unicode-bidi:plaintext\"", chartInk(zCol));
-        if( r->h>=52 ){     /* room for a label on two lines and the size */
-          nLine = chartText2(s, r->x+4, r->y+15, zAttr, z, nLab, r->w-8);
-        }else{
-          chartText(s, r->x+4, r->y+15, zAttr, z, nLab, CHART_FONT, r->w-8);
-        }
-        if( r->h>=38 + 14*(nLine-1) ){
-          chartFormat(zNum, aSize[i], p->eFormat, -1);
-          if( chartTextWidth(zNum, (int)strlen(zNum), CHART_FONT)<=r->w-8 ){
-            sqlite3_snprintf(sizeof(zAttr), zAttr, "fill=\"%s\"",
-                             chartInk(zCol));
-            chartText(s, r->x+4, r->y+31+14*(nLine-1), zAttr, zNum,
-                      (int)strlen(zNum), CHART_FONT, 0);
-          }
-        }
-      }
-    }
+    chartEnd(&f);
   }
-  if( p->bColNum && bAnyC ){
-    double lx = right + 12, lh = bottom-top > 200 ? 200 : bottom-top;
-    int nStep = 16;
-    for(i=0; i<nStep; i++){
-      chartViridis((double)(nStep-1-i)/(nStep-1), zCol);
-      sqlite3_str_appendf(s, "<rect x=\"%.1f\" y=\"%.2f\" width=\"14\" "
-        "height=\"%.2f\" fill=\"%s\"/>\n", lx, top + lh*i/nStep, lh/nStep+0.5,
-        zCol);
-    }
-    chartFormat(zNum, cMax, CHART_FMT_AUTO, -1);
-    chartText(s, lx+20, top+10, "fill=\"#444444\"", zNum, (int)strlen(zNum),
-              CHART_FONT, p->w - lx - 24);
-    chartFormat(zNum, cMin, CHART_FMT_AUTO, -1);
-    if( lh>=30 ){
-      chartText(s, lx+20, top+lh, "fill=\"#444444\"", zNum,
-                (int)strlen(zNum), CHART_FONT, p->w - lx - 24);
-    }
-  }
-  if( p->bColText ){
-    /* legend row: a swatch and the name of each colour category */
-    double x = left;
-    int *aC = 0;
-    rc = chartAxisOrder(&p->acol, 1, &aC);
-    if( rc ) goto done;
-    for(i=0; i<p->acol.nSeen; i++){
-      const char *z = chartAxisLabel(&p->acol, aC[i], zBuf, &nLab);
-      double w = chartTextWidth(z, nLab, CHART_FONT);
-      if( w>150 ) w = 150;
-      if( x + 18 + w > p->w - 10 ) break;
-      sqlite3_str_appendf(s, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" "
-        "height=\"12\" fill=\"%s\"/>\n", x, bottom+8, chartPalette[i]);
-      chartText(s, x+16, bottom+18, "style=\"unicode-bidi:plaintext\"", z,
-                nLab, CHART_FONT, 150);
-      x += 16 + w + 16;
-    }
-    sqlite3_free(aC);
-  }
-  if( p->zXLabel ){
-    chartText(s, (left+right)/2, p->h - 10, "text-anchor=\"middle\"",
-              p->zXLabel, (int)strlen(p->zXLabel), CHART_FONT, right-left);
-  }
-  chartEnd(&f);
-done:
-  sqlite3_free(aV); sqlite3_free(aId); sqlite3_free(aPos);
-  sqlite3_free(aSize); sqlite3_free(aR);
+  sqlite3_free(t.aV); sqlite3_free(t.aId); sqlite3_free(t.aPos);
+  sqlite3_free(t.aSize); sqlite3_free(t.aR);
   return rc;
 }
 
