@@ -1078,6 +1078,13 @@ static double chartMap(const ChartScale *sc, double v, double a, double b){
   return a + (v - sc->lo)/(sc->hi - sc->lo)*(b - a);
 }
 
+/* A tick label centred under x, the axis at y */
+static void chartTickLabel(sqlite3_str *s, double x, double y,
+                           const char *z){
+  chartText(s, x, y+16, "text-anchor=\"middle\" fill=\"#444444\"", z,
+            (int)strlen(z), CHART_FONT, 0);
+}
+
 /* The ticks, grid lines and labels of a value axis: along x from x0 to x1
 ** (bVertical 0; the labels under y, the grid lines up to yTop), or along
 ** y from y0 to y1 (bVertical 1; the labels left of x, the lines to
@@ -1099,8 +1106,7 @@ static void chartAxis(ChartFrame *f, const ChartScale *sc, int bVertical,
     }else{
       sqlite3_str_appendf(f->s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
         "y2=\"%.1f\" stroke=\"%s\"/>\n", v, to, v, at, zStroke);
-      chartText(f->s, v, at+16, "text-anchor=\"middle\" fill=\"#444444\"",
-                zBuf, (int)strlen(zBuf), CHART_FONT, 0);
+      chartTickLabel(f->s, v, at, zBuf);
     }
   }
 }
@@ -1587,148 +1593,186 @@ static int chartDrawBar(ChartBuilder *p, sqlite3_str *s, int bStandalone,
   return rc;
 }
 
-/* chart_histogram: counts in bins with edges on nice numbers */
-static int chartDrawHistogram(ChartBuilder *p, sqlite3_str *s,
-                              int bStandalone, char **pzErr){
-  ChartFrame f;
-  ChartScale sx, sy;
-  double vMin, vMax, step, left, right, top, bottom, plotH, yLabW;
-  double kLo, maxCount = 0;
-  i64 *aCount, k;
-  double *aEdge;
-  int nBin, nTarget, i;
-  char zA[64], zB[64], zN[64], zTitle[200];
-  vMin = vMax = p->aVal[0];
-  for(k=1; k<p->nVal; k++){
-    if( p->aVal[k]<vMin ) vMin = p->aVal[k];
-    if( p->aVal[k]>vMax ) vMax = p->aVal[k];
-  }
-  if( !CHART_FINITE(vMax-vMin) ) return chartOverflow(p, pzErr);
-  nTarget = p->nBins;
+/* chart_histogram: counts in bins with edges on nice numbers.  The state
+** of one drawing: */
+typedef struct ChartHist ChartHist;
+struct ChartHist {
+  ChartBuilder *p;
+  double vMin, vMax;              /* range of the values */
+  double step, kLo;               /* bin edge i is chartTick(step, kLo+i) */
+  int nBin;
+  double *aEdge;                  /* nBin+1 edges */
+  i64 *aCount;                    /* nBin counts */
+  ChartScale sx, sy;              /* x: the edges; y: the counts */
+  double left, right, top, bottom, plotH;
+};
+
+/* The bin width: for a range, the round step (1, 2, 2.5 or 5 times a
+** power of ten) whose number of bins is nearest the target (bins=, or
+** Sturges' rule) */
+static double chartHistBinWidth(const ChartHist *h){
+  static const double aM[] = { 1.0, 2.0, 2.5, 5.0, 10.0 };
+  double vMin = h->vMin, vMax = h->vMax, e, rBest = 1e300, step = 1;
+  int d, m, nTarget = h->p->nBins;
   if( nTarget==0 ){
-    nTarget = (int)ceil(log2((double)p->nVal)) + 1;   /* Sturges */
+    nTarget = (int)ceil(log2((double)h->p->nVal)) + 1;   /* Sturges */
     if( nTarget<5 ) nTarget = 5;
     if( nTarget>30 ) nTarget = 30;
   }
-  if( vMax>vMin ){
-    /* the round step (1, 2, 2.5 or 5 times a power of ten) whose number
-    ** of bins is nearest the target */
-    static const double aM[] = { 1.0, 2.0, 2.5, 5.0, 10.0 };
-    double e = floor(log10((vMax-vMin)/nTarget)), rBest = 1e300;
-    int d, m;
-    step = 1;
-    for(d=-1; d<=1; d++){
-      for(m=0; m<5; m++){
-        double st = aM[m]*pow(10.0, e+d), kA, kB, diff;
-        kA = floor(vMin/st + 1e-9);
-        kB = ceil(vMax/st - 1e-9);
-        if( kB<=kA ) kB = kA+1;
-        diff = fabs((kB-kA) - nTarget);
-        if( diff<rBest ){ rBest = diff; step = st; }
-      }
+  if( !(vMax>vMin) ) return vMin==0 ? 1.0 : chartNice(fabs(vMin)*0.1, 1);
+  e = floor(log10((vMax-vMin)/nTarget));
+  for(d=-1; d<=1; d++){
+    for(m=0; m<5; m++){
+      double st = aM[m]*pow(10.0, e+d), kA, kB, diff;
+      kA = floor(vMin/st + 1e-9);
+      kB = ceil(vMax/st - 1e-9);
+      if( kB<=kA ) kB = kA+1;
+      diff = fabs((kB-kA) - nTarget);
+      if( diff<rBest ){ rBest = diff; step = st; }
     }
-  }else{
-    step = vMin==0 ? 1.0 : chartNice(fabs(vMin)*0.1, 1);
   }
-  kLo = floor(vMin/step + 1e-9);
-  if( chartTick(step, kLo)>vMin ) kLo -= 1;
-  if( chartTick(step, kLo+1)<=vMin ) kLo += 1;
+  return step;
+}
+
+/* The bins and the count of values in each */
+static int chartHistBins(ChartHist *h){
+  ChartBuilder *p = h->p;
+  double step = h->step, kLo;
+  int i, nBin;
+  i64 k;
+  kLo = floor(h->vMin/step + 1e-9);
+  if( chartTick(step, kLo)>h->vMin ) kLo -= 1;
+  if( chartTick(step, kLo+1)<=h->vMin ) kLo += 1;
   /* bins [e_i, e_i+1), the last one closed: the maximum on an edge
   ** belongs to the bin below it */
-  nBin = (int)ceil((vMax - chartTick(step, kLo))/step - 1e-9);
+  nBin = (int)ceil((h->vMax - chartTick(step, kLo))/step - 1e-9);
   if( nBin<1 ) nBin = 1;
-  while( chartTick(step, kLo+nBin)<vMax ) nBin++;
+  while( chartTick(step, kLo+nBin)<h->vMax ) nBin++;
   if( nBin>400 ) nBin = 400;
-  aEdge = sqlite3_malloc64(sizeof(double)*(nBin+1));
-  aCount = sqlite3_malloc64(sizeof(i64)*(nBin));
-  if( aEdge==0 || aCount==0 ){
-    sqlite3_free(aEdge); sqlite3_free(aCount);
-    return SQLITE_NOMEM;
-  }
-  for(i=0; i<=nBin; i++) aEdge[i] = chartTick(step, kLo+i);
-  memset(aCount, 0, sizeof(i64)*nBin);
+  h->kLo = kLo;
+  h->nBin = nBin;
+  h->aEdge = sqlite3_malloc64(sizeof(double)*(nBin+1));
+  h->aCount = sqlite3_malloc64(sizeof(i64)*(nBin));
+  if( h->aEdge==0 || h->aCount==0 ) return SQLITE_NOMEM;
+  for(i=0; i<=nBin; i++) h->aEdge[i] = chartTick(step, kLo+i);
+  memset(h->aCount, 0, sizeof(i64)*nBin);
   for(k=0; k<p->nVal; k++){
     double v = p->aVal[k];
-    int b = (int)floor((v - aEdge[0])/step);
+    int b = (int)floor((v - h->aEdge[0])/step);
     if( b<0 ) b = 0;
     if( b>nBin-1 ) b = nBin-1;
-    while( b>0 && v<aEdge[b] ) b--;
-    while( b<nBin-1 && v>=aEdge[b+1] ) b++;
-    aCount[b]++;
-    if( (k & 0xffff)==0 && segCheck(&p->check, 70000) ){
-      sqlite3_free(aEdge); sqlite3_free(aCount);
-      return p->check.rc;
-    }
+    while( b>0 && v<h->aEdge[b] ) b--;
+    while( b<nBin-1 && v>=h->aEdge[b+1] ) b++;
+    h->aCount[b]++;
+    if( (k & 0xffff)==0 && segCheck(&p->check, 70000) ) return p->check.rc;
   }
-  for(i=0; i<nBin; i++) if( aCount[i]>maxCount ) maxCount = (double)aCount[i];
-  top = p->zTitle ? 40 : 14;
-  bottom = p->h - 28 - (p->zXLabel ? 20 : 0);
-  plotH = bottom - top;
-  chartYScaleFit(&sy, 0, maxCount, plotH);
-  if( sy.step<1 ){                /* counts: whole-number ticks */
-    sy.step = 1; sy.nDec = 0; sy.kLo = 0; sy.lo = 0;
-    sy.hi = ceil(maxCount<1 ? 1 : maxCount); sy.nTick = (int)sy.hi+1;
-  }
-  yLabW = chartScaleWidth(&sy, CHART_FMT_AUTO);   /* counts */
-  left = 10 + (p->zYLabel ? 24 : 0) + yLabW + 8;
-  right = p->w - 20;
-  /* x ticks on the bin edges, every k-th so that labels fit */
-  sx.step = step; sx.kLo = kLo; sx.lo = aEdge[0]; sx.hi = aEdge[nBin];
-  sx.nTick = nBin+1;
-  sx.nDec = chartStepDecimals(step);
-  {
-    double w = chartScaleWidth(&sx, p->eFormat) + 12;
-    double per = (right-left)/nBin;
-    int every = (int)ceil(w/per), j;
-    int eF = p->eFormat;
-    ChartFrame *pf = &f;
-    chartBegin(pf, p, s, bStandalone, p->h);
-    {
-      int eSave = p->eFormat;
-      p->eFormat = CHART_FMT_AUTO;  /* counts are integers */
-      chartAxis(pf, &sy, 1, bottom, top, left, right);
-      p->eFormat = eSave;
-    }
-    if( every<1 ) every = 1;
-    /* keep a tick on a round multiple */
-    while( every!=1 && every!=2 && every!=5 && every%10!=0 ) every++;
-    for(j=0; j<=nBin; j++){
-      double x = left + (right-left)*j/nBin;
-      if( (i64)(kLo+j) % every != 0 ) continue;
-      chartFormat(zA, aEdge[j], eF, sx.nDec);
-      sqlite3_str_appendf(s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-        "y2=\"%.1f\" stroke=\"#888888\"/>\n", x, bottom, x, bottom+4);
-      chartText(s, x, bottom+16, "text-anchor=\"middle\" fill=\"#444444\"",
-                zA, (int)strlen(zA), CHART_FONT, 0);
-    }
-    for(i=0; i<nBin; i++){
-      double x = left + (right-left)*i/nBin;
-      double bw = (right-left)/nBin;
-      double y = chartMap(&sy, (double)aCount[i], bottom, top);
-      if( aCount[i]>0 && bottom-y<1.5 ) y = bottom-1.5;  /* visible */
-      chartFormat(zA, aEdge[i], eF, sx.nDec);
-      chartFormat(zB, aEdge[i+1], eF, sx.nDec);
-      chartFormat(zN, (double)aCount[i], CHART_FMT_AUTO, -1);
-      sqlite3_str_appendf(s, "<rect class=\"mark\" x=\"%.2f\" y=\"%.2f\" "
-        "width=\"%.2f\" height=\"%.2f\" fill=\"%s\" stroke=\"#ffffff\" "
-        "stroke-width=\"%s\" data-value=\"%lld\" data-from=\"",
-        x, y, bw, bottom-y, chartPalette[0], bw>4 ? "1" : "0",
-        aCount[i]);
-      chartAppendValue(s, aEdge[i]);
-      sqlite3_str_appendall(s, "\" data-to=\"");
-      chartAppendValue(s, aEdge[i+1]);
-      sqlite3_str_appendall(s, "\">");
-      sqlite3_snprintf(sizeof(zTitle), zTitle, "%s to %s%s: %s", zA, zB,
-                       i==nBin-1 ? " (inclusive)" : "", zN);
-      chartMarkTitle(s, 0, 0, zTitle, "rect");
-    }
-    chartAxisTitles(pf, (left+right)/2, bottom+40, (top+bottom)/2,
-                    right-left, plotH);
-    chartEnd(pf);
-  }
-  sqlite3_free(aEdge);
-  sqlite3_free(aCount);
   return SQLITE_OK;
+}
+
+/* The plot and its scales: whole-number counts up, the edges across */
+static void chartHistLayout(ChartHist *h){
+  ChartBuilder *p = h->p;
+  ChartScale *sy = &h->sy, *sx = &h->sx;
+  double maxCount = 0;
+  int i;
+  for(i=0; i<h->nBin; i++){
+    if( h->aCount[i]>maxCount ) maxCount = (double)h->aCount[i];
+  }
+  h->top = chartTop(p);
+  h->bottom = p->h - 28 - (p->zXLabel ? 20 : 0);
+  h->plotH = h->bottom - h->top;
+  chartYScaleFit(sy, 0, maxCount, h->plotH);
+  if( sy->step<1 ){                /* counts: whole-number ticks */
+    sy->step = 1; sy->nDec = 0; sy->kLo = 0; sy->lo = 0;
+    sy->hi = ceil(maxCount<1 ? 1 : maxCount); sy->nTick = (int)sy->hi+1;
+  }
+  /* counts */
+  h->left = chartPlotLeft(p, chartScaleWidth(sy, CHART_FMT_AUTO));
+  h->right = p->w - 20;
+  sx->step = h->step; sx->kLo = h->kLo;
+  sx->lo = h->aEdge[0]; sx->hi = h->aEdge[h->nBin];
+  sx->nTick = h->nBin+1;
+  sx->nDec = chartStepDecimals(h->step);
+}
+
+/* x ticks on the bin edges, every k-th so that labels fit, k 1, 2, 5 or
+** a multiple of 10 so that the ticks labelled are round multiples */
+static void chartHistXTicks(ChartHist *h, sqlite3_str *s){
+  double left = h->left, right = h->right, bottom = h->bottom;
+  double w = chartScaleWidth(&h->sx, h->p->eFormat) + 12;
+  double per = (right-left)/h->nBin;
+  int every = (int)ceil(w/per), j;
+  char zA[64];
+  if( every<1 ) every = 1;
+  while( every!=1 && every!=2 && every!=5 && every%10!=0 ) every++;
+  for(j=0; j<=h->nBin; j++){
+    double x = left + (right-left)*j/h->nBin;
+    if( (i64)(h->kLo+j) % every != 0 ) continue;
+    chartFormat(zA, h->aEdge[j], h->p->eFormat, h->sx.nDec);
+    sqlite3_str_appendf(s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+      "y2=\"%.1f\" stroke=\"#888888\"/>\n", x, bottom, x, bottom+4);
+    chartTickLabel(s, x, bottom, zA);
+  }
+}
+
+/* The bar of bin i, its edges in data-from and data-to */
+static void chartHistBar(ChartHist *h, sqlite3_str *s, int i){
+  int eF = h->p->eFormat, nBin = h->nBin;
+  double left = h->left, right = h->right, bottom = h->bottom;
+  double x = left + (right-left)*i/nBin;
+  double bw = (right-left)/nBin;
+  double y = chartMap(&h->sy, (double)h->aCount[i], bottom, h->top);
+  char zA[64], zB[64], zN[64], zTitle[200];
+  if( h->aCount[i]>0 && bottom-y<1.5 ) y = bottom-1.5;  /* visible */
+  chartFormat(zA, h->aEdge[i], eF, h->sx.nDec);
+  chartFormat(zB, h->aEdge[i+1], eF, h->sx.nDec);
+  chartFormat(zN, (double)h->aCount[i], CHART_FMT_AUTO, -1);
+  chartMarkRect(s, x, y, bw, bottom-y, chartPalette[0], bw>4
+                ? " stroke=\"#ffffff\" stroke-width=\"1\""
+                : " stroke=\"#ffffff\" stroke-width=\"0\"",
+                (double)h->aCount[i]);
+  sqlite3_str_appendall(s, " data-from=\"");
+  chartAppendValue(s, h->aEdge[i]);
+  sqlite3_str_appendall(s, "\" data-to=\"");
+  chartAppendValue(s, h->aEdge[i+1]);
+  sqlite3_str_appendall(s, "\">");
+  sqlite3_snprintf(sizeof(zTitle), zTitle, "%s to %s%s: %s", zA, zB,
+                   i==nBin-1 ? " (inclusive)" : "", zN);
+  chartMarkTitle(s, 0, 0, zTitle, "rect");
+}
+
+static int chartDrawHistogram(ChartBuilder *p, sqlite3_str *s,
+                              int bStandalone, char **pzErr){
+  ChartHist h;
+  ChartFrame f;
+  int i, rc, eSave;
+  i64 k;
+  memset(&h, 0, sizeof(h));
+  h.p = p;
+  h.vMin = h.vMax = p->aVal[0];
+  for(k=1; k<p->nVal; k++){
+    if( p->aVal[k]<h.vMin ) h.vMin = p->aVal[k];
+    if( p->aVal[k]>h.vMax ) h.vMax = p->aVal[k];
+  }
+  if( !CHART_FINITE(h.vMax-h.vMin) ) return chartOverflow(p, pzErr);
+  h.step = chartHistBinWidth(&h);
+  rc = chartHistBins(&h);
+  if( rc==SQLITE_OK ){
+    chartHistLayout(&h);
+    chartBegin(&f, p, s, bStandalone, p->h);
+    eSave = p->eFormat;
+    p->eFormat = CHART_FMT_AUTO;  /* counts are integers */
+    chartAxis(&f, &h.sy, 1, h.bottom, h.top, h.left, h.right);
+    p->eFormat = eSave;
+    chartHistXTicks(&h, s);
+    for(i=0; i<h.nBin; i++) chartHistBar(&h, s, i);
+    chartAxisTitles(&f, (h.left+h.right)/2, h.bottom+40,
+                    (h.top+h.bottom)/2, h.right-h.left, h.plotH);
+    chartEnd(&f);
+  }
+  sqlite3_free(h.aEdge);
+  sqlite3_free(h.aCount);
+  return rc;
 }
 
 /* A colour legend at lx: a viridis bar from vMin (at the bottom) to vMax
