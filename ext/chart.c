@@ -1186,10 +1186,16 @@ static int chartOverflow(ChartBuilder *p, char **pzErr){
 }
 #define CHART_FINITE(x) (!isnan(x) && !isinf(x))
 
-/* A legend row (or rows) of series names with their colours, from y;
-** returns its height.  bDraw 0: measure only. */
+/* The key of a legend entry: a swatch (bars) or a stroke (lines) */
+#define CHART_KEY_RECT 0
+#define CHART_KEY_LINE 1
+
+/* A legend row (or rows) of series names with their keys (eKey), from
+** y; returns its height.  bDraw 0: measure only.  A line chart's legend
+** wraps before its first entry too when that does not fit (at widths
+** near 200), leaving the first row empty: as it always has. */
 static double chartLegend(sqlite3_str *s, const ChartAxis *a, const int *aId,
-                          int n, double x0, double xMax, double y,
+                          int n, double x0, double xMax, double y, int eKey,
                           int bDraw){
   double x = x0, rowY = y;
   char zBuf[64];
@@ -1198,8 +1204,16 @@ static double chartLegend(sqlite3_str *s, const ChartAxis *a, const int *aId,
     const char *z = chartAxisLabel(a, aId[i], zBuf, &nLab);
     double w = chartTextWidth(z, nLab, CHART_FONT);
     if( w>160 ) w = 160;
-    if( x>x0 && x + 22 + w > xMax ){ x = x0; rowY += 18; }
-    if( bDraw ){
+    if( (x>x0 || eKey==CHART_KEY_LINE) && x + 22 + w > xMax ){
+      x = x0; rowY += 18;
+    }
+    if( bDraw && eKey==CHART_KEY_LINE ){
+      sqlite3_str_appendf(s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+        "y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"/>\n", x, rowY+6, x+16,
+        rowY+6, chartPalette[i]);
+      chartText(s, x+22, rowY+10, "style=\"unicode-bidi:plaintext\"", z,
+                nLab, CHART_FONT, 160);
+    }else if( bDraw ){
       sqlite3_str_appendf(s, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" "
         "height=\"10\" fill=\"%s\"/>\n", x, rowY+1, chartPalette[i]);
       chartText(s, x+20, rowY+10, "style=\"unicode-bidi:plaintext\"", z,
@@ -1470,7 +1484,8 @@ static int chartBarLayout(ChartBar *b, sqlite3_str *s, char **pzErr){
   if( b->x1 - b->x0 < 60 ) return chartTooNarrow(p, pzErr);
   b->top = chartTop(p);
   if( p->bSeries ){
-    b->legH = chartLegend(s, &p->a2, b->aSer, b->nS, 10, p->w-10, b->top, 0);
+    b->legH = chartLegend(s, &p->a2, b->aSer, b->nS, 10, p->w-10, b->top,
+                          CHART_KEY_RECT, 0);
     b->top += b->legH;
   }
   b->sub = (p->bSeries && !b->bStack) ? 16 : 0;
@@ -1578,7 +1593,8 @@ static int chartDrawBar(ChartBuilder *p, sqlite3_str *s, int bStandalone,
   if( rc==SQLITE_OK ){
     chartBegin(&f, p, s, bStandalone, (int)ceil(b.h));
     if( p->bSeries ){
-      chartLegend(s, &p->a2, b.aSer, b.nS, 10, p->w-10, b.top-b.legH, 1);
+      chartLegend(s, &p->a2, b.aSer, b.nS, 10, p->w-10, b.top-b.legH,
+                  CHART_KEY_RECT, 1);
     }
     chartAxis(&f, &b.sc, 0, b.x0, b.x1, b.top+b.plotH, b.top);
     for(i=0; i<b.n; i++) chartBarRow(&b, s, i);
@@ -2272,138 +2288,166 @@ static int chartCmpPt(const void *a, const void *b){
   return x->j<y->j ? -1 : x->j>y->j;
 }
 
-/* chart_line */
-static int chartDrawLine(ChartBuilder *p, sqlite3_str *s, int bStandalone,
-                         char **pzErr){
-  ChartFrame f;
+/* chart_line: the state of one drawing */
+typedef struct ChartLine ChartLine;
+struct ChartLine {
+  ChartBuilder *p;
+  int *aId;                       /* series ids in order */
+  int *aColOf;                    /* per series id: its colour */
+  int nS, bDate;                  /* series; x are dates */
+  double xMin, xMax, yMin, yMax;
   ChartScale sx, sy;
-  int *aId = 0, *aColOf = 0, nS = p->a1.nSeen, i, rc, nLab, bDate;
-  double xMin, xMax, yMin, yMax, top, left, right, bottom, yLabW, legH = 0;
-  double aT[64];
+  double top, left, right, bottom, legH;
+};
+
+/* The points by series and x (ties in input order), their ranges, the
+** series order and colours */
+static int chartLineData(ChartLine *l, ChartBuilder *p, char **pzErr){
+  int i, rc;
   i64 k;
-  char zBuf[64], zNum[64], zX[64], zT[256];
+  memset(l, 0, sizeof(*l));
+  l->p = p;
+  l->nS = p->a1.nSeen;
   for(k=0; k<p->nPt; k++) p->aPt[k].j = (int)k;   /* keep input order */
   qsort(p->aPt, (size_t)p->nPt, sizeof(ChartPt), chartCmpPt);
-  xMin = xMax = p->aPt[0].x; yMin = yMax = p->aPt[0].y;
+  l->xMin = l->xMax = p->aPt[0].x; l->yMin = l->yMax = p->aPt[0].y;
   for(k=1; k<p->nPt; k++){
-    if( p->aPt[k].x<xMin ) xMin = p->aPt[k].x;
-    if( p->aPt[k].x>xMax ) xMax = p->aPt[k].x;
-    if( p->aPt[k].y<yMin ) yMin = p->aPt[k].y;
-    if( p->aPt[k].y>yMax ) yMax = p->aPt[k].y;
+    if( p->aPt[k].x<l->xMin ) l->xMin = p->aPt[k].x;
+    if( p->aPt[k].x>l->xMax ) l->xMax = p->aPt[k].x;
+    if( p->aPt[k].y<l->yMin ) l->yMin = p->aPt[k].y;
+    if( p->aPt[k].y>l->yMax ) l->yMax = p->aPt[k].y;
   }
-  if( !CHART_FINITE(xMax-xMin) || !CHART_FINITE(yMax-yMin) ){
+  if( !CHART_FINITE(l->xMax-l->xMin) || !CHART_FINITE(l->yMax-l->yMin) ){
     return chartOverflow(p, pzErr);
   }
-  bDate = p->eXKind==2;
-  rc = chartOrder(p, &p->a1, 0, &aId);
+  l->bDate = p->eXKind==2;
+  rc = chartOrder(p, &p->a1, 0, &l->aId);
   if( rc ) return rc;
-  aColOf = sqlite3_malloc64(sizeof(int)*chartAxisCount(&p->a1));
-  if( aColOf==0 ){ sqlite3_free(aId); return SQLITE_NOMEM; }
-  for(i=0; i<nS; i++) aColOf[aId[i]] = i;
-  top = p->zTitle ? 40 : 14;
-  left = 10;
-  right = p->w - 20;
-  /* legend rows when there is more than one series */
-  if( nS>1 ){
-    double x = left, rowY = top;
-    for(i=0; i<nS; i++){
-      const char *z = chartAxisLabel(&p->a1, aId[i], zBuf, &nLab);
-      double w = chartTextWidth(z, nLab, CHART_FONT);
-      if( w>160 ) w = 160;
-      if( x + 22 + w > right ){ x = left; rowY += 18; }
-      x += 22 + w + 18;
-    }
-    legH = rowY - top + 22;
-  }
-  bottom = p->h - 28 - (p->zXLabel ? 20 : 0);
-  chartYScaleFit(&sy, yMin, yMax, bottom - top - legH);
-  yLabW = chartScaleWidth(&sy, p->eFormat);
-  left = 10 + (p->zYLabel ? 24 : 0) + yLabW + 8;
-  if( !bDate ) chartXScaleFit(&sx, xMin, xMax, right-left - 40, p->eFormat);
-  chartBegin(&f, p, s, bStandalone, p->h);
-  if( nS>1 ){
-    double x = 10, rowY = top;
-    for(i=0; i<nS; i++){
-      const char *z = chartAxisLabel(&p->a1, aId[i], zBuf, &nLab);
-      double w = chartTextWidth(z, nLab, CHART_FONT);
-      if( w>160 ) w = 160;
-      if( x + 22 + w > right ){ x = 10; rowY += 18; }
-      sqlite3_str_appendf(s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-        "y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"/>\n", x, rowY+6, x+16,
-        rowY+6, chartPalette[i]);
-      chartText(s, x+22, rowY+10, "style=\"unicode-bidi:plaintext\"", z,
-                nLab, CHART_FONT, 160);
-      x += 22 + w + 18;
-    }
-  }
-  top += legH;
-  chartAxis(&f, &sy, 1, bottom, top, left, right);
-  if( bDate ){
-    int eMode, nT;
-    double d0 = xMin, d1 = xMax;
-    if( d1<=d0 ){ d0 -= 1; d1 += 1; }
-    nT = chartDateTicks(d0, d1, right-left, aT, 64, &eMode);
-    sx.lo = d0; sx.hi = d1;
-    for(i=0; i<nT; i++){
-      double x = chartMap(&sx, aT[i], left, right);
-      chartDateLabel(aT[i], eMode, zBuf);
-      sqlite3_str_appendf(s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-        "y2=\"%.1f\" stroke=\"#e4e4e4\"/>\n", x, top, x, bottom);
-      if( x - chartTextWidth(zBuf, (int)strlen(zBuf), CHART_FONT)/2 < left-8
-       || x + chartTextWidth(zBuf, (int)strlen(zBuf), CHART_FONT)/2 > p->w ){
-        continue;
-      }
-      chartText(s, x, bottom+16, "text-anchor=\"middle\" fill=\"#444444\"",
-                zBuf, (int)strlen(zBuf), CHART_FONT, 0);
-    }
-  }else{
-    chartAxis(&f, &sx, 0, left, right, bottom, top);
-  }
-  /* lines, then points */
-  k = 0;
-  while( k<p->nPt ){
-    i64 k0 = k, kp;
-    int iS = p->aPt[k].i;
-    const char *zCol = chartPalette[aColOf[iS]];
-    const char *z = chartAxisLabel(&p->a1, iS, zBuf, &nLab);
-    double r = 3.0;
-    while( k<p->nPt && p->aPt[k].i==iS ) k++;
-    if( k-k0>60 ) r = 1.8;
-    sqlite3_str_appendf(s, "<path fill=\"none\" stroke=\"%s\" "
-      "stroke-width=\"2\" d=\"", zCol);
-    for(kp=k0; kp<k; kp++){
-      sqlite3_str_appendf(s, "%s%.2f %.2f", kp==k0 ? "M" : " L",
-        chartMap(&sx, p->aPt[kp].x, left, right),
-        chartMap(&sy, p->aPt[kp].y, bottom, top));
-    }
-    sqlite3_str_appendall(s, "\"/>\n");
-    for(; k0<k; k0++){
-      ChartPt *pt = &p->aPt[k0];
-      sqlite3_str_appendf(s, "<circle class=\"mark\" cx=\"%.2f\" cy=\"%.2f\" "
-        "r=\"%.1f\" fill=\"%s\" data-x=\"", chartMap(&sx, pt->x, left, right),
-        chartMap(&sy, pt->y, bottom, top), r, zCol);
-      if( bDate ){
-        chartDateLabel(pt->x, 0, zX);
-        sqlite3_str_appendall(s, zX);
-      }else{
-        chartAppendValue(s, pt->x);
-        chartFormat(zX, pt->x, p->eFormat, -1);
-      }
-      sqlite3_str_appendall(s, "\" data-value=\"");
-      chartAppendValue(s, pt->y);
-      sqlite3_str_appendall(s, "\"><title>");
-      chartEscape(s, z, nLab, CHART_TITLE_CHARS);
-      chartFormat(zNum, pt->y, p->eFormat, -1);
-      sqlite3_snprintf(sizeof(zT), zT, ", %s: %s", zX, zNum);
-      sqlite3_str_appendf(s, "%s</title></circle>\n", zT);
-    }
-  }
-  chartAxisTitles(&f, (left+right)/2, bottom+40, (top+bottom)/2, right-left,
-                  bottom-top);
-  chartEnd(&f);
-  sqlite3_free(aId);
-  sqlite3_free(aColOf);
+  l->aColOf = sqlite3_malloc64(sizeof(int)*chartAxisCount(&p->a1));
+  if( l->aColOf==0 ) return SQLITE_NOMEM;
+  for(i=0; i<l->nS; i++) l->aColOf[l->aId[i]] = i;
   return SQLITE_OK;
+}
+
+/* The plot and its scales, below the legend (when there is more than one
+** series) */
+static void chartLineLayout(ChartLine *l, sqlite3_str *s){
+  ChartBuilder *p = l->p;
+  l->top = chartTop(p);
+  l->right = p->w - 20;
+  if( l->nS>1 ){
+    l->legH = chartLegend(s, &p->a1, l->aId, l->nS, 10, l->right, l->top,
+                          CHART_KEY_LINE, 0);
+  }
+  l->bottom = p->h - 28 - (p->zXLabel ? 20 : 0);
+  chartYScaleFit(&l->sy, l->yMin, l->yMax, l->bottom - l->top - l->legH);
+  l->left = chartPlotLeft(p, chartScaleWidth(&l->sy, p->eFormat));
+  if( !l->bDate ){
+    chartXScaleFit(&l->sx, l->xMin, l->xMax, l->right-l->left - 40,
+                   p->eFormat);
+  }
+}
+
+/* A date x axis: grid lines on days or first days of months, labelled
+** where the label stays in the chart */
+static void chartLineDateAxis(ChartLine *l, sqlite3_str *s){
+  double aT[64], d0 = l->xMin, d1 = l->xMax, left = l->left;
+  int i, eMode, nT;
+  char zBuf[64];
+  if( d1<=d0 ){ d0 -= 1; d1 += 1; }
+  nT = chartDateTicks(d0, d1, l->right-left, aT, 64, &eMode);
+  l->sx.lo = d0; l->sx.hi = d1;
+  for(i=0; i<nT; i++){
+    double x = chartMap(&l->sx, aT[i], left, l->right), w;
+    chartDateLabel(aT[i], eMode, zBuf);
+    sqlite3_str_appendf(s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+      "y2=\"%.1f\" stroke=\"#e4e4e4\"/>\n", x, l->top, x, l->bottom);
+    w = chartTextWidth(zBuf, (int)strlen(zBuf), CHART_FONT);
+    if( x - w/2 < left-8 || x + w/2 > l->p->w ) continue;
+    chartTickLabel(s, x, l->bottom, zBuf);
+  }
+}
+
+/* A point of series z, radius r, colour zCol: its x in data-x (a date
+** as text), its y in data-value */
+static void chartLinePoint(ChartLine *l, sqlite3_str *s, const ChartPt *pt,
+                           const char *z, int nLab, const char *zCol,
+                           double r){
+  ChartBuilder *p = l->p;
+  char zX[64], zNum[64], zT[256];
+  sqlite3_str_appendf(s, "<circle class=\"mark\" cx=\"%.2f\" cy=\"%.2f\" "
+    "r=\"%.1f\" fill=\"%s\" data-x=\"",
+    chartMap(&l->sx, pt->x, l->left, l->right),
+    chartMap(&l->sy, pt->y, l->bottom, l->top), r, zCol);
+  if( l->bDate ){
+    chartDateLabel(pt->x, 0, zX);
+    sqlite3_str_appendall(s, zX);
+  }else{
+    chartAppendValue(s, pt->x);
+    chartFormat(zX, pt->x, p->eFormat, -1);
+  }
+  sqlite3_str_appendall(s, "\" data-value=\"");
+  chartAppendValue(s, pt->y);
+  sqlite3_str_appendall(s, "\"><title>");
+  chartEscape(s, z, nLab, CHART_TITLE_CHARS);
+  chartFormat(zNum, pt->y, p->eFormat, -1);
+  sqlite3_snprintf(sizeof(zT), zT, ", %s: %s", zX, zNum);
+  sqlite3_str_appendf(s, "%s</title></circle>\n", zT);
+}
+
+/* The series of points k0..k1-1: its line, then its points (smaller
+** when there are many) */
+static void chartLineSeries(ChartLine *l, sqlite3_str *s, i64 k0, i64 k1){
+  ChartBuilder *p = l->p;
+  int iS = p->aPt[k0].i, nLab;
+  const char *zCol = chartPalette[l->aColOf[iS]];
+  char zBuf[64];
+  const char *z = chartAxisLabel(&p->a1, iS, zBuf, &nLab);
+  double r = k1-k0>60 ? 1.8 : 3.0;
+  i64 k;
+  sqlite3_str_appendf(s, "<path fill=\"none\" stroke=\"%s\" "
+    "stroke-width=\"2\" d=\"", zCol);
+  for(k=k0; k<k1; k++){
+    sqlite3_str_appendf(s, "%s%.2f %.2f", k==k0 ? "M" : " L",
+      chartMap(&l->sx, p->aPt[k].x, l->left, l->right),
+      chartMap(&l->sy, p->aPt[k].y, l->bottom, l->top));
+  }
+  sqlite3_str_appendall(s, "\"/>\n");
+  for(k=k0; k<k1; k++) chartLinePoint(l, s, &p->aPt[k], z, nLab, zCol, r);
+}
+
+static int chartDrawLine(ChartBuilder *p, sqlite3_str *s, int bStandalone,
+                         char **pzErr){
+  ChartLine l;
+  ChartFrame f;
+  i64 k = 0, k0;
+  int rc = chartLineData(&l, p, pzErr);
+  if( rc==SQLITE_OK ){
+    chartLineLayout(&l, s);
+    chartBegin(&f, p, s, bStandalone, p->h);
+    if( l.nS>1 ){
+      chartLegend(s, &p->a1, l.aId, l.nS, 10, l.right, l.top,
+                  CHART_KEY_LINE, 1);
+    }
+    l.top += l.legH;
+    chartAxis(&f, &l.sy, 1, l.bottom, l.top, l.left, l.right);
+    if( l.bDate ){
+      chartLineDateAxis(&l, s);
+    }else{
+      chartAxis(&f, &l.sx, 0, l.left, l.right, l.bottom, l.top);
+    }
+    while( k<p->nPt ){
+      k0 = k;
+      while( k<p->nPt && p->aPt[k].i==p->aPt[k0].i ) k++;
+      chartLineSeries(&l, s, k0, k);
+    }
+    chartAxisTitles(&f, (l.left+l.right)/2, l.bottom+40, (l.top+l.bottom)/2,
+                    l.right-l.left, l.bottom-l.top);
+    chartEnd(&f);
+  }
+  sqlite3_free(l.aId);
+  sqlite3_free(l.aColOf);
+  return rc;
 }
 
 /* The chart as SVG: *pzOut (sqlite3_malloc'd), or NULL when there is no
