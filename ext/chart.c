@@ -2508,6 +2508,19 @@ int chartBuilderRender(ChartBuilder *p, int bStandalone, char **pzOut,
 typedef struct ChartAgg ChartAgg;
 struct ChartAgg { ChartBuilder *p; int bErr; };
 
+/* The error rc of a step or of the final call: its message zErr (freed)
+** when there is one, else its code */
+static void chartResultError(sqlite3_context *ctx, int rc, char *zErr){
+  if( zErr ){
+    sqlite3_result_error(ctx, zErr, -1);
+    sqlite3_free(zErr);
+  }else if( rc==SQLITE_NOMEM ){
+    sqlite3_result_error_nomem(ctx);
+  }else{
+    sqlite3_result_error_code(ctx, rc);
+  }
+}
+
 static void chartStep(sqlite3_context *ctx, int argc, sqlite3_value **argv,
                       int eKind, int nData){
   ChartAgg *a = sqlite3_aggregate_context(ctx, sizeof(ChartAgg));
@@ -2529,14 +2542,7 @@ static void chartStep(sqlite3_context *ctx, int argc, sqlite3_value **argv,
   if( rc==SQLITE_OK ) rc = chartBuilderStep(a->p, nData, argv, &zErr);
   if( rc!=SQLITE_OK ){
     a->bErr = 1;
-    if( zErr ){
-      sqlite3_result_error(ctx, zErr, -1);
-      sqlite3_free(zErr);
-    }else if( rc==SQLITE_NOMEM ){
-      sqlite3_result_error_nomem(ctx);
-    }else{
-      sqlite3_result_error_code(ctx, rc);
-    }
+    chartResultError(ctx, rc, zErr);
   }
 }
 
@@ -2553,13 +2559,8 @@ static void chartFinal(sqlite3_context *ctx){
   rc = chartBuilderRender(a->p, 1, &zOut, &zErr);
   if( rc==SQLITE_OK ){
     if( zOut ) sqlite3_result_text(ctx, zOut, -1, sqlite3_free);
-  }else if( zErr ){
-    sqlite3_result_error(ctx, zErr, -1);
-    sqlite3_free(zErr);
-  }else if( rc==SQLITE_NOMEM ){
-    sqlite3_result_error_nomem(ctx);
   }else{
-    sqlite3_result_error_code(ctx, rc);
+    chartResultError(ctx, rc, zErr);
   }
   chartBuilderFree(a->p);
   a->p = 0;
