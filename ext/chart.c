@@ -1702,7 +1702,7 @@ static void chartHistLayout(ChartHist *h){
     sy->step = 1; sy->nDec = 0; sy->kLo = 0; sy->lo = 0;
     sy->hi = ceil(maxCount<1 ? 1 : maxCount); sy->nTick = (int)sy->hi+1;
   }
-  /* counts */
+  /* room for the count labels, whole numbers whatever format= says */
   h->left = chartPlotLeft(p, chartScaleWidth(sy, CHART_FMT_AUTO));
   h->right = p->w - 20;
   sx->step = h->step; sx->kLo = h->kLo;
