@@ -315,14 +315,229 @@ static void reportFree(void *pData){
   if( p ){ sqlite3_free(p->zHtml); sqlite3_free(p); }
 }
 
+/* The page's head (title and style) and its opening lines: the title and
+** what the page shows of which source. */
+static void reportPageStart(Report *r, const char *zSource){
+  const char *zTitle = segOptsGet(r->pOpts, "title");
+  sqlite3_str_appendall(r->s, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+    "<meta charset=\"utf-8\"/>\n"
+    "<meta name=\"viewport\" content=\"width=device-width\"/>\n<title>");
+  reportEsc(r, zTitle ? zTitle : "Customer segments");
+  sqlite3_str_appendf(r->s, "</title>\n<style>%s</style>\n</head>\n<body>\n"
+                      "<main>\n<h1>", reportCss);
+  reportEsc(r, zTitle ? zTitle : "Customer segments");
+  sqlite3_str_appendall(r->s, "</h1>\n<p class=\"lead\">Customers of ");
+  reportEsc(r, zSource);
+  sqlite3_str_appendall(r->s, ", scored on how recently (R), how often (F) "
+    "and how much (M) they buy, 1 (lowest) to 5 (best). Hover over a "
+    "chart to see its numbers.</p>\n");
+}
+
+/* The segments: the treemap and the segment table. */
+static void reportSegments(Report *r){
+  reportSection(r, "Segments", "Each rectangle is a segment, its area "
+    "the number of customers, its colour their average spend.");
+  reportChart(r, SEG_CHART_TREEMAP, "width=1150; height=380; "
+    "title=Customers by segment (colour: average spend)", 3, "The treemap",
+    sqlite3_mprintf("SELECT segment, count(*), avg(monetary) FROM %s "
+                    "GROUP BY segment", r->zRfm), "wide");
+  reportSegmentTable(r);
+}
+
+/* The RFM heatmap: customers by R and F score. */
+static void reportRfmHeatmap(Report *r){
+  reportSection(r, "Recency and frequency", "How many customers have each "
+    "pair of scores: top right are recent, frequent buyers; bottom left "
+    "are those who bought little, long ago.");
+  reportChart(r, SEG_CHART_HEATMAP, "width=568; title=Customers by R and F "
+    "score; x_label=F: how often (5 = most); y_label=R: how recently "
+    "(5 = most)", 3, "The RFM heatmap",
+    sqlite3_mprintf("SELECT f, r, count(*) FROM %s GROUP BY r, f", r->zRfm),
+    "half");
+}
+
+/* The histograms of recency, frequency and monetary value. */
+static void reportHistograms(Report *r){
+  reportSection(r, "Recency, frequency and money spent",
+    "How customers spread over each measure.");
+  sqlite3_str_appendall(r->s, "<div class=\"grid\">\n");
+  reportChart(r, SEG_CHART_HISTOGRAM, "width=568; height=300; "
+    "title=Days since the last order; x_label=days; y_label=customers", 1,
+    "The recency histogram",
+    sqlite3_mprintf("SELECT recency_days FROM %s", r->zRfm), "half");
+  /* orders and money spent are skewed: the top 5% share the last bar,
+  ** so that the bulk of customers is not one bar */
+  reportChart(r, SEG_CHART_HISTOGRAM, "width=568; height=300; "
+    "title=Number of orders (the top 5% in the last bar); x_label=orders; "
+    "y_label=customers", 1, "The frequency histogram",
+    sqlite3_mprintf("WITH v AS (SELECT frequency AS x FROM %s),"
+      " q AS (SELECT x AS top FROM v ORDER BY x"
+      "  LIMIT 1 OFFSET (SELECT count(*)*95/100 FROM v))"
+      " SELECT min(x, top) FROM v, q", r->zRfm), "half");
+  reportChart(r, SEG_CHART_HISTOGRAM, "width=568; height=300; "
+    "title=Money spent (the top 5% in the last bar); x_label=total spend; "
+    "y_label=customers", 1, "The monetary histogram",
+    sqlite3_mprintf("WITH v AS (SELECT monetary AS x FROM %s),"
+      " q AS (SELECT x AS top FROM v ORDER BY x"
+      "  LIMIT 1 OFFSET (SELECT count(*)*95/100 FROM v))"
+      " SELECT min(x, top) FROM v, q", r->zRfm), "half");
+  sqlite3_str_appendall(r->s, "</div>\n");
+}
+
+/* Lifecycle stages (lifecycle_stage) and cohort retention
+** (cohort_retention). */
+static void reportLifecycleCohort(Report *r){
+  reportSection(r, "Lifecycle stages", "Where customers are in their life "
+    "with the shop, from each one's own buying rhythm.");
+  reportChart(r, SEG_CHART_BAR, "width=568; title=Customers by lifecycle "
+    "stage; x_label=customers", 2, "Lifecycle stages",
+    /* "at_risk" as "At risk" */
+    sqlite3_mprintf("SELECT upper(substr(stage, 1, 1)) ||"
+                    " replace(substr(stage, 2), '_', ' '), count(*) FROM %s"
+                    " GROUP BY stage ORDER BY count(*) DESC", r->zLife),
+    "half");
+
+  reportSection(r, "Cohort retention", "Customers grouped by the period of "
+    "their first order (rows); each cell is the share of them who ordered "
+    "again that many periods later.");
+  reportChart(r, SEG_CHART_HEATMAP, "width=1150; format=percent; "
+    "sort=label_desc; title=Share of each cohort still buying; "
+    "x_label=periods since the first order; y_label=cohort", 3,
+    "The cohort triangle",
+    sqlite3_mprintf("SELECT period, cohort, retention FROM %s",
+                    r->zCohort), "wide");
+}
+
+/* The time unit of the CLV models (unit=, by default week), for the axis
+** labels. */
+static const char *reportUnit(Report *r){
+  const char *zUnit = segOptsGet(r->pOpts, "unit");
+  return zUnit ? zUnit : "week";
+}
+
+/* Customer lifetime value (clv): the P(alive) matrix and the expected
+** value by segment. */
+static void reportClv(Report *r){
+  char *zOpt;
+  reportSection(r, "Customer lifetime value", "From the purchase model "
+    "(BG/NBD by default) fitted to this history: the chance that a "
+    "customer is still active, and the value expected of each segment.");
+  sqlite3_str_appendall(r->s, "<div class=\"grid\">\n");
+  zOpt = sqlite3_mprintf("width=568; format=2; "
+    "title=Chance a customer is still active; x_label=repeat purchases "
+    "(10 = 10 or more); y_label=%ss from first to last purchase",
+    reportUnit(r));
+  if( zOpt==0 ){ r->rc = SQLITE_NOMEM; return; }
+  reportChart(r, SEG_CHART_HEATMAP, zOpt, 3, "The P(alive) matrix",
+    sqlite3_mprintf("WITH c AS (SELECT x, t_x, T, p_alive FROM %s),"
+      " w AS (SELECT max(ceil(max(T)/10.0), 1) AS step FROM c)"
+      " SELECT min(CAST(x AS INTEGER), 10),"
+      "  CAST(t_x/step AS INTEGER)*step, avg(p_alive)"
+      " FROM c, w GROUP BY 1, 2", r->zClv), "half");
+  sqlite3_free(zOpt);
+  reportChart(r, SEG_CHART_BAR, "width=568; sort=value_desc; "
+    "title=Expected value per customer, by segment; x_label=expected value",
+    2, "Expected value by segment",
+    /* MATERIALIZED: each function runs once, the join uses an automatic
+    ** index (a join of two table-valued calls would rerun the inner one
+    ** for every outer row) */
+    sqlite3_mprintf("WITH s AS MATERIALIZED (SELECT customer, segment FROM %s),"
+      " c AS MATERIALIZED (SELECT customer, clv FROM %s)"
+      " SELECT s.segment, avg(c.clv) FROM s JOIN c"
+      " ON c.customer = s.customer GROUP BY s.segment", r->zRfm, r->zClv),
+    "half");
+  sqlite3_str_appendall(r->s, "</div>\n");
+}
+
+/* With events=, customers of each segment by engagement level
+** (engagement_score over that table); without it, a note. */
+static void reportEngagement(Report *r){
+  const char *zEvents = segOptsGet(r->pOpts, "events");
+  char *zEng;
+  reportSection(r, "Engagement", "How engaged each segment's customers "
+    "are on the site (engagement_score over the events table: recency, "
+    "visits, clicks and time).");
+  if( zEvents==0 ){
+    reportNote(r, "The engagement section", "no events table (give "
+               "events=TABLE, a table of site events per customer)");
+    return;
+  }
+  zEng = sqlite3_mprintf("engagement_score('source=%q')", zEvents);
+  if( zEng==0 ){ r->rc = SQLITE_NOMEM; return; }
+  reportChart(r, SEG_CHART_BAR, "width=1150; layout=stacked; "
+    "sort=value_desc; title=Customers of each segment by engagement "
+    "level; x_label=customers", 3, "The engagement chart",
+    sqlite3_mprintf("WITH s AS MATERIALIZED (SELECT customer, segment "
+      "FROM %s), e AS MATERIALIZED (SELECT customer, level FROM %s)"
+      " SELECT s.segment, count(*), coalesce(e.level, 'no events')"
+      " FROM s LEFT JOIN e ON e.customer = s.customer GROUP BY 1, 3"
+      " ORDER BY CASE e.level WHEN 'high' THEN 1 WHEN 'medium' THEN 2"
+      " WHEN 'low' THEN 3 ELSE 4 END", r->zRfm, zEng),
+    "wide");
+  sqlite3_free(zEng);
+}
+
+/* With calibration_end=, the model fitted up to it against the holdout
+** (clv_validation): the calibration-versus-holdout and tracking charts;
+** without it, a note. */
+static void reportValidation(Report *r){
+  const char *zCalEnd = segOptsGet(r->pOpts, "calibration_end");
+  char *zVal, *zOpt;
+  reportSection(r, "How good are the predictions?", "The purchase model "
+    "fitted only to the orders up to the calibration end, against what the "
+    "customers then did (clv_validation).");
+  if( zCalEnd==0 ){
+    reportNote(r, "The calibration-versus-holdout charts", "no "
+               "calibration_end= (give the last day the model may see; "
+               "the orders after it are the holdout)");
+    return;
+  }
+  zVal = reportCall(r->pOpts, "clv_validation", azValidationPass);
+  zOpt = sqlite3_mprintf("width=1150; title=Cumulative repeat "
+    "purchases: actual and predicted (calibration to %s, then the "
+    "holdout); x_label=%ss since the first order in the data; y_label=repeat "
+    "purchases", zCalEnd, reportUnit(r));
+  if( zVal==0 || zOpt==0 ){
+    sqlite3_free(zVal); sqlite3_free(zOpt);
+    r->rc = SQLITE_NOMEM;
+    return;
+  }
+  sqlite3_str_appendall(r->s, "<div class=\"grid\">\n");
+  reportChart(r, SEG_CHART_BAR, "width=1150; format=2; title=Purchases "
+    "in the holdout per customer, by purchases in the calibration; "
+    "x_label=mean purchases in the holdout", 3,
+    "The calibration-versus-holdout chart",
+    sqlite3_mprintf("WITH v AS MATERIALIZED (SELECT period, label, actual,"
+      " predicted FROM %s WHERE view = 'frequency')"
+      " SELECT label || ' in calibration', actual, 'actual' FROM v"
+      " UNION ALL SELECT label || ' in calibration', predicted,"
+      " 'predicted' FROM v", zVal), "wide");
+  reportChart(r, SEG_CHART_LINE, zOpt, 3, "The tracking chart",
+    sqlite3_mprintf("WITH v AS MATERIALIZED (SELECT period, actual,"
+      " predicted FROM %s WHERE view = 'tracking')"
+      " SELECT 'actual', period, actual FROM v"
+      " UNION ALL SELECT 'predicted', period, predicted FROM v", zVal),
+    "wide");
+  sqlite3_str_appendall(r->s, "</div>\n");
+  sqlite3_free(zVal);
+  sqlite3_free(zOpt);
+}
+
+/* The page's sections, in order.  The headline's failure is the source's
+** (a hard error); after any hard error (out of memory, an interrupt) the
+** page is thrown away, so the sections after it are not built. */
+static void (*const reportSections[])(Report*) = {
+  reportHeadline, reportSegments, reportRfmHeatmap, reportHistograms,
+  reportLifecycleCohort, reportClv, reportEngagement, reportValidation, 0
+};
+
 static int reportCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                          char **pzErr){
   Report r;
   ReportResult *pOut;
-  const char *zTitle = segOptsGet(pOpts, "title");
   const char *zSource = segOptsGet(pOpts, "source");
   char *zHtml;
-  int rc;
+  int rc, i;
   memset(&r, 0, sizeof(r));
   if( zSource==0 ){
     *pzErr = sqlite3_mprintf("segment_report(): no source (the first "
@@ -338,183 +553,16 @@ static int reportCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   r.s = sqlite3_str_new(db);
   if( !r.zRfm || !r.zLife || !r.zCohort || !r.zClv ){
     r.rc = SQLITE_NOMEM;
-    goto done;
-  }
-  sqlite3_str_appendall(r.s, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-    "<meta charset=\"utf-8\"/>\n"
-    "<meta name=\"viewport\" content=\"width=device-width\"/>\n<title>");
-  reportEsc(&r, zTitle ? zTitle : "Customer segments");
-  sqlite3_str_appendf(r.s, "</title>\n<style>%s</style>\n</head>\n<body>\n"
-                      "<main>\n<h1>", reportCss);
-  reportEsc(&r, zTitle ? zTitle : "Customer segments");
-  sqlite3_str_appendall(r.s, "</h1>\n<p class=\"lead\">Customers of ");
-  reportEsc(&r, zSource);
-  sqlite3_str_appendall(r.s, ", scored on how recently (R), how often (F) "
-    "and how much (M) they buy, 1 (lowest) to 5 (best). Hover over a "
-    "chart to see its numbers.</p>\n");
-
-  reportHeadline(&r);
-  if( r.rc ) goto done;
-
-  reportSection(&r, "Segments", "Each rectangle is a segment, its area "
-    "the number of customers, its colour their average spend.");
-  reportChart(&r, SEG_CHART_TREEMAP, "width=1150; height=380; "
-    "title=Customers by segment (colour: average spend)", 3, "The treemap",
-    sqlite3_mprintf("SELECT segment, count(*), avg(monetary) FROM %s "
-                    "GROUP BY segment", r.zRfm), "wide");
-  reportSegmentTable(&r);
-
-  reportSection(&r, "Recency and frequency", "How many customers have each "
-    "pair of scores: top right are recent, frequent buyers; bottom left "
-    "are those who bought little, long ago.");
-  reportChart(&r, SEG_CHART_HEATMAP, "width=568; title=Customers by R and F "
-    "score; x_label=F: how often (5 = most); y_label=R: how recently "
-    "(5 = most)", 3, "The RFM heatmap",
-    sqlite3_mprintf("SELECT f, r, count(*) FROM %s GROUP BY r, f", r.zRfm),
-    "half");
-
-  reportSection(&r, "Recency, frequency and money spent",
-    "How customers spread over each measure.");
-  sqlite3_str_appendall(r.s, "<div class=\"grid\">\n");
-  reportChart(&r, SEG_CHART_HISTOGRAM, "width=568; height=300; "
-    "title=Days since the last order; x_label=days; y_label=customers", 1,
-    "The recency histogram",
-    sqlite3_mprintf("SELECT recency_days FROM %s", r.zRfm), "half");
-  /* orders and money spent are skewed: the top 5% share the last bar,
-  ** so that the bulk of customers is not one bar */
-  reportChart(&r, SEG_CHART_HISTOGRAM, "width=568; height=300; "
-    "title=Number of orders (the top 5% in the last bar); x_label=orders; "
-    "y_label=customers", 1, "The frequency histogram",
-    sqlite3_mprintf("WITH v AS (SELECT frequency AS x FROM %s),"
-      " q AS (SELECT x AS top FROM v ORDER BY x"
-      "  LIMIT 1 OFFSET (SELECT count(*)*95/100 FROM v))"
-      " SELECT min(x, top) FROM v, q", r.zRfm), "half");
-  reportChart(&r, SEG_CHART_HISTOGRAM, "width=568; height=300; "
-    "title=Money spent (the top 5% in the last bar); x_label=total spend; "
-    "y_label=customers", 1, "The monetary histogram",
-    sqlite3_mprintf("WITH v AS (SELECT monetary AS x FROM %s),"
-      " q AS (SELECT x AS top FROM v ORDER BY x"
-      "  LIMIT 1 OFFSET (SELECT count(*)*95/100 FROM v))"
-      " SELECT min(x, top) FROM v, q", r.zRfm), "half");
-  sqlite3_str_appendall(r.s, "</div>\n");
-
-  reportSection(&r, "Lifecycle stages", "Where customers are in their life "
-    "with the shop, from each one's own buying rhythm.");
-  reportChart(&r, SEG_CHART_BAR, "width=568; title=Customers by lifecycle "
-    "stage; x_label=customers", 2, "Lifecycle stages",
-    /* "at_risk" as "At risk" */
-    sqlite3_mprintf("SELECT upper(substr(stage, 1, 1)) ||"
-                    " replace(substr(stage, 2), '_', ' '), count(*) FROM %s"
-                    " GROUP BY stage ORDER BY count(*) DESC", r.zLife),
-    "half");
-
-  reportSection(&r, "Cohort retention", "Customers grouped by the period of "
-    "their first order (rows); each cell is the share of them who ordered "
-    "again that many periods later.");
-  reportChart(&r, SEG_CHART_HEATMAP, "width=1150; format=percent; "
-    "sort=label_desc; title=Share of each cohort still buying; "
-    "x_label=periods since the first order; y_label=cohort", 3,
-    "The cohort triangle",
-    sqlite3_mprintf("SELECT period, cohort, retention FROM %s",
-                    r.zCohort), "wide");
-
-  reportSection(&r, "Customer lifetime value", "From the purchase model "
-    "(BG/NBD by default) fitted to this history: the chance that a "
-    "customer is still active, and the value expected of each segment.");
-  sqlite3_str_appendall(r.s, "<div class=\"grid\">\n");
-  {
-    const char *zUnit = segOptsGet(pOpts, "unit");
-    char *zOpt = sqlite3_mprintf("width=568; format=2; "
-      "title=Chance a customer is still active; x_label=repeat purchases "
-      "(10 = 10 or more); y_label=%ss from first to last purchase",
-      zUnit ? zUnit : "week");
-    if( zOpt==0 ){ r.rc = SQLITE_NOMEM; goto done; }
-    reportChart(&r, SEG_CHART_HEATMAP, zOpt, 3, "The P(alive) matrix",
-      sqlite3_mprintf("WITH c AS (SELECT x, t_x, T, p_alive FROM %s),"
-        " w AS (SELECT max(ceil(max(T)/10.0), 1) AS step FROM c)"
-        " SELECT min(CAST(x AS INTEGER), 10),"
-        "  CAST(t_x/step AS INTEGER)*step, avg(p_alive)"
-        " FROM c, w GROUP BY 1, 2", r.zClv), "half");
-    sqlite3_free(zOpt);
-  }
-  reportChart(&r, SEG_CHART_BAR, "width=568; sort=value_desc; "
-    "title=Expected value per customer, by segment; x_label=expected value",
-    2, "Expected value by segment",
-    /* MATERIALIZED: each function runs once, the join uses an automatic
-    ** index (a join of two table-valued calls would rerun the inner one
-    ** for every outer row) */
-    sqlite3_mprintf("WITH s AS MATERIALIZED (SELECT customer, segment FROM %s),"
-      " c AS MATERIALIZED (SELECT customer, clv FROM %s)"
-      " SELECT s.segment, avg(c.clv) FROM s JOIN c"
-      " ON c.customer = s.customer GROUP BY s.segment", r.zRfm, r.zClv),
-    "half");
-  sqlite3_str_appendall(r.s, "</div>\n");
-  reportSection(&r, "Engagement", "How engaged each segment's customers "
-    "are on the site (engagement_score over the events table: recency, "
-    "visits, clicks and time).");
-  if( segOptsGet(pOpts, "events") ){
-    char *zEng = sqlite3_mprintf("engagement_score('source=%q')",
-                                 segOptsGet(pOpts, "events"));
-    if( zEng==0 ){ r.rc = SQLITE_NOMEM; goto done; }
-    reportChart(&r, SEG_CHART_BAR, "width=1150; layout=stacked; "
-      "sort=value_desc; title=Customers of each segment by engagement "
-      "level; x_label=customers", 3, "The engagement chart",
-      sqlite3_mprintf("WITH s AS MATERIALIZED (SELECT customer, segment "
-        "FROM %s), e AS MATERIALIZED (SELECT customer, level FROM %s)"
-        " SELECT s.segment, count(*), coalesce(e.level, 'no events')"
-        " FROM s LEFT JOIN e ON e.customer = s.customer GROUP BY 1, 3"
-        " ORDER BY CASE e.level WHEN 'high' THEN 1 WHEN 'medium' THEN 2"
-        " WHEN 'low' THEN 3 ELSE 4 END", r.zRfm, zEng),
-      "wide");
-    sqlite3_free(zEng);
   }else{
-    reportNote(&r, "The engagement section", "no events table (give "
-               "events=TABLE, a table of site events per customer)");
-  }
-  reportSection(&r, "How good are the predictions?", "The purchase model "
-    "fitted only to the orders up to the calibration end, against what the "
-    "customers then did (clv_validation).");
-  if( segOptsGet(pOpts, "calibration_end") ){
-    char *zVal = reportCall(pOpts, "clv_validation", azValidationPass);
-    const char *zUnit = segOptsGet(pOpts, "unit");
-    char *zOpt = sqlite3_mprintf("width=1150; title=Cumulative repeat "
-      "purchases: actual and predicted (calibration to %s, then the "
-      "holdout); x_label=%ss since the first order in the data; y_label=repeat "
-      "purchases", segOptsGet(pOpts, "calibration_end"),
-      zUnit ? zUnit : "week");
-    if( zVal==0 || zOpt==0 ){
-      sqlite3_free(zVal); sqlite3_free(zOpt);
-      r.rc = SQLITE_NOMEM;
-      goto done;
+    reportPageStart(&r, zSource);
+    for(i=0; reportSections[i] && r.rc==SQLITE_OK; i++){
+      reportSections[i](&r);
     }
-    sqlite3_str_appendall(r.s, "<div class=\"grid\">\n");
-    reportChart(&r, SEG_CHART_BAR, "width=1150; format=2; title=Purchases "
-      "in the holdout per customer, by purchases in the calibration; "
-      "x_label=mean purchases in the holdout", 3,
-      "The calibration-versus-holdout chart",
-      sqlite3_mprintf("WITH v AS MATERIALIZED (SELECT period, label, actual,"
-        " predicted FROM %s WHERE view = 'frequency')"
-        " SELECT label || ' in calibration', actual, 'actual' FROM v"
-        " UNION ALL SELECT label || ' in calibration', predicted,"
-        " 'predicted' FROM v", zVal), "wide");
-    reportChart(&r, SEG_CHART_LINE, zOpt, 3, "The tracking chart",
-      sqlite3_mprintf("WITH v AS MATERIALIZED (SELECT period, actual,"
-        " predicted FROM %s WHERE view = 'tracking')"
-        " SELECT 'actual', period, actual FROM v"
-        " UNION ALL SELECT 'predicted', period, predicted FROM v", zVal),
-      "wide");
-    sqlite3_str_appendall(r.s, "</div>\n");
-    sqlite3_free(zVal);
-    sqlite3_free(zOpt);
-  }else{
-    reportNote(&r, "The calibration-versus-holdout charts", "no "
-               "calibration_end= (give the last day the model may see; "
-               "the orders after it are the holdout)");
+    if( r.rc==SQLITE_OK ){
+      sqlite3_str_appendf(r.s, "<footer>libsegment %s</footer>\n"
+                          "</main>\n</body>\n</html>\n", SEGMENT_VERSION);
+    }
   }
-
-  sqlite3_str_appendf(r.s, "<footer>libsegment %s</footer>\n"
-                      "</main>\n</body>\n</html>\n", SEGMENT_VERSION);
-done:
   rc = r.rc;
   if( rc==SQLITE_OK ) rc = sqlite3_str_errcode(r.s);
   zHtml = sqlite3_str_finish(r.s);
