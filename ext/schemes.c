@@ -339,21 +339,32 @@ static int schemesRuleCmp(void *pCtx, int a, int b){
 #define SCHEME_ERR(pzErr, ...) \
   (*(pzErr) = sqlite3_mprintf(__VA_ARGS__), *(pzErr) ? SQLITE_ERROR : SQLITE_NOMEM)
 
-/* Read the rules table zName into p (schemesLoadTable, within the guard). */
-static int schemesReadTable(SegScheme *p, sqlite3 *db, const char *zName,
-                            const char *zFunc, char **pzErr){
-  static const char *const azCol[] = {
-    "segment", "r_lo", "r_hi", "f_lo", "f_hi", "m_lo", "m_hi", "priority"
-  };
+/* The state of one read of a rules table (schemesReadTable). */
+typedef struct SchemeScan SchemeScan;
+struct SchemeScan {
+  sqlite3 *db;
+  const char *zName;              /* the table, as the scheme names it */
+  const char *zFunc;              /* the caller, for messages */
+  char **pzErr;
+  const char *const *azCol;       /* segment, r_lo, ..., m_hi, priority */
+  sqlite3_stmt *pStmt;            /* the rowid (or NULL), then every column */
+  int aiCol[8];                   /* place of each of azCol, or -1 */
+  int bRowid;                     /* keys are rowids, not scan positions */
+  int nAlloc;                     /* slots in p->aRule and p->azOwned */
+  int nGrid;                      /* the largest bound, clamped to 5..9 */
+  i64 iPos;                       /* rows read so far */
+};
+
+/* Prepare the scan of the rules table.  The real rowid comes first, under
+** a name no column shadows; views and WITHOUT ROWID tables count rows
+** instead (NULL in its place, bRowid clear). */
+static int schemesScanPrepare(SchemeScan *pScan){
+  sqlite3 *db = pScan->db;
+  const char *zName = pScan->zName;
   const char *zDot = strchr(zName, '.');
   char *zTable = 0, *zSql = 0, *zSchema = 0;
   const char *zRowid = 0;         /* the rowid's name in the scan */
-  sqlite3_stmt *pStmt = 0;
-  int aiCol[8];
-  int rc = SQLITE_OK, i, k, bRowid = 1, nAlloc = 0, nGrid = 5;
-  i64 iPos = 0;
-  int *aIdx = 0;
-  SchemeRule *aSorted = 0;
+  int rc;
 
   if( zDot && segIsSchema(db, zName, (int)(zDot-zName)) ){
     zSchema = sqlite3_mprintf("%.*s", (int)(zDot-zName), zName);
@@ -362,157 +373,219 @@ static int schemesReadTable(SegScheme *p, sqlite3 *db, const char *zName,
   }else{
     zTable = sqlite3_mprintf("\"%w\"", zName);
   }
-  if( zTable==0 ){ rc = SQLITE_NOMEM; goto load_done; }
-
-  /* The real rowid first, under a name no column shadows; views and
-  ** WITHOUT ROWID tables count rows instead */
+  if( zTable==0 ){ rc = SQLITE_NOMEM; goto prepare_done; }
   rc = segRowidAlias(db, zSchema, zSchema ? zDot+1 : zName, &zRowid);
-  if( rc ) goto load_done;
-  bRowid = zRowid!=0;
+  if( rc ) goto prepare_done;
+  pScan->bRowid = zRowid!=0;
   zSql = sqlite3_mprintf("SELECT %s, * FROM %s", zRowid ? zRowid : "NULL",
                          zTable);
-  if( zSql==0 ){ rc = SQLITE_NOMEM; goto load_done; }
-  rc = sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0);
+  if( zSql==0 ){ rc = SQLITE_NOMEM; goto prepare_done; }
+  rc = sqlite3_prepare_v2(db, zSql, -1, &pScan->pStmt, 0);
   sqlite3_free(zSql);
-  if( rc==SQLITE_NOMEM ) goto load_done;
-  if( rc!=SQLITE_OK ){
+  if( rc!=SQLITE_OK && rc!=SQLITE_NOMEM ){
     if( strncmp(sqlite3_errmsg(db), "no such table", 13)==0 ){
-      rc = SCHEME_ERR(pzErr, "%s(): no such scheme or table '%s' "
-                      "(schemes: standard, rfm_r, rf_grid)", zFunc, zName);
+      rc = SCHEME_ERR(pScan->pzErr, "%s(): no such scheme or table '%s' "
+                      "(schemes: standard, rfm_r, rf_grid)", pScan->zFunc,
+                      zName);
     }else{
-      rc = SCHEME_ERR(pzErr, "%s(): cannot read rules table '%s': %s", zFunc,
-                      zName, sqlite3_errmsg(db));
-    }
-    goto load_done;
-  }
-
-  /* Columns */
-  {
-    int nCol = sqlite3_column_count(pStmt);
-    sqlite3_str *pMiss = 0;
-    for(i=0; i<8; i++){
-      aiCol[i] = -1;
-      for(k=1; k<nCol && aiCol[i]<0; k++){
-        const char *zCol = sqlite3_column_name(pStmt, k);
-        if( zCol && sqlite3_stricmp(zCol, azCol[i])==0 ) aiCol[i] = k;
-      }
-      if( aiCol[i]<0 && i<7 ){
-        if( pMiss==0 ) pMiss = sqlite3_str_new(0);
-        sqlite3_str_appendf(pMiss, "%s%s",
-                            sqlite3_str_length(pMiss) ? ", " : "", azCol[i]);
-      }
-    }
-    if( pMiss ){
-      char *zMiss = sqlite3_str_finish(pMiss);
-      if( zMiss==0 ){ rc = SQLITE_NOMEM; goto load_done; }
-      rc = SCHEME_ERR(pzErr, "%s(): rules table '%s' has no column %s "
-                      "(needs segment, r_lo, r_hi, f_lo, f_hi, m_lo, m_hi "
-                      "[, priority])", zFunc, zName, zMiss);
-      sqlite3_free(zMiss);
-      goto load_done;
+      rc = SCHEME_ERR(pScan->pzErr, "%s(): cannot read rules table '%s': %s",
+                      pScan->zFunc, zName, sqlite3_errmsg(db));
     }
   }
+prepare_done:
+  sqlite3_free(zTable);
+  sqlite3_free(zSchema);
+  return rc;
+}
 
-  /* Rows */
-  while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
-    SchemeRule *pR;
-    sqlite3_value *pSeg;
-    const char *zSeg;
-    iPos++;
-    if( p->nRule>=nAlloc ){
-      int nNew = nAlloc ? nAlloc*2 : 16;
-      SchemeRule *aNew = sqlite3_realloc64(p->aRule, sizeof(SchemeRule)*nNew);
-      char **azNew;
-      if( aNew==0 ){ rc = SQLITE_NOMEM; goto load_done; }
-      p->aRule = aNew;
-      azNew = sqlite3_realloc64(p->azOwned, sizeof(char*)*nNew);
-      if( azNew==0 ){ rc = SQLITE_NOMEM; goto load_done; }
-      p->azOwned = azNew;
-      nAlloc = nNew;
+/* Find each of azCol among the scan's columns (from 1: column 0 is the
+** rowid).  Every one but priority must be there; the missing ones are
+** named in the error. */
+static int schemesScanColumns(SchemeScan *pScan){
+  int nCol = sqlite3_column_count(pScan->pStmt);
+  sqlite3_str *pMiss = 0;
+  char *zMiss;
+  int i, k, rc;
+  for(i=0; i<8; i++){
+    pScan->aiCol[i] = -1;
+    for(k=1; k<nCol && pScan->aiCol[i]<0; k++){
+      const char *zCol = sqlite3_column_name(pScan->pStmt, k);
+      if( zCol && sqlite3_stricmp(zCol, pScan->azCol[i])==0 ){
+        pScan->aiCol[i] = k;
+      }
     }
-    pR = &p->aRule[p->nRule];
-    memset(pR, 0, sizeof(*pR));
-    /* A view reports a NULL rowid: count rows instead */
-    if( bRowid && sqlite3_column_type(pStmt, 0)==SQLITE_NULL ) bRowid = 0;
-    pR->iKey = bRowid ? sqlite3_column_int64(pStmt, 0) : iPos;
-    pSeg = sqlite3_column_value(pStmt, aiCol[0]);
-    if( sqlite3_value_type(pSeg)==SQLITE_NULL ){
-      rc = SCHEME_ERR(pzErr, "%s(): segment is NULL in rules table '%s' "
-                      "(%s %lld)", zFunc, zName, bRowid ? "rowid" : "row",
+    if( pScan->aiCol[i]<0 && i<7 ){
+      if( pMiss==0 ) pMiss = sqlite3_str_new(0);
+      sqlite3_str_appendf(pMiss, "%s%s", sqlite3_str_length(pMiss) ? ", " : "",
+                          pScan->azCol[i]);
+    }
+  }
+  if( pMiss==0 ) return SQLITE_OK;
+  zMiss = sqlite3_str_finish(pMiss);
+  if( zMiss==0 ) return SQLITE_NOMEM;
+  rc = SCHEME_ERR(pScan->pzErr, "%s(): rules table '%s' has no column %s "
+                  "(needs segment, r_lo, r_hi, f_lo, f_hi, m_lo, m_hi "
+                  "[, priority])", pScan->zFunc, pScan->zName, zMiss);
+  sqlite3_free(zMiss);
+  return rc;
+}
+
+/* Room for one more rule in p->aRule and p->azOwned. */
+static int schemesScanGrow(SegScheme *p, SchemeScan *pScan){
+  int nNew = pScan->nAlloc ? pScan->nAlloc*2 : 16;
+  SchemeRule *aNew = sqlite3_realloc64(p->aRule, sizeof(SchemeRule)*nNew);
+  char **azNew;
+  if( aNew==0 ) return SQLITE_NOMEM;
+  p->aRule = aNew;
+  azNew = sqlite3_realloc64(p->azOwned, sizeof(char*)*nNew);
+  if( azNew==0 ) return SQLITE_NOMEM;
+  p->azOwned = azNew;
+  pScan->nAlloc = nNew;
+  return SQLITE_OK;
+}
+
+/* The bounds and the priority of the current row into pR: integers, or
+** an error naming the column, the value and the row. */
+static int schemesScanBounds(SchemeScan *pScan, SchemeRule *pR){
+  int i;
+  for(i=1; i<8; i++){
+    i64 v = 0;
+    sqlite3_value *pV;
+    if( pScan->aiCol[i]<0 ) continue;
+    pV = sqlite3_column_value(pScan->pStmt, pScan->aiCol[i]);
+    if( !schemesIntValue(pV, &v) ){
+      char *zVal = schemesShowValue(pV);
+      int rc;
+      if( zVal==0 ) return SQLITE_NOMEM;
+      rc = SCHEME_ERR(pScan->pzErr, "%s(): %s %s in rules table '%s' is not "
+                      "an integer (%s %lld)", pScan->zFunc, pScan->azCol[i],
+                      zVal, pScan->zName, pScan->bRowid ? "rowid" : "row",
                       pR->iKey);
-      goto load_done;
+      sqlite3_free(zVal);
+      return rc;
     }
-    for(i=1; i<8; i++){
-      i64 v = 0;
-      sqlite3_value *pV;
-      if( aiCol[i]<0 ) continue;
-      pV = sqlite3_column_value(pStmt, aiCol[i]);
-      if( !schemesIntValue(pV, &v) ){
-        char *zVal = schemesShowValue(pV);
-        if( zVal==0 ){ rc = SQLITE_NOMEM; goto load_done; }
-        rc = SCHEME_ERR(pzErr, "%s(): %s %s in rules table '%s' is not an "
-                        "integer (%s %lld)", zFunc, azCol[i], zVal, zName,
-                        bRowid ? "rowid" : "row", pR->iKey);
-        sqlite3_free(zVal);
-        goto load_done;
-      }
-      if( i<7 ){
-        if( i & 1 ) pR->aLo[(i-1)/2] = v;
-        else pR->aHi[(i-1)/2] = v;
-        if( v>nGrid ) nGrid = v>9 ? 9 : (int)v;
-      }else{
-        pR->iPrio = v;
-      }
+    if( i<7 ){
+      if( i & 1 ) pR->aLo[(i-1)/2] = v;
+      else pR->aHi[(i-1)/2] = v;
+      if( v>pScan->nGrid ) pScan->nGrid = v>9 ? 9 : (int)v;
+    }else{
+      pR->iPrio = v;
     }
-    zSeg = (const char*)sqlite3_value_text(pSeg);
-    p->azOwned[p->nRule] = sqlite3_mprintf("%s", zSeg ? zSeg : "");
-    if( p->azOwned[p->nRule]==0 || zSeg==0 ){
-      sqlite3_free(p->azOwned[p->nRule]);
-      rc = SQLITE_NOMEM;
-      goto load_done;
-    }
-    pR->zSeg = p->azOwned[p->nRule];
-    p->nRule++;
   }
-  if( rc!=SQLITE_DONE ){
-    if( rc!=SQLITE_NOMEM && segNestTooDeep() ){
-      /* a rules view reading itself: the guard's message, as it is */
-      rc = SCHEME_ERR(pzErr, "%s", sqlite3_errmsg(db));
-    }else if( rc!=SQLITE_NOMEM ){
-      rc = SCHEME_ERR(pzErr, "%s(): cannot read rules table '%s': %s", zFunc,
-                      zName, sqlite3_errmsg(db));
-    }
-    goto load_done;
-  }
-  rc = SQLITE_OK;
-  p->nGrid = nGrid;
+  return SQLITE_OK;
+}
 
-  /* Order: priority, then rowid (or scan position) */
+/* The current row of the scan as the next rule of p. */
+static int schemesScanRule(SegScheme *p, SchemeScan *pScan){
+  sqlite3_stmt *pStmt = pScan->pStmt;
+  SchemeRule *pR;
+  sqlite3_value *pSeg;
+  const char *zSeg;
+  int rc;
+  pScan->iPos++;
+  if( p->nRule>=pScan->nAlloc ){
+    rc = schemesScanGrow(p, pScan);
+    if( rc ) return rc;
+  }
+  pR = &p->aRule[p->nRule];
+  memset(pR, 0, sizeof(*pR));
+  /* A view reports a NULL rowid: count rows instead */
+  if( pScan->bRowid && sqlite3_column_type(pStmt, 0)==SQLITE_NULL ){
+    pScan->bRowid = 0;
+  }
+  pR->iKey = pScan->bRowid ? sqlite3_column_int64(pStmt, 0) : pScan->iPos;
+  pSeg = sqlite3_column_value(pStmt, pScan->aiCol[0]);
+  if( sqlite3_value_type(pSeg)==SQLITE_NULL ){
+    return SCHEME_ERR(pScan->pzErr, "%s(): segment is NULL in rules table "
+                      "'%s' (%s %lld)", pScan->zFunc, pScan->zName,
+                      pScan->bRowid ? "rowid" : "row", pR->iKey);
+  }
+  rc = schemesScanBounds(pScan, pR);
+  if( rc ) return rc;
+  zSeg = (const char*)sqlite3_value_text(pSeg);
+  p->azOwned[p->nRule] = sqlite3_mprintf("%s", zSeg ? zSeg : "");
+  if( p->azOwned[p->nRule]==0 || zSeg==0 ){
+    sqlite3_free(p->azOwned[p->nRule]);
+    return SQLITE_NOMEM;
+  }
+  pR->zSeg = p->azOwned[p->nRule];
+  p->nRule++;
+  return SQLITE_OK;
+}
+
+/* Every row of the scan as a rule of p. */
+static int schemesScanRows(SegScheme *p, SchemeScan *pScan){
+  int rc;
+  while( (rc = sqlite3_step(pScan->pStmt))==SQLITE_ROW ){
+    rc = schemesScanRule(p, pScan);
+    if( rc ) return rc;
+  }
+  if( rc==SQLITE_DONE ) return SQLITE_OK;
+  if( rc!=SQLITE_NOMEM && segNestTooDeep() ){
+    /* a rules view reading itself: the guard's message, as it is */
+    rc = SCHEME_ERR(pScan->pzErr, "%s", sqlite3_errmsg(pScan->db));
+  }else if( rc!=SQLITE_NOMEM ){
+    rc = SCHEME_ERR(pScan->pzErr, "%s(): cannot read rules table '%s': %s",
+                    pScan->zFunc, pScan->zName, sqlite3_errmsg(pScan->db));
+  }
+  return rc;
+}
+
+/* Order the rules: by priority when there is a priority column (bPrio),
+** then by rowid (or scan position).  Without one, the priority is the
+** rule's place. */
+static int schemesSortRules(SegScheme *p, int bPrio){
+  int *aIdx = 0;
+  SchemeRule *aSorted = 0;
+  int rc = SQLITE_OK, i;
   if( p->nRule>1 ){
     SchemeSort sort;
     aIdx = sqlite3_malloc64(sizeof(int)*p->nRule);
     aSorted = sqlite3_malloc64(sizeof(SchemeRule)*p->nRule);
-    if( aIdx==0 || aSorted==0 ){ rc = SQLITE_NOMEM; goto load_done; }
+    if( aIdx==0 || aSorted==0 ){ rc = SQLITE_NOMEM; goto sort_done; }
     for(i=0; i<p->nRule; i++) aIdx[i] = i;
     sort.aRule = p->aRule;
-    sort.bPrio = aiCol[7]>=0;
+    sort.bPrio = bPrio;
     rc = segSortIdx(aIdx, p->nRule, schemesRuleCmp, &sort);
-    if( rc ) goto load_done;
+    if( rc ) goto sort_done;
     for(i=0; i<p->nRule; i++) aSorted[i] = p->aRule[aIdx[i]];
     sqlite3_free(p->aRule);
     p->aRule = aSorted;
     aSorted = 0;
   }
-  if( aiCol[7]<0 ){
+  if( !bPrio ){
     for(i=0; i<p->nRule; i++) p->aRule[i].iPrio = i+1;
   }
-
-load_done:
-  sqlite3_finalize(pStmt);
-  sqlite3_free(zTable);
-  sqlite3_free(zSchema);
+sort_done:
   sqlite3_free(aIdx);
   sqlite3_free(aSorted);
+  return rc;
+}
+
+/* Read the rules table zName into p (schemesLoadTable, within the guard). */
+static int schemesReadTable(SegScheme *p, sqlite3 *db, const char *zName,
+                            const char *zFunc, char **pzErr){
+  static const char *const azCol[] = {
+    "segment", "r_lo", "r_hi", "f_lo", "f_hi", "m_lo", "m_hi", "priority"
+  };
+  SchemeScan sc;
+  int rc;
+  memset(&sc, 0, sizeof(sc));
+  sc.db = db;
+  sc.zName = zName;
+  sc.zFunc = zFunc;
+  sc.pzErr = pzErr;
+  sc.azCol = azCol;
+  sc.bRowid = 1;
+  sc.nGrid = 5;
+  rc = schemesScanPrepare(&sc);
+  if( rc==SQLITE_OK ) rc = schemesScanColumns(&sc);
+  if( rc==SQLITE_OK ) rc = schemesScanRows(p, &sc);
+  if( rc==SQLITE_OK ){
+    p->nGrid = sc.nGrid;
+    rc = schemesSortRules(p, sc.aiCol[7]>=0);
+  }
+  sqlite3_finalize(sc.pStmt);
   return rc;
 }
 
