@@ -613,6 +613,51 @@ static void toolsSegResult(sqlite3_context *ctx, const ToolsSegs *pS,
   }
 }
 
+/* since= (the source reader's) must not be after day A, when day A is
+** given (bDayA; zDay names its option, for the message). */
+static int toolsSince(const SegOpts *pOpts, int bDayA, int iDayA,
+                      const char *zDay, char **pzErr){
+  int iSince, bSince;
+  int rc = segOptsDay(pOpts, "since", &iSince, &bSince, pzErr);
+  if( rc==SQLITE_OK && bDayA && bSince && iSince>iDayA ){
+    rc = TOOLS_ERR(pOpts, pzErr, "since= is later than %s=", zDay);
+  }
+  return rc;
+}
+
+/* Hand the output rows (pData, whose Tools is t) to the caller.  The
+** source is closed first: its keys are not needed any more. */
+static void toolsResult(Tools *t, SegResult *pRes, void *pData, i64 nRow,
+                        int (*xColumn)(void*, i64, int, sqlite3_context*),
+                        void (*xFree)(void*)){
+  segSourceClose(&t->src);
+  pRes->nRow = nRow;
+  pRes->pData = pData;
+  pRes->xColumn = xColumn;
+  pRes->xFree = xFree;
+}
+
+/* The sort key of output candidate i (toolsSort): the high 32 bits group
+** the rows into runs, the low 32 order them within a run. */
+typedef u64 (*ToolsKeyFunc)(const Tools *p, const void *pCtx, int i);
+
+/* Rows 0..n-1 sorted by their keys (xKey): *paKey the keys in order,
+** *paIdx the rows.  Both are the caller's to free, even after an error. */
+static int toolsSort(const Tools *p, int n, ToolsKeyFunc xKey,
+                     const void *pCtx, u64 **paKey, int **paIdx){
+  u64 *aKey = sqlite3_malloc64(sizeof(u64)*(u64)(n+1));
+  int *aIdx = sqlite3_malloc64(sizeof(int)*(u64)(n+1));
+  int i;
+  *paKey = aKey;
+  *paIdx = aIdx;
+  if( aKey==0 || aIdx==0 ) return SQLITE_NOMEM;
+  for(i=0; i<n; i++){
+    aKey[i] = xKey(p, pCtx, i);
+    aIdx[i] = i;
+  }
+  return segRadixSort(aKey, aIdx, n, 0);
+}
+
 /************************************************************************
 ** segment_migration
 */
@@ -671,12 +716,103 @@ static int migColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
   return SQLITE_OK;
 }
 
+/* The options of segment_migration: lost= (*pbLostRow for lost=row),
+** from= (required; as_of= is not taken, to= is it), to= (when given,
+** after from=: *pbTo) and since= (not after from=). */
+static int migOptions(Mig *p, const SegOpts *pOpts, int *pbTo,
+                      int *pbLostRow, char **pzErr){
+  static const char *const azLost[] = { "row", "segment", 0 };
+  char zA[16], zB[16];
+  int rc, bFrom;
+  rc = segOptsEnum(pOpts, "lost", azLost, 0, pbLostRow, pzErr);
+  if( rc ) return rc;
+  *pbLostRow = !*pbLostRow;
+  if( segOptsGet(pOpts, "as_of") ){
+    return TOOLS_ERR(pOpts, pzErr, "option 'as_of' is to= here "
+                     "(customers are scored as of from= and as of to=)");
+  }
+  rc = segOptsDay(pOpts, "from", &p->t.iDayA, &bFrom, pzErr);
+  if( rc ) return rc;
+  if( !bFrom ) return TOOLS_ERR(pOpts, pzErr, "option 'from' is required");
+  rc = segOptsDay(pOpts, "to", &p->t.iDayB, pbTo, pzErr);
+  if( rc ) return rc;
+  if( *pbTo && p->t.iDayA>=p->t.iDayB ){
+    segFormatDay(p->t.iDayA, zA);
+    segFormatDay(p->t.iDayB, zB);
+    return TOOLS_ERR(pOpts, pzErr, "from= (%s) is not before to= (%s)",
+                     zA, zB);
+  }
+  return toolsSince(pOpts, 1, p->t.iDayA, "from", pzErr);
+}
+
+/* The segments of each side: the to side among the customers not lost
+** (*pabLost, one flag per aRowB row: with lost=row, no order after
+** from=). */
+static int migSegments(Mig *p, int bLostRow, unsigned char **pabLost){
+  Tools *t = &p->t;
+  unsigned char *abLost = sqlite3_malloc64((u64)t->nB+1);
+  int i, rc;
+  *pabLost = abLost;
+  if( abLost==0 ) return SQLITE_NOMEM;
+  for(i=0; i<t->nB; i++){
+    abLost[i] = bLostRow && !TOOLS_CUST(t, &t->aRowB[i])->bAfter;
+  }
+  rc = toolsSegsBuild(t, 0, 0);
+  if( rc==SQLITE_OK ) rc = toolsSegsBuild(t, 1, abLost);
+  return rc;
+}
+
+/* The sort key of aRowB[i]: its (from, to), nSeg of a side standing for
+** (new) and (lost).  pCtx is migSegments' abLost. */
+static u64 migKey(const Tools *t, const void *pCtx, int i){
+  const unsigned char *abLost = (const unsigned char*)pCtx;
+  int iA = t->aAofB[i];
+  u64 iFrom = iA<0 ? (u64)t->segA.nSeg : (u64)toolsSegOf(t, 0, iA);
+  u64 iTo = abLost[i] ? (u64)t->segB.nSeg : (u64)toolsSegOf(t, 1, i);
+  return (iFrom<<32) | iTo;
+}
+
+/* The output rows: the runs of one (from, to) in the sorted keys, each
+** with its customers and their revenue after from=. */
+static int migCells(Mig *p, const u64 *aKey, const int *aIdx){
+  Tools *t = &p->t;
+  int i;
+  p->aCell = sqlite3_malloc64(sizeof(MigCell)*(u64)(t->nB+1));
+  if( p->aCell==0 ) return SQLITE_NOMEM;
+  for(i=0; i<t->nB; ){
+    int j;
+    SegSum rev = {0, 0};
+    MigCell *c = &p->aCell[p->nCell++];
+    c->iFrom = (int)(aKey[i]>>32);
+    c->iTo = (int)(aKey[i] & 0xffffffff);
+    for(j=i; j<t->nB && aKey[j]==aKey[i]; j++){
+      segSumAdd(&rev, segSumValue(&TOOLS_CUST(t, &t->aRowB[aIdx[j]])->after));
+    }
+    c->nCust = j-i;
+    c->rRevenue = segSumValue(&rev);
+    i = j;
+  }
+  return SQLITE_OK;
+}
+
+/* The from segments' totals (M2: the share's denominator), over the runs
+** of one from segment. */
+static void migFromTotals(Mig *p){
+  int i;
+  for(i=0; i<p->nCell; ){
+    int j;
+    i64 n = 0;
+    for(j=i; j<p->nCell && p->aCell[j].iFrom==p->aCell[i].iFrom; j++){
+      n += p->aCell[j].nCust;
+    }
+    for(; i<j; i++) p->aCell[i].nFrom = n;
+  }
+}
+
 static int migCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                       char **pzErr){
-  static const char *const azLost[] = { "row", "segment", 0 };
   Mig *p;
-  int rc, i, bTo, bFrom, bLostRow, nNewSeg, nLostSeg;
-  int iSince, bSince;
+  int rc, bTo = 0, bLostRow = 0;
   u64 *aKey = 0;
   int *aIdx = 0;
   unsigned char *abLost = 0;
@@ -688,35 +824,8 @@ static int migCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   if( p==0 ) return SQLITE_NOMEM;
   memset(p, 0, sizeof(*p));
   rc = toolsInit(db, pOpts, &p->t, aCol, &nCol, pzErr);
+  if( rc==SQLITE_OK ) rc = migOptions(p, pOpts, &bTo, &bLostRow, pzErr);
   if( rc ) goto mig_done;
-  rc = segOptsEnum(pOpts, "lost", azLost, 0, &bLostRow, pzErr);
-  if( rc ) goto mig_done;
-  bLostRow = !bLostRow;
-  if( segOptsGet(pOpts, "as_of") ){
-    rc = TOOLS_ERR(pOpts, pzErr, "option 'as_of' is to= here "
-                   "(customers are scored as of from= and as of to=)");
-    goto mig_done;
-  }
-  rc = segOptsDay(pOpts, "from", &p->t.iDayA, &bFrom, pzErr);
-  if( rc ) goto mig_done;
-  if( !bFrom ){
-    rc = TOOLS_ERR(pOpts, pzErr, "option 'from' is required");
-    goto mig_done;
-  }
-  rc = segOptsDay(pOpts, "to", &p->t.iDayB, &bTo, pzErr);
-  if( rc ) goto mig_done;
-  segFormatDay(p->t.iDayA, zA);
-  if( bTo && p->t.iDayA>=p->t.iDayB ){
-    segFormatDay(p->t.iDayB, zB);
-    rc = TOOLS_ERR(pOpts, pzErr, "from= (%s) is not before to= (%s)", zA, zB);
-    goto mig_done;
-  }
-  rc = segOptsDay(pOpts, "since", &iSince, &bSince, pzErr);
-  if( rc ) goto mig_done;
-  if( bSince && iSince>p->t.iDayA ){
-    rc = TOOLS_ERR(pOpts, pzErr, "since= is later than from=");
-    goto mig_done;
-  }
   p->t.bBFromSource = !bTo;
   rc = toolsOpen(&p->t, db, pOpts, bTo, aCol, nCol, pzErr);
   if( rc ) goto mig_done;
@@ -724,68 +833,22 @@ static int migCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   if( rc ) goto mig_done;
   if( p->t.nB==0 ) goto mig_empty;
   if( !bTo && p->t.iDayA>=p->t.iDayB ){
+    segFormatDay(p->t.iDayA, zA);
     segFormatDay(p->t.iDayB, zB);
     rc = TOOLS_ERR(pOpts, pzErr, "from= (%s) is not before to= "
                    "(by default the latest day, %s)", zA, zB);
     goto mig_done;
   }
-
-  /* The segments of each side: the to side among those not lost */
-  abLost = sqlite3_malloc64((u64)p->t.nB+1);
-  if( abLost==0 ){ rc = SQLITE_NOMEM; goto mig_done; }
-  for(i=0; i<p->t.nB; i++){
-    abLost[i] = bLostRow && !TOOLS_CUST(&p->t, &p->t.aRowB[i])->bAfter;
+  rc = migSegments(p, bLostRow, &abLost);
+  if( rc==SQLITE_OK ){
+    rc = toolsSort(&p->t, p->t.nB, migKey, abLost, &aKey, &aIdx);
   }
-  rc = toolsSegsBuild(&p->t, 0, 0);
-  if( rc==SQLITE_OK ) rc = toolsSegsBuild(&p->t, 1, abLost);
+  if( rc==SQLITE_OK ) rc = migCells(p, aKey, aIdx);
   if( rc ) goto mig_done;
-  nNewSeg = p->t.segA.nSeg;         /* (new) */
-  nLostSeg = p->t.segB.nSeg;        /* (lost) */
-
-  /* Each customer's (from, to), sorted; runs are the output rows */
-  aKey = sqlite3_malloc64(sizeof(u64)*(u64)(p->t.nB+1));
-  aIdx = sqlite3_malloc64(sizeof(int)*(u64)(p->t.nB+1));
-  p->aCell = sqlite3_malloc64(sizeof(MigCell)*(u64)(p->t.nB+1));
-  if( aKey==0 || aIdx==0 || p->aCell==0 ){ rc = SQLITE_NOMEM; goto mig_done; }
-  for(i=0; i<p->t.nB; i++){
-    int iA = p->t.aAofB[i];
-    u64 iFrom = iA<0 ? (u64)nNewSeg : (u64)toolsSegOf(&p->t, 0, iA);
-    u64 iTo = abLost[i] ? (u64)nLostSeg : (u64)toolsSegOf(&p->t, 1, i);
-    aKey[i] = (iFrom<<32) | iTo;
-    aIdx[i] = i;
-  }
-  rc = segRadixSort(aKey, aIdx, p->t.nB, 0);
-  if( rc ) goto mig_done;
-  for(i=0; i<p->t.nB; ){
-    int j;
-    SegSum rev = {0, 0};
-    MigCell *c = &p->aCell[p->nCell++];
-    c->iFrom = (int)(aKey[i]>>32);
-    c->iTo = (int)(aKey[i] & 0xffffffff);
-    for(j=i; j<p->t.nB && aKey[j]==aKey[i]; j++){
-      segSumAdd(&rev, segSumValue(&TOOLS_CUST(&p->t,
-                                              &p->t.aRowB[aIdx[j]])->after));
-    }
-    c->nCust = j-i;
-    c->rRevenue = segSumValue(&rev);
-    i = j;
-  }
-  /* the from segments' totals */
-  for(i=0; i<p->nCell; ){
-    int j;
-    i64 n = 0;
-    for(j=i; j<p->nCell && p->aCell[j].iFrom==p->aCell[i].iFrom; j++){
-      n += p->aCell[j].nCust;
-    }
-    for(; i<j; i++) p->aCell[i].nFrom = n;
-  }
+  migFromTotals(p);
 
 mig_empty:
-  segSourceClose(&p->t.src);        /* the keys are not needed */
-  pRes->nRow = p->nCell;
-  pRes->pData = p;
-  pRes->xColumn = migColumn;
-  pRes->xFree = migFree;
+  toolsResult(&p->t, pRes, p, p->nCell, migColumn, migFree);
   p = 0;
 
 mig_done:
@@ -862,42 +925,27 @@ static int proColumn(void *pData, i64 iRow, int iCol, sqlite3_context *ctx){
   return SQLITE_OK;
 }
 
-static int proCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
-                      char **pzErr){
-  SegColumn aCol[5];
-  int nCol;
-  Pro *p;
-  int rc, i, nWindow = 0, bAsOf, iSince, bSince;
-  u64 *aKey = 0;
-  int *aIdx = 0;
-  SegSum total = {0, 0};
-
-  p = sqlite3_malloc64(sizeof(*p));
-  if( p==0 ) return SQLITE_NOMEM;
-  memset(p, 0, sizeof(*p));
-  rc = toolsInit(db, pOpts, &p->t, aCol, &nCol, pzErr);
-  if( rc ) goto pro_done;
+/* The options of segment_profile: window= (it needs as_of=), as_of=,
+** flag= (it needs window=) and since= (not after as_of=).  Day B is the
+** window's end; without window= or as_of=, day A is the source's as_of
+** and every row read is as of it. */
+static int proOptions(Pro *p, const SegOpts *pOpts, char **pzErr){
+  int rc, nWindow = 0, bAsOf;
   rc = segOptsInt(pOpts, "window", 0, 1, 100000, &nWindow, pzErr);
-  if( rc ) goto pro_done;
+  if( rc ) return rc;
   p->bWindow = segOptsGet(pOpts, "window")!=0;
   rc = segOptsDay(pOpts, "as_of", &p->t.iDayA, &bAsOf, pzErr);
-  if( rc ) goto pro_done;
+  if( rc ) return rc;
   if( p->t.bFlag && !p->bWindow ){
-    rc = TOOLS_ERR(pOpts, pzErr, "flag= needs window= "
-                   "(conversion is counted in the window after as_of)");
-    goto pro_done;
+    return TOOLS_ERR(pOpts, pzErr, "flag= needs window= "
+                     "(conversion is counted in the window after as_of)");
   }
   if( p->bWindow && !bAsOf ){
-    rc = TOOLS_ERR(pOpts, pzErr, "window= needs as_of= "
-                   "(the window follows it: a backtest from a past day)");
-    goto pro_done;
+    return TOOLS_ERR(pOpts, pzErr, "window= needs as_of= "
+                     "(the window follows it: a backtest from a past day)");
   }
-  rc = segOptsDay(pOpts, "since", &iSince, &bSince, pzErr);
-  if( rc ) goto pro_done;
-  if( bAsOf && bSince && iSince>p->t.iDayA ){
-    rc = TOOLS_ERR(pOpts, pzErr, "since= is later than as_of=");
-    goto pro_done;
-  }
+  rc = toolsSince(pOpts, bAsOf, p->t.iDayA, "as_of", pzErr);
+  if( rc ) return rc;
   if( p->bWindow ){
     /* the window's end, no later than 9999-12-31 (a day dates can name) */
     int iMax = segDayFromYmd(9999, 12, 31);
@@ -906,71 +954,95 @@ static int proCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
     p->t.iDayA = INT_MAX;           /* every row read is as of A ... */
     p->t.bAFromSource = 1;          /* ... which is the source's as_of */
   }
-  rc = toolsOpen(&p->t, db, pOpts, p->bWindow, aCol, nCol, pzErr);
-  if( rc ) goto pro_done;
-  rc = toolsRead(&p->t, pOpts, 0, pzErr);
-  if( rc ) goto pro_done;
-  rc = toolsSegsBuild(&p->t, 0, 0);
-  if( rc ) goto pro_done;
-  p->nTotal = p->t.nA;
+  return SQLITE_OK;
+}
 
-  /* Customers sorted by (segment, recency): sums per run, medians */
-  p->aSeg = sqlite3_malloc64(sizeof(ProSeg)*(u64)(p->t.segA.nSeg+1));
-  p->aiSeg = sqlite3_malloc64(sizeof(int)*(u64)(p->t.segA.nSeg+1));
-  aKey = sqlite3_malloc64(sizeof(u64)*(u64)(p->t.nA+1));
-  aIdx = sqlite3_malloc64(sizeof(int)*(u64)(p->t.nA+1));
-  if( !p->aSeg || !p->aiSeg || !aKey || !aIdx ){
-    rc = SQLITE_NOMEM;
-    goto pro_done;
+/* The sort key of aRowA[i]: its segment, then its recency in days. */
+static u64 proKey(const Tools *t, const void *pCtx, int i){
+  u64 iSeg = (u64)toolsSegOf(t, 0, i);
+  (void)pCtx;
+  return (iSeg<<32) | (u64)(unsigned int)(t->iDayA - t->aRowA[i].iLast);
+}
+
+/* The run of one segment's customers that starts at aKey[i] (in order of
+** recency): its sums, with its revenue added to *pTotal too, and its
+** median recency (P1).  Returns the end of the run. */
+static int proRun(Pro *p, const u64 *aKey, const int *aIdx, int i,
+                  SegSum *pTotal){
+  int j, iSeg = (int)(aKey[i]>>32);
+  ProSeg *s = &p->aSeg[iSeg];
+  i64 n;
+  for(j=i; j<p->t.nA && (int)(aKey[j]>>32)==iSeg; j++){
+    const SegRfmRow *pRow = &p->t.aRowA[aIdx[j]];
+    const ToolsCust *c = TOOLS_CUST(&p->t, pRow);
+    s->nOrder += pRow->nOrder;
+    s->nKnown += pRow->nKnown;
+    s->nRepeat += pRow->nOrder>=2;
+    s->nAfter += c->bAfter;
+    s->nFlag += c->bFlag;
+    segSumAdd(&s->revenue, pRow->rMonetary);
+    segSumAdd(pTotal, pRow->rMonetary);
+    segSumAdd(&s->window, segSumValue(&c->after));
   }
-  memset(p->aSeg, 0, sizeof(ProSeg)*(u64)(p->t.segA.nSeg+1));
-  for(i=0; i<p->t.nA; i++){
-    const SegRfmRow *pRow = &p->t.aRowA[i];
-    u64 iSeg = (u64)toolsSegOf(&p->t, 0, i);
-    aKey[i] = (iSeg<<32) | (u64)(unsigned int)(p->t.iDayA - pRow->iLast);
-    aIdx[i] = i;
+  n = j-i;
+  s->nCust = n;
+  if( n%2 ){
+    s->rMedian = (double)(unsigned int)(aKey[i + n/2] & 0xffffffff);
+  }else{
+    s->rMedian = 0.5*((double)(unsigned int)(aKey[i + n/2 - 1] & 0xffffffff)
+                    + (double)(unsigned int)(aKey[i + n/2] & 0xffffffff));
   }
-  rc = segRadixSort(aKey, aIdx, p->t.nA, 0);
-  if( rc ) goto pro_done;
+  return j;
+}
+
+/* The segments' sums from the customers sorted by (segment, recency), the
+** total revenue, and the output rows: the segments with customers, in
+** segment order. */
+static int proSegments(Pro *p, const u64 *aKey, const int *aIdx){
+  SegSum total = {0, 0};
+  int i, nSeg = p->t.segA.nSeg;
+  p->aSeg = sqlite3_malloc64(sizeof(ProSeg)*(u64)(nSeg+1));
+  p->aiSeg = sqlite3_malloc64(sizeof(int)*(u64)(nSeg+1));
+  if( !p->aSeg || !p->aiSeg ) return SQLITE_NOMEM;
+  memset(p->aSeg, 0, sizeof(ProSeg)*(u64)(nSeg+1));
   for(i=0; i<p->t.nA; ){
-    int j, iSeg = (int)(aKey[i]>>32);
-    ProSeg *s = &p->aSeg[iSeg];
-    i64 n;
-    for(j=i; j<p->t.nA && (int)(aKey[j]>>32)==iSeg; j++){
-      const SegRfmRow *pRow = &p->t.aRowA[aIdx[j]];
-      const ToolsCust *c = TOOLS_CUST(&p->t, pRow);
-      s->nOrder += pRow->nOrder;
-      s->nKnown += pRow->nKnown;
-      s->nRepeat += pRow->nOrder>=2;
-      s->nAfter += c->bAfter;
-      s->nFlag += c->bFlag;
-      segSumAdd(&s->revenue, pRow->rMonetary);
-      segSumAdd(&total, pRow->rMonetary);
-      segSumAdd(&s->window, segSumValue(&c->after));
-    }
-    n = j-i;
-    s->nCust = n;
-    if( n%2 ){
-      s->rMedian = (double)(unsigned int)(aKey[i + n/2] & 0xffffffff);
-    }else{
-      s->rMedian = 0.5*((double)(unsigned int)(aKey[i + n/2 - 1] & 0xffffffff)
-                      + (double)(unsigned int)(aKey[i + n/2] & 0xffffffff));
-    }
-    i = j;
+    i = proRun(p, aKey, aIdx, i, &total);
   }
   p->rTotal = segSumValue(&total);
-  for(i=0; i<p->t.segA.nSeg; i++){
+  for(i=0; i<nSeg; i++){
     if( p->aSeg[i].nCust ) p->aiSeg[p->nOut++] = i;
   }
+  return SQLITE_OK;
+}
 
-  segSourceClose(&p->t.src);
-  pRes->nRow = p->nOut;
-  pRes->pData = p;
-  pRes->xColumn = proColumn;
-  pRes->xFree = proFree;
-  p = 0;
+static int proCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
+                      char **pzErr){
+  SegColumn aCol[5];
+  int nCol;
+  Pro *p;
+  int rc;
+  u64 *aKey = 0;
+  int *aIdx = 0;
 
-pro_done:
+  p = sqlite3_malloc64(sizeof(*p));
+  if( p==0 ) return SQLITE_NOMEM;
+  memset(p, 0, sizeof(*p));
+  rc = toolsInit(db, pOpts, &p->t, aCol, &nCol, pzErr);
+  if( rc==SQLITE_OK ) rc = proOptions(p, pOpts, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = toolsOpen(&p->t, db, pOpts, p->bWindow, aCol, nCol, pzErr);
+  }
+  if( rc==SQLITE_OK ) rc = toolsRead(&p->t, pOpts, 0, pzErr);
+  if( rc==SQLITE_OK ) rc = toolsSegsBuild(&p->t, 0, 0);
+  if( rc==SQLITE_OK ){
+    p->nTotal = p->t.nA;
+    rc = toolsSort(&p->t, p->t.nA, proKey, 0, &aKey, &aIdx);
+  }
+  if( rc==SQLITE_OK ) rc = proSegments(p, aKey, aIdx);
+  if( rc==SQLITE_OK ){
+    toolsResult(&p->t, pRes, p, p->nOut, proColumn, proFree);
+    p = 0;
+  }
   sqlite3_free(aKey);
   sqlite3_free(aIdx);
   proFree(p);
