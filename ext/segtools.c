@@ -317,31 +317,33 @@ static int toolsOptions(sqlite3 *db, const SegOpts *pOpts, Tools *p,
   return rc;
 }
 
+/* An optional role, the column named by option zOpt (none is detected):
+** appended to aCol, its place returned. */
+static int toolsRole(SegColumn *aCol, int *pnCol, const char *zOpt,
+                     int eKind){
+  static const char *const azNone[] = { 0 };
+  int iRole = (*pnCol)++;
+  aCol[iRole].zOpt = zOpt;
+  aCol[iRole].azAuto = azNone;
+  aCol[iRole].eKind = eKind;
+  aCol[iRole].bRequired = 0;
+  return iRole;
+}
+
 /* Start: the options both take (scoring, guard, k=) and the roles:
 ** customer, date, amount, then segment= and flag= when given. */
 static int toolsInit(sqlite3 *db, const SegOpts *pOpts, Tools *p,
                      SegColumn *aCol, int *pnCol, char **pzErr){
-  static const char *const azNone[] = { 0 };
   int nCol = 3;
   segMapInit(&p->segs);
   p->iSegRole = p->iFlagRole = -1;
   memcpy(aCol, segStdColumns, sizeof(SegColumn)*3);
   if( segOptsGet(pOpts, "segment") ){
-    p->iSegRole = nCol;
-    aCol[nCol].zOpt = "segment";
-    aCol[nCol].azAuto = azNone;
-    aCol[nCol].eKind = SEG_COL_VALUE;
-    aCol[nCol].bRequired = 0;
-    nCol++;
+    p->iSegRole = toolsRole(aCol, &nCol, "segment", SEG_COL_VALUE);
   }
   if( segOptsGet(pOpts, "flag") ){
     p->bFlag = 1;
-    p->iFlagRole = nCol;
-    aCol[nCol].zOpt = "flag";
-    aCol[nCol].azAuto = azNone;
-    aCol[nCol].eKind = SEG_COL_AMOUNT;
-    aCol[nCol].bRequired = 0;
-    nCol++;
+    p->iFlagRole = toolsRole(aCol, &nCol, "flag", SEG_COL_AMOUNT);
   }
   *pnCol = nCol;
   return toolsOptions(db, pOpts, p, pzErr);
