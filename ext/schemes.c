@@ -665,6 +665,99 @@ const char *segSchemeSegment(const SegScheme *p, int r, int f, int m,
 ** segment_of()
 */
 
+/* The scheme of a segment_of() call into *pp: the standard map of the
+** forms without one (user data), else the scheme argument's, loaded once
+** per statement when it is a constant (auxdata).  *pbAux is set when *pp
+** is owned there; else the caller hands it to auxdata.  On an error the
+** result is set. */
+static int schemesArgScheme(sqlite3_context *ctx, sqlite3_value **argv,
+                            int iScheme, SegScheme **pp, int *pbAux){
+  const char *zName;
+  char *zErr = 0;
+  int rc;
+  *pbAux = 1;
+  if( iScheme<0 ){
+    *pp = (SegScheme*)sqlite3_user_data(ctx);
+    return SQLITE_OK;
+  }
+  *pp = (SegScheme*)sqlite3_get_auxdata(ctx, iScheme);
+  if( *pp ) return SQLITE_OK;
+  *pbAux = 0;
+  zName = (const char*)sqlite3_value_text(argv[iScheme]);
+  if( zName==0 ){ sqlite3_result_error_nomem(ctx); return SQLITE_NOMEM; }
+  rc = segSchemeLoad(sqlite3_context_db_handle(ctx), zName, "segment_of",
+                     pp, &zErr);
+  if( rc!=SQLITE_OK ){
+    if( rc==SQLITE_NOMEM ){
+      sqlite3_result_error_nomem(ctx);
+    }else{
+      sqlite3_result_error(ctx, zErr, -1);
+    }
+    sqlite3_free(zErr);
+  }
+  return rc;
+}
+
+/* The rfm code of segment_of(rfm) (a[0]) split into its digits a[0..2]:
+** 111..999 without a 0 digit, digits 1..5 for a built-in scheme.  1 on
+** an error, with *pzErr its message (NULL if it could not be had). */
+static int schemesArgCode(const SegScheme *p, i64 *a, char **pzErr){
+  i64 v = a[0];
+  if( v<111 || v>999 || (v/10)%10==0 || v%10==0 ){
+    *pzErr = sqlite3_mprintf("1st argument to segment_of() must be an rfm "
+                             "code 111..999 whose digits are 1..9");
+    return 1;
+  }
+  a[0] = v/100;
+  a[1] = (v/10)%10;
+  a[2] = v%10;
+  if( p->eKind!=SCHEME_TABLE && (a[0]>5 || a[1]>5 || a[2]>5) ){
+    *pzErr = sqlite3_mprintf("1st argument to segment_of() is %lld: "
+                             "built-in scheme '%s' takes digits 1..5",
+                             v, p->zName);
+    return 1;
+  }
+  return 0;
+}
+
+/* The scores of segment_of(r, f, m) (a[0..2]): 1..9, 1..5 for a built-in
+** scheme.  1 on an error, as schemesArgCode. */
+static int schemesArgCell(const SegScheme *p, const i64 *a, char **pzErr){
+  int i;
+  for(i=0; i<3; i++){
+    if( a[i]<1 || a[i]>9 ){
+      *pzErr = sqlite3_mprintf("%s argument to segment_of() must be an "
+                               "integer score 1..9", segOrdinal(i+1));
+      return 1;
+    }else if( p->eKind!=SCHEME_TABLE && a[i]>5 ){
+      *pzErr = sqlite3_mprintf("%s argument to segment_of() is %lld: "
+                               "built-in scheme '%s' takes scores 1..5",
+                               segOrdinal(i+1), a[i], p->zName);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* The scores of a segment_of() call into a[0..2]: nScore integers (3, or
+** 1, the rfm code, split into its digits).  1 on an error, as
+** schemesArgCode. */
+static int schemesArgScores(const SegScheme *p, sqlite3_value **argv,
+                            int nScore, i64 *a, char **pzErr){
+  int i;
+  for(i=0; i<nScore; i++){
+    if( !schemesIntValue(argv[i], &a[i]) ) break;
+  }
+  if( i<nScore ){
+    *pzErr = sqlite3_mprintf(nScore==3
+        ? "%s argument to segment_of() must be an integer score 1..9"
+        : "%s argument to segment_of() must be an rfm code 111..999 "
+          "whose digits are 1..9", segOrdinal(i+1));
+    return 1;
+  }
+  return nScore==3 ? schemesArgCell(p, a, pzErr) : schemesArgCode(p, a, pzErr);
+}
+
 static void schemesSegmentOfFunc(sqlite3_context *ctx, int argc,
                                  sqlite3_value **argv){
   SegScheme *p = 0;
@@ -674,80 +767,13 @@ static void schemesSegmentOfFunc(sqlite3_context *ctx, int argc,
   i64 a[3];
   int i;
   char *zErr = 0;
-  int bErr = 1;                   /* an error, even if zErr is NULL (OOM) */
-  const char *zSeg;
 
   for(i=0; i<argc; i++){
     if( sqlite3_value_type(argv[i])==SQLITE_NULL ) return;
   }
-  if( iScheme<0 ){
-    p = (SegScheme*)sqlite3_user_data(ctx);
-    bAux = 1;
-  }else{
-    p = (SegScheme*)sqlite3_get_auxdata(ctx, iScheme);
-    if( p ){
-      bAux = 1;
-    }else{
-      const char *zName = (const char*)sqlite3_value_text(argv[iScheme]);
-      int rc;
-      if( zName==0 ){ sqlite3_result_error_nomem(ctx); return; }
-      rc = segSchemeLoad(sqlite3_context_db_handle(ctx), zName, "segment_of",
-                         &p, &zErr);
-      if( rc!=SQLITE_OK ){
-        if( rc==SQLITE_NOMEM ){
-          sqlite3_result_error_nomem(ctx);
-        }else{
-          sqlite3_result_error(ctx, zErr, -1);
-        }
-        sqlite3_free(zErr);
-        return;
-      }
-    }
-  }
-
-  /* Scores: bErr stays set when the message could not be allocated */
-  for(i=0; i<nScore; i++){
-    if( !schemesIntValue(argv[i], &a[i]) ) break;
-  }
-  if( i<nScore ){
-    zErr = sqlite3_mprintf(nScore==3
-        ? "%s argument to segment_of() must be an integer score 1..9"
-        : "%s argument to segment_of() must be an rfm code 111..999 "
-          "whose digits are 1..9", segOrdinal(i+1));
-  }else if( nScore==1 ){
-    i64 v = a[0];
-    if( v<111 || v>999 || (v/10)%10==0 || v%10==0 ){
-      zErr = sqlite3_mprintf("1st argument to segment_of() must be an rfm "
-                             "code 111..999 whose digits are 1..9");
-    }else{
-      a[0] = v/100;
-      a[1] = (v/10)%10;
-      a[2] = v%10;
-      if( p->eKind!=SCHEME_TABLE && (a[0]>5 || a[1]>5 || a[2]>5) ){
-        zErr = sqlite3_mprintf("1st argument to segment_of() is %lld: "
-                               "built-in scheme '%s' takes digits 1..5",
-                               v, p->zName);
-      }else{
-        bErr = 0;
-      }
-    }
-  }else{
-    for(i=0; i<3; i++){
-      if( a[i]<1 || a[i]>9 ){
-        zErr = sqlite3_mprintf("%s argument to segment_of() must be an "
-                               "integer score 1..9", segOrdinal(i+1));
-        break;
-      }else if( p->eKind!=SCHEME_TABLE && a[i]>5 ){
-        zErr = sqlite3_mprintf("%s argument to segment_of() is %lld: "
-                               "built-in scheme '%s' takes scores 1..5",
-                               segOrdinal(i+1), a[i], p->zName);
-        break;
-      }
-    }
-    if( i==3 ) bErr = 0;
-  }
-
-  if( bErr ){
+  /* The scheme first: an unknown one is the error, whatever the scores */
+  if( schemesArgScheme(ctx, argv, iScheme, &p, &bAux) ) return;
+  if( schemesArgScores(p, argv, nScore, a, &zErr) ){
     if( zErr ){
       sqlite3_result_error(ctx, zErr, -1);
     }else{
@@ -755,8 +781,8 @@ static void schemesSegmentOfFunc(sqlite3_context *ctx, int argc,
     }
     sqlite3_free(zErr);
   }else{
-    zSeg = segSchemeSegment(p, (int)a[0], (int)a[1], (int)a[2],
-                            p->eKind==SCHEME_TABLE ? 9 : 5);
+    const char *zSeg = segSchemeSegment(p, (int)a[0], (int)a[1], (int)a[2],
+                                        p->eKind==SCHEME_TABLE ? 9 : 5);
     if( zSeg ) sqlite3_result_text(ctx, zSeg, -1, SQLITE_TRANSIENT);
   }
   if( !bAux ){
