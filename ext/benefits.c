@@ -375,8 +375,6 @@ static int benCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   if( rc ) goto ben_error;
   pRes->nRow = p->nOut;
   pRes->pData = p;
-  pRes->xColumn = benColumn;
-  pRes->xFree = benFree;
   return SQLITE_OK;
 
 ben_error:
@@ -395,7 +393,8 @@ static const SegModuleSpec benModule = {
   "benefits_sought",
   "customer,orders,items,discount_share,price_level,fast_share,"
   "price_score,quality_score,convenience_score,label",
-  azBenOpt, 0, benCompute, SEG_READS_TABLE
+  azBenOpt, 0, benCompute, SEG_READS_TABLE,
+  benColumn, benFree
 };
 
 int segmentRegisterBenefits(sqlite3 *db, char **pzErr){

@@ -435,6 +435,12 @@ struct CalYearResult {
   CalOcc a[CAL_NKIND];
 };
 
+/* The module's xFree: a function, as sqlite3_free is not a constant in a
+** loadable extension. */
+static void calYearFree(void *pData){
+  sqlite3_free(pData);
+}
+
 static int calYearColumn(void *pData, i64 iRow, int iCol,
                          sqlite3_context *ctx){
   CalYearResult *p = (CalYearResult*)pData;
@@ -477,8 +483,6 @@ static int calYearCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   p->n = calYear(y, eRegion, p->a);
   pRes->nRow = p->n;
   pRes->pData = p;
-  pRes->xColumn = calYearColumn;
-  pRes->xFree = sqlite3_free;
   return SQLITE_OK;
 }
 
@@ -487,7 +491,8 @@ static const char *const azCalYearOpt[] = { "year", "region", 0 };
 static const SegModuleSpec calYearModule = {
   "occasions",
   "name,start,end,window_start,region,days,window_days",
-  azCalYearOpt, 1, calYearCompute, SEG_ARGS_ONLY
+  azCalYearOpt, 1, calYearCompute, SEG_ARGS_ONLY,
+  calYearColumn, calYearFree
 };
 
 /**************************************************************************
@@ -715,8 +720,6 @@ static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
   sqlite3_free(q.aMonth);
   pRes->nRow = p->nOut;
   pRes->pData = p;
-  pRes->xColumn = calProfileColumn;
-  pRes->xFree = calProfileFree;
   return SQLITE_OK;
 
 profile_error:
@@ -736,7 +739,8 @@ static const SegModuleSpec calProfileModule = {
   "customer,orders,occasion_orders,occasion_share,calendar_share,lift,"
   "top_occasion,top_occasion_orders,shopper,birth_month,birthday_orders,"
   "birthday_buyer",
-  azCalProfileOpt, 0, calProfileCompute, SEG_READS_TABLE
+  azCalProfileOpt, 0, calProfileCompute, SEG_READS_TABLE,
+  calProfileColumn, calProfileFree
 };
 
 /**************************************************************************

@@ -301,8 +301,6 @@ static int cohortCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   }
   pRes->nRow = nRow;
   pRes->pData = pOut;
-  pRes->xColumn = cohortColumn;
-  pRes->xFree = cohortFree;
   pOut = 0;
 cohort_done:
   cohortFree(pOut);
@@ -316,7 +314,8 @@ static const char *const azCohortOpt[] = { SEG_SOURCE_OPTIONS, "period", 0 };
 static const SegModuleSpec cohortModule = {
   "cohort_retention",
   "cohort,period,customers,active,retention",
-  azCohortOpt, 0, cohortCompute, SEG_READS_TABLE
+  azCohortOpt, 0, cohortCompute, SEG_READS_TABLE,
+  cohortColumn, cohortFree
 };
 
 

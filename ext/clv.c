@@ -2548,8 +2548,6 @@ static int clvSummaryCompute(sqlite3 *db, const SegOpts *pOpts,
   }
   pRes->nRow = p->nCust;
   pRes->pData = p;
-  pRes->xColumn = clvSummaryColumn;
-  pRes->xFree = clvResultFree;
   return SQLITE_OK;
 }
 
@@ -2673,8 +2671,6 @@ table_done:
   }
   pRes->nRow = p->nCust;
   pRes->pData = p;
-  pRes->xColumn = clvColumn;
-  pRes->xFree = clvResultFree;
   return SQLITE_OK;
 }
 
@@ -2725,11 +2721,13 @@ static const char *const azClvTableOpt[] = {
 
 static const SegModuleSpec clvSummaryModule = {
   "clv_summary", "customer,x,t_x,T,monetary,unit", azClvSummaryOpt, 0,
-  clvSummaryCompute, SEG_READS_TABLE
+  clvSummaryCompute, SEG_READS_TABLE,
+  clvSummaryColumn, clvResultFree
 };
 static const SegModuleSpec clvTableModule = {
   "clv", "customer,x,t_x,T,monetary,p_alive,expected_purchases,"
-  "expected_spend,clv", azClvTableOpt, 0, clvTableCompute, SEG_READS_TABLE
+  "expected_spend,clv", azClvTableOpt, 0, clvTableCompute, SEG_READS_TABLE,
+  clvColumn, clvResultFree
 };
 
 int segmentRegisterClv(sqlite3 *db, char **pzErr){

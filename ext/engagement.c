@@ -358,8 +358,6 @@ static int engCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   }
   pRes->nRow = p->nOut;
   pRes->pData = p;
-  pRes->xColumn = engColumn;
-  pRes->xFree = engFree;
   return SQLITE_OK;
 }
 
@@ -638,8 +636,6 @@ cart_done:
   }
   pRes->nRow = p->nRow;
   pRes->pData = p;
-  pRes->xColumn = cartColumn;
-  pRes->xFree = cartFree;
   return SQLITE_OK;
 }
 
@@ -657,7 +653,8 @@ static const SegModuleSpec engModule = {
   "engagement_score",
   "customer,first_seen,last_seen,recency_days,sessions,events,views,clicks,"
   "carts,purchases,seconds,r,v,c,t,score,level",
-  azEngOpt, 0, engCompute, SEG_READS_TABLE
+  azEngOpt, 0, engCompute, SEG_READS_TABLE,
+  engColumn, engFree
 };
 
 static const char *const azCartOpt[] = {
@@ -669,7 +666,8 @@ static const char *const azCartOpt[] = {
 static const SegModuleSpec cartModule = {
   "cart_abandonment",
   "customer,cart_start,last_added,items,value,hours_since,recovered",
-  azCartOpt, 0, cartCompute, SEG_READS_TABLE
+  azCartOpt, 0, cartCompute, SEG_READS_TABLE,
+  cartColumn, cartFree
 };
 
 int segmentRegisterEngagement(sqlite3 *db, char **pzErr){

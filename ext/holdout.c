@@ -201,8 +201,6 @@ static int holdCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   }
   pRes->nRow = p->nCust;
   pRes->pData = p;
-  pRes->xColumn = holdColumn;
-  pRes->xFree = holdResultFree;
   return SQLITE_OK;
 }
 
@@ -540,8 +538,6 @@ val_done:
   }
   pRes->nRow = p->nRow;
   pRes->pData = p;
-  pRes->xColumn = valColumn;
-  pRes->xFree = valResultFree;
   return SQLITE_OK;
 }
 
@@ -694,11 +690,13 @@ static const char *const azValOpt[] = {
 };
 static const SegModuleSpec holdModule = {
   "clv_holdout", "customer,x,t_x,T,monetary,x_holdout,monetary_holdout,"
-  "duration_holdout", azHoldOpt, 0, holdCompute, SEG_READS_TABLE
+  "duration_holdout", azHoldOpt, 0, holdCompute, SEG_READS_TABLE,
+  holdColumn, holdResultFree
 };
 static const SegModuleSpec valModule = {
   "clv_validation", "view,period,label,customers,actual,predicted,value",
-  azValOpt, 0, valCompute, SEG_READS_TABLE
+  azValOpt, 0, valCompute, SEG_READS_TABLE,
+  valColumn, valResultFree
 };
 
 int segmentRegisterHoldout(sqlite3 *db, char **pzErr){

@@ -504,8 +504,6 @@ lc_end:
   }
   pRes->nRow = p->nOut;
   pRes->pData = p;
-  pRes->xColumn = lcColumn;
-  pRes->xFree = lcFree;
   return SQLITE_OK;
 }
 
@@ -520,7 +518,8 @@ static const SegModuleSpec lcModule = {
   "lifecycle_stage",
   "customer,stage,orders,first_date,last_date,recency_days,rhythm_days,"
   "rhythm_source,days_overdue,reason",
-  azLcOpt, 0, lcCompute, SEG_READS_TABLE
+  azLcOpt, 0, lcCompute, SEG_READS_TABLE,
+  lcColumn, lcFree
 };
 
 int segmentRegisterLifecycle(sqlite3 *db, char **pzErr){

@@ -579,13 +579,12 @@ static int reportCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   pOut->zHtml = zHtml;
   pRes->nRow = 1;
   pRes->pData = pOut;
-  pRes->xColumn = reportColumn;
-  pRes->xFree = reportFree;
   return SQLITE_OK;
 }
 
 static const SegModuleSpec reportModule = {
-  "segment_report", "html", azReportOpt, 0, reportCompute, SEG_READS_TABLE
+  "segment_report", "html", azReportOpt, 0, reportCompute, SEG_READS_TABLE,
+  reportColumn, reportFree
 };
 
 int segmentRegisterReport(sqlite3 *db, char **pzErr){

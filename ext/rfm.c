@@ -383,8 +383,6 @@ static int rfmCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   sqlite3_free(aSorted);
   pRes->nRow = n;
   pRes->pData = p;
-  pRes->xColumn = rfmColumn;
-  pRes->xFree = rfmFree;
   return SQLITE_OK;
 
 rfm_error:
@@ -403,7 +401,8 @@ static const SegModuleSpec rfmModule = {
   "rfm_score",
   "customer,first_date,last_date,recency_days,frequency,monetary,"
   "avg_order_value,r,f,m,rfm,segment",
-  azRfmOpt, 0, rfmCompute, SEG_READS_TABLE
+  azRfmOpt, 0, rfmCompute, SEG_READS_TABLE,
+  rfmColumn, rfmFree
 };
 
 int segmentRegisterRfm(sqlite3 *db, char **pzErr){

@@ -957,8 +957,6 @@ static int rulesCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   }
   pRes->nRow = pOut->nRow;
   pRes->pData = pOut;
-  pRes->xColumn = rulesColumn;
-  pRes->xFree = rulesFree;
   return SQLITE_OK;
 }
 
@@ -967,7 +965,8 @@ static const char *const azRulesOpt[] = { "scheme", 0 };
 static const SegModuleSpec rulesModule = {
   "segment_rules",
   "segment,priority,r_lo,r_hi,f_lo,f_hi,m_lo,m_hi,cells,problem",
-  azRulesOpt, 1, rulesCompute, SEG_READS_TABLE
+  azRulesOpt, 1, rulesCompute, SEG_READS_TABLE,
+  rulesColumn, rulesFree
 };
 
 int segmentRegisterSchemes(sqlite3 *db, char **pzErr){

@@ -346,15 +346,13 @@ static void NAME(T *a, i64 n){ \
 ** also be created with CREATE VIRTUAL TABLE, maps the arguments of a
 ** table-valued call onto hidden columns arg1..argN, parses them with the
 ** one option parser, calls xCompute once per scan and hands out the rows
-** through the result's xColumn.
+** through the module's xColumn.  xCompute sets the result's rows (pData)
+** only when it succeeds; the framework frees them with the module's xFree.
 */
 typedef struct SegResult SegResult;
 struct SegResult {
   i64 nRow;
-  void *pData;
-  /* Set the result of column iCol (0-based, visible columns) of row iRow */
-  int (*xColumn)(void *pData, i64 iRow, int iCol, sqlite3_context *ctx);
-  void (*xFree)(void *pData);
+  void *pData;                    /* the rows, for xColumn and xFree */
 };
 typedef struct SegModuleSpec SegModuleSpec;
 struct SegModuleSpec {
@@ -366,6 +364,9 @@ struct SegModuleSpec {
   int (*xCompute)(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
                   char **pzErr);
   int bInnocuous;                 /* SEG_ARGS_ONLY or SEG_READS_TABLE */
+  /* Set the result of column iCol (0-based, visible columns) of row iRow */
+  int (*xColumn)(void *pData, i64 iRow, int iCol, sqlite3_context *ctx);
+  void (*xFree)(void *pData);     /* free a result's pData */
 };
 /* bInnocuous (DESIGN.md section 8): a module that reads nothing but its
 ** arguments is SQLITE_VTAB_INNOCUOUS; one that reads a table is not. */

@@ -629,14 +629,10 @@ static int toolsSince(const SegOpts *pOpts, int bDayA, int iDayA,
 
 /* Hand the output rows (pData, whose Tools is t) to the caller.  The
 ** source is closed first: its keys are not needed any more. */
-static void toolsResult(Tools *t, SegResult *pRes, void *pData, i64 nRow,
-                        int (*xColumn)(void*, i64, int, sqlite3_context*),
-                        void (*xFree)(void*)){
+static void toolsResult(Tools *t, SegResult *pRes, void *pData, i64 nRow){
   segSourceClose(&t->src);
   pRes->nRow = nRow;
   pRes->pData = pData;
-  pRes->xColumn = xColumn;
-  pRes->xFree = xFree;
 }
 
 /* The sort key of output candidate i (toolsSort): the high 32 bits group
@@ -850,7 +846,7 @@ static int migCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   migFromTotals(p);
 
 mig_empty:
-  toolsResult(&p->t, pRes, p, p->nCell, migColumn, migFree);
+  toolsResult(&p->t, pRes, p, p->nCell);
   p = 0;
 
 mig_done:
@@ -1042,7 +1038,7 @@ static int proCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   }
   if( rc==SQLITE_OK ) rc = proSegments(p, aKey, aIdx);
   if( rc==SQLITE_OK ){
-    toolsResult(&p->t, pRes, p, p->nOut, proColumn, proFree);
+    toolsResult(&p->t, pRes, p, p->nOut);
     p = 0;
   }
   sqlite3_free(aKey);
@@ -1066,14 +1062,16 @@ static const char *const azProOpt[] = {
 static const SegModuleSpec migModule = {
   "segment_migration",
   "from_segment,to_segment,customers,share,revenue,small,withheld",
-  azMigOpt, 0, migCompute, SEG_READS_TABLE
+  azMigOpt, 0, migCompute, SEG_READS_TABLE,
+  migColumn, migFree
 };
 static const SegModuleSpec proModule = {
   "segment_profile",
   "segment,customers,share,revenue,revenue_share,avg_order_value,"
   "orders_per_customer,median_recency,repeat_rate,retention,churn,"
   "revenue_per_customer,conversion,small,withheld",
-  azProOpt, 0, proCompute, SEG_READS_TABLE
+  azProOpt, 0, proCompute, SEG_READS_TABLE,
+  proColumn, proFree
 };
 
 int segmentRegisterSegtools(sqlite3 *db, char **pzErr){

@@ -1546,8 +1546,6 @@ static int statsCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
       src.zOrderCol = 0;
       pRes->nRow = 1;
       pRes->pData = pOut;
-      pRes->xColumn = statsColumn;
-      pRes->xFree = statsFree;
     }
   }
   sqlite3_free(aFlag);
@@ -1562,7 +1560,8 @@ static const SegModuleSpec statsModule = {
   "rows,used,null_customer,null_date,bad_date,bad_amount,after_as_of,"
   "refunds,refund_only,customers,first_date,last_date,as_of,orders,"
   "order_column",
-  azStatsOpt, 0, statsCompute, SEG_READS_TABLE
+  azStatsOpt, 0, statsCompute, SEG_READS_TABLE,
+  statsColumn, statsFree
 };
 
 int segmentRegisterSource(sqlite3 *db, char **pzErr){

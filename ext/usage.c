@@ -584,8 +584,6 @@ usage_end:
   }
   pRes->nRow = p->nRow;
   pRes->pData = p;
-  pRes->xColumn = usageColumn;
-  pRes->xFree = usageFree;
   return SQLITE_OK;
 }
 
@@ -599,7 +597,8 @@ static const char *const azUsageOpt[] = {
 static const SegModuleSpec usageModule = {
   "usage_tier",
   "customer,category,events,active_days,volume,per_week,share_of_volume,tier",
-  azUsageOpt, 0, usageCompute, SEG_READS_TABLE
+  azUsageOpt, 0, usageCompute, SEG_READS_TABLE,
+  usageColumn, usageFree
 };
 
 static const SegFunc aUsageFunc[] = {

@@ -214,12 +214,17 @@ static int segVtabOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur){
   return SQLITE_OK;
 }
 
-static void segCursorReset(SegCursor *pCur, int nHidden){
-  int j;
-  if( pCur->res.xFree ) pCur->res.xFree(pCur->res.pData);
+/* Free the cursor's rows, if it has some (pSpec its module). */
+static void segCursorFreeRows(SegCursor *pCur, const SegModuleSpec *pSpec){
+  if( pCur->res.pData ) pSpec->xFree(pCur->res.pData);
   memset(&pCur->res, 0, sizeof(pCur->res));
+}
+
+static void segCursorReset(SegCursor *pCur, const SegVtab *pTab){
+  int j;
+  segCursorFreeRows(pCur, pTab->pSpec);
   pCur->iRow = 0;
-  for(j=0; j<nHidden; j++){
+  for(j=0; j<pTab->nHidden; j++){
     sqlite3_value_free(pCur->apArg[j]);
     pCur->apArg[j] = 0;
   }
@@ -228,7 +233,7 @@ static void segCursorReset(SegCursor *pCur, int nHidden){
 static int segVtabClose(sqlite3_vtab_cursor *cur){
   SegCursor *pCur = (SegCursor*)cur;
   SegVtab *pTab = (SegVtab*)cur->pVtab;
-  segCursorReset(pCur, pTab->nHidden);
+  segCursorReset(pCur, pTab);
   sqlite3_free(pCur->apArg);
   sqlite3_free(pCur);
   return SQLITE_OK;
@@ -322,7 +327,7 @@ static int segVtabFilter(sqlite3_vtab_cursor *cur, int idxNum,
     return SQLITE_OK;
   }
   pCur->bValid = 0;
-  segCursorReset(pCur, pTab->nHidden);
+  segCursorReset(pCur, pTab);
   for(j=0; j<pTab->nHidden && j<32; j++){
     if( (idxNum & (1<<j)) && k<argc ){
       pCur->apArg[j] = sqlite3_value_dup(argv[k++]);
@@ -346,8 +351,7 @@ static int segVtabFilter(sqlite3_vtab_cursor *cur, int idxNum,
   }
   segOptsFree(&opts);
   if( rc!=SQLITE_OK ){
-    if( pCur->res.xFree ) pCur->res.xFree(pCur->res.pData);
-    memset(&pCur->res, 0, sizeof(pCur->res));
+    segCursorFreeRows(pCur, pTab->pSpec);
     sqlite3_free(pTab->base.zErrMsg);
     pTab->base.zErrMsg = zErr;
     return rc;
@@ -372,7 +376,7 @@ static int segVtabColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
   SegCursor *pCur = (SegCursor*)cur;
   SegVtab *pTab = (SegVtab*)cur->pVtab;
   if( iCol<pTab->nVisible ){
-    return pCur->res.xColumn(pCur->res.pData, pCur->iRow, iCol, ctx);
+    return pTab->pSpec->xColumn(pCur->res.pData, pCur->iRow, iCol, ctx);
   }
   iCol -= pTab->nVisible;
   if( iCol<pTab->nHidden && pCur->apArg[iCol] ){
