@@ -30,7 +30,8 @@
 **   lifecycle.c lifecycle_stage
 **   benefits.c  benefits_sought
 **   engagement.c engagement_score, cart_abandonment
-**   cluster.c   kmeans_fit, kmeans_cluster, cohort_retention
+**   cohort.c    cohort_retention
+**   cluster.c   kmeans_fit, kmeans_select, kmeans_cluster
 **   privacy.c   pseudonymize (HMAC-SHA-256)
 **   chart.c     chart_bar, chart_histogram, chart_heatmap, chart_treemap,
 **               chart_line: SVG charts (ChartBuilder below)
@@ -91,6 +92,7 @@ int segmentRegisterUsage(sqlite3 *db, char **pzErr);
 int segmentRegisterLifecycle(sqlite3 *db, char **pzErr);
 int segmentRegisterBenefits(sqlite3 *db, char **pzErr);
 int segmentRegisterEngagement(sqlite3 *db, char **pzErr);
+int segmentRegisterCohort(sqlite3 *db, char **pzErr);
 int segmentRegisterCluster(sqlite3 *db, char **pzErr);
 int segmentRegisterPrivacy(sqlite3 *db, char **pzErr);
 int segmentRegisterSegtools(sqlite3 *db, char **pzErr);
