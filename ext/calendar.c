@@ -437,12 +437,12 @@ struct CalYearResult {
 
 /* The module's xFree: a function, as sqlite3_free is not a constant in a
 ** loadable extension. */
-static void calYearFree(void *pData){
+static void calOccasionsFree(void *pData){
   sqlite3_free(pData);
 }
 
-static int calYearColumn(void *pData, i64 iRow, int iCol,
-                         sqlite3_context *ctx){
+static int calOccasionsColumn(void *pData, i64 iRow, int iCol,
+                              sqlite3_context *ctx){
   CalYearResult *p = (CalYearResult*)pData;
   const CalOcc *o = &p->a[iRow];
   char zDay[16];
@@ -464,8 +464,8 @@ static int calYearColumn(void *pData, i64 iRow, int iCol,
   return SQLITE_OK;
 }
 
-static int calYearCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
-                          char **pzErr){
+static int calOccasionsCompute(sqlite3 *db, const SegOpts *pOpts,
+                               SegResult *pRes, char **pzErr){
   CalYearResult *p;
   int rc, y, eRegion;
   (void)db;
@@ -486,13 +486,13 @@ static int calYearCompute(sqlite3 *db, const SegOpts *pOpts, SegResult *pRes,
   return SQLITE_OK;
 }
 
-static const char *const azCalYearOpt[] = { "year", "region", 0 };
+static const char *const azCalOccasionsOpt[] = { "year", "region", 0 };
 
-static const SegModuleSpec calYearModule = {
+static const SegModuleSpec calOccasionsModule = {
   "occasions",
   "name,start,end,window_start,region,days,window_days",
-  azCalYearOpt, 1, calYearCompute, SEG_ARGS_ONLY,
-  calYearColumn, calYearFree
+  azCalOccasionsOpt, 1, calOccasionsCompute, SEG_ARGS_ONLY,
+  calOccasionsColumn, calOccasionsFree
 };
 
 /**************************************************************************
@@ -519,7 +519,7 @@ struct CalProfile {
   double rMinLift;
 };
 
-static void calProfileFree(void *pData){
+static void calOccasionProfileFree(void *pData){
   CalProfile *p = (CalProfile*)pData;
   if( p==0 ) return;
   segSourceClose(&p->src);
@@ -537,8 +537,8 @@ static int calTop(const CalCust *c){
   return eTop;
 }
 
-static int calProfileColumn(void *pData, i64 iRow, int iCol,
-                            sqlite3_context *ctx){
+static int calOccasionProfileColumn(void *pData, i64 iRow, int iCol,
+                                    sqlite3_context *ctx){
   CalProfile *p = (CalProfile*)pData;
   int iCust = p->aOut[iRow];
   const CalCust *c = &p->aCust[iCust];
@@ -604,7 +604,7 @@ struct CalScan {
 };
 
 /* A row of the one pass. */
-static int calProfileRow(void *pCtx, void *pCust, const SegRow *r){
+static int calOccasionProfileRow(void *pCtx, void *pCust, const SegRow *r){
   CalScan *q = (CalScan*)pCtx;
   CalCust *c = (CalCust*)pCust;
   int y, m, d, eKind;
@@ -639,7 +639,7 @@ static int calProfileRow(void *pCtx, void *pCust, const SegRow *r){
 /* calendar_share (requirement 9) into p->rCalShare: the share of the
 ** days from the first order day to as_of that an occasion of pCache
 ** holds (left 0.0 when there is no such day). */
-static void calProfileShare(CalProfile *p, CalCache *pCache){
+static void calOccasionProfileShare(CalProfile *p, CalCache *pCache){
   int iAsOf = 0;
   if( segSourceAsOf(&p->src, &iAsOf) && p->src.st.nOrderRows>0
    && p->src.st.iFirstOrderDay<=iAsOf ){
@@ -656,7 +656,7 @@ static void calProfileShare(CalProfile *p, CalCache *pCache){
 /* segSourceCustomers()'s filter for the output (pCtx the CalScan): a
 ** customer with an order, whose birthday orders it counts from the
 ** months of the scan.  Returns 1 to keep customer iCust, 0 not. */
-static int calProfileKeep(void *pCtx, int iCust){
+static int calOccasionProfileKeep(void *pCtx, int iCust){
   CalScan *q = (CalScan*)pCtx;
   CalCust *c = &q->p->aCust[iCust];
   if( c->nOrder==0 ) return 0;
@@ -668,8 +668,8 @@ static int calProfileKeep(void *pCtx, int iCust){
   return 1;
 }
 
-static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
-                             SegResult *pRes, char **pzErr){
+static int calOccasionProfileCompute(sqlite3 *db, const SegOpts *pOpts,
+                                     SegResult *pRes, char **pzErr){
   static const char *const azAutoBirth[] = {
     "birth_date", "birthday", "date_of_birth", 0
   };
@@ -703,7 +703,7 @@ static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
   calCacheInit(&q.cache, eRegion);
   if( rc==SQLITE_OK ){
     /* without a birth column, the row's scalar fields only */
-    SegEach e = { sizeof(CalCust), 0, calProfileRow, 0, 0, 0, 0 };
+    SegEach e = { sizeof(CalCust), 0, calOccasionProfileRow, 0, 0, 0, 0 };
     q.bBirth = p->src.aiCol[3]>=0;
     e.bScalar = !q.bBirth;
     e.pCtx = &q;
@@ -712,10 +712,11 @@ static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
   }
   if( rc ) goto profile_error;
 
-  calProfileShare(p, &q.cache);
+  calOccasionProfileShare(p, &q.cache);
 
   /* Output customers with an order, in customer order */
-  rc = segSourceCustomers(&p->src, calProfileKeep, &q, &p->aOut, &p->nOut);
+  rc = segSourceCustomers(&p->src, calOccasionProfileKeep, &q, &p->aOut,
+                          &p->nOut);
   if( rc ) goto profile_error;
   sqlite3_free(q.aMonth);
   pRes->nRow = p->nOut;
@@ -724,23 +725,23 @@ static int calProfileCompute(sqlite3 *db, const SegOpts *pOpts,
 
 profile_error:
   sqlite3_free(q.aMonth);
-  calProfileFree(p);
+  calOccasionProfileFree(p);
   return rc;
 }
 
-static const char *const azCalProfileOpt[] = {
+static const char *const azCalOccasionProfileOpt[] = {
   SEG_SOURCE_OPTIONS,
   "region", "birth", "min_orders", "min_lift",
   0
 };
 
-static const SegModuleSpec calProfileModule = {
+static const SegModuleSpec calOccasionProfileModule = {
   "occasion_profile",
   "customer,orders,occasion_orders,occasion_share,calendar_share,lift,"
   "top_occasion,top_occasion_orders,shopper,birth_month,birthday_orders,"
   "birthday_buyer",
-  azCalProfileOpt, 0, calProfileCompute, SEG_READS_TABLE,
-  calProfileColumn, calProfileFree
+  azCalOccasionProfileOpt, 0, calOccasionProfileCompute, SEG_READS_TABLE,
+  calOccasionProfileColumn, calOccasionProfileFree
 };
 
 /**************************************************************************
@@ -756,7 +757,9 @@ int segmentRegisterCalendar(sqlite3 *db, char **pzErr){
   };
   int rc = segRegisterFunctions(db, aFunc, SEG_COUNT(aFunc),
                                 pzErr);
-  if( rc==SQLITE_OK ) rc = segRegisterModule(db, &calYearModule, pzErr);
-  if( rc==SQLITE_OK ) rc = segRegisterModule(db, &calProfileModule, pzErr);
+  if( rc==SQLITE_OK ) rc = segRegisterModule(db, &calOccasionsModule, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = segRegisterModule(db, &calOccasionProfileModule, pzErr);
+  }
   return rc;
 }
