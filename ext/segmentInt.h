@@ -341,6 +341,67 @@ static void NAME(T *a, i64 n){ \
 }
 
 /************************************************************************
+** Numbers and amounts (util.c).
+*/
+/* Parse an amount value (detail 4): returns SEG_AMT_NULL, SEG_AMT_KNOWN,
+** or -1 when it is a bad amount. */
+int segAmountFromValue(sqlite3_value *pVal, double *prOut);
+
+/* Numbers as text, the same under every C locale: '.' is the decimal point
+** whatever LC_NUMERIC says (util.c, section 5).
+** segNumberParse: is z[0..n-1] exactly a decimal number (optional sign,
+** digits with at most one '.', at least one digit, optional exponent
+** e[+-]digits)?  1 and *pr set (+-Inf when it overflows), 0 if not, -1 out
+** of memory (only for numbers of 128 characters or more).
+** segNumberFormat: r (finite) as the shortest of 15..17 significant digits
+** that reads back to r, always with a '.': 1.0, 0.1, 1.0e+20. */
+#define SEG_NUMBER_SIZE 40      /* bytes of segNumberFormat's buffer */
+int segNumberParse(const char *z, int n, double *pr);
+void segNumberFormat(char *zBuf, double r);
+
+/* Neumaier compensated sum. */
+typedef struct SegSum SegSum;
+struct SegSum { double s, c; };
+static inline void segSumAdd(SegSum *p, double x){
+  double t = p->s + x;
+  if( fabs(p->s)>=fabs(x) ){
+    p->c += (p->s - t) + x;
+  }else{
+    p->c += (x - t) + p->s;
+  }
+  p->s = t;
+}
+static inline double segSumValue(const SegSum *p){
+  return p->s + p->c;
+}
+
+/************************************************************************
+** Interrupts (util.c).  A long computation calls segCheck(p, nWork)
+** every so often, with nWork its work since the last call in units of
+** about a nanosecond (a few floating-point operations); after about
+** SEG_CHECK_WORK units, segCheckProbe() runs a trivial statement on the
+** connection, which sqlite3_interrupt() and the progress handler stop.
+** Returns SQLITE_OK, or SQLITE_INTERRUPT (or SQLITE_NOMEM) from then on:
+** the caller stops and reports it with sqlite3_result_error_code().
+*/
+typedef struct SegCheck SegCheck;
+struct SegCheck {
+  sqlite3 *db;
+  sqlite3_stmt *pProbe;           /* prepared at the first probe */
+  i64 nWork;                      /* work since the last probe */
+  int rc;                         /* sticky result */
+};
+#define SEG_CHECK_WORK 2000000    /* about 2 ms between probes */
+void segCheckInit(SegCheck *p, sqlite3 *db);
+int segCheckProbe(SegCheck *p);
+void segCheckFree(SegCheck *p);
+static inline int segCheck(SegCheck *p, i64 nWork){
+  if( p==0 ) return SQLITE_OK;
+  p->nWork += nWork;
+  return p->nWork>=SEG_CHECK_WORK || p->rc ? segCheckProbe(p) : SQLITE_OK;
+}
+
+/************************************************************************
 ** Table-valued functions (vtab.c).
 **
 ** A module gives its visible columns, its option names and a compute
@@ -558,64 +619,6 @@ int segRowidAlias(sqlite3 *db, const char *zSchema, const char *zTab,
                   const char **pzAlias);
 /* Standard roles: customer, date, amount (used by most functions). */
 extern const SegColumn segStdColumns[3];
-
-/* Parse an amount value (detail 4): returns SEG_AMT_NULL, SEG_AMT_KNOWN,
-** or -1 when it is a bad amount. */
-int segAmountFromValue(sqlite3_value *pVal, double *prOut);
-
-/* Numbers as text, the same under every C locale: '.' is the decimal point
-** whatever LC_NUMERIC says (util.c, section 5).
-** segNumberParse: is z[0..n-1] exactly a decimal number (optional sign,
-** digits with at most one '.', at least one digit, optional exponent
-** e[+-]digits)?  1 and *pr set (+-Inf when it overflows), 0 if not, -1 out
-** of memory (only for numbers of 128 characters or more).
-** segNumberFormat: r (finite) as the shortest of 15..17 significant digits
-** that reads back to r, always with a '.': 1.0, 0.1, 1.0e+20. */
-#define SEG_NUMBER_SIZE 40      /* bytes of segNumberFormat's buffer */
-int segNumberParse(const char *z, int n, double *pr);
-void segNumberFormat(char *zBuf, double r);
-
-/* Neumaier compensated sum. */
-typedef struct SegSum SegSum;
-struct SegSum { double s, c; };
-static inline void segSumAdd(SegSum *p, double x){
-  double t = p->s + x;
-  if( fabs(p->s)>=fabs(x) ){
-    p->c += (p->s - t) + x;
-  }else{
-    p->c += (x - t) + p->s;
-  }
-  p->s = t;
-}
-static inline double segSumValue(const SegSum *p){
-  return p->s + p->c;
-}
-
-/************************************************************************
-** Interrupts (util.c).  A long computation calls segCheck(p, nWork)
-** every so often, with nWork its work since the last call in units of
-** about a nanosecond (a few floating-point operations); after about
-** SEG_CHECK_WORK units, segCheckProbe() runs a trivial statement on the
-** connection, which sqlite3_interrupt() and the progress handler stop.
-** Returns SQLITE_OK, or SQLITE_INTERRUPT (or SQLITE_NOMEM) from then on:
-** the caller stops and reports it with sqlite3_result_error_code().
-*/
-typedef struct SegCheck SegCheck;
-struct SegCheck {
-  sqlite3 *db;
-  sqlite3_stmt *pProbe;           /* prepared at the first probe */
-  i64 nWork;                      /* work since the last probe */
-  int rc;                         /* sticky result */
-};
-#define SEG_CHECK_WORK 2000000    /* about 2 ms between probes */
-void segCheckInit(SegCheck *p, sqlite3 *db);
-int segCheckProbe(SegCheck *p);
-void segCheckFree(SegCheck *p);
-static inline int segCheck(SegCheck *p, i64 nWork){
-  if( p==0 ) return SQLITE_OK;
-  p->nWork += nWork;
-  return p->nWork>=SEG_CHECK_WORK || p->rc ? segCheckProbe(p) : SQLITE_OK;
-}
 
 /************************************************************************
 ** Threads (threads.c).  segThreadsAllowed(db): how many auxiliary
