@@ -970,29 +970,25 @@ static const SegModuleSpec rulesModule = {
 };
 
 int segmentRegisterSchemes(sqlite3 *db, char **pzErr){
-  static const struct { int nArg; int bDefault; } aFunc[] = {
-    { 1, 1 }, { 2, 0 }, { 3, 1 }, { 4, 0 },
+  /* iData: the form takes no scheme argument and uses the standard one,
+  ** its user data.  The forms with a scheme argument may read a table
+  ** (requirement 7). */
+  static const SegFunc aFunc[] = {
+    { "segment_of", 1, SEG_SCALAR_FLAGS, 1, schemesSegmentOfFunc, 0, 0 },
+    { "segment_of", 2, SEG_READER_FLAGS, 0, schemesSegmentOfFunc, 0, 0 },
+    { "segment_of", 3, SEG_SCALAR_FLAGS, 1, schemesSegmentOfFunc, 0, 0 },
+    { "segment_of", 4, SEG_READER_FLAGS, 0, schemesSegmentOfFunc, 0, 0 },
   };
   int rc = SQLITE_OK;
   int i;
   for(i=0; rc==SQLITE_OK && i<SEG_COUNT(aFunc); i++){
     SegScheme *pDefault = 0;
-    if( aFunc[i].bDefault ){
+    if( aFunc[i].iData ){
       rc = segSchemeLoad(db, "standard", "segment_of", &pDefault, pzErr);
       if( rc ) return rc;
     }
-    /* The destructor runs even when registration fails.  The forms with
-    ** a scheme argument may read a table (requirement 7). */
-    rc = sqlite3_create_function_v2(db, "segment_of", aFunc[i].nArg,
-                                    aFunc[i].bDefault ? SEG_SCALAR_FLAGS
-                                                      : SEG_READER_FLAGS,
-                                    pDefault,
-                                    schemesSegmentOfFunc, 0, 0,
-                                    pDefault ? schemesFreeVoid : 0);
-    if( rc!=SQLITE_OK ){
-      *pzErr = sqlite3_mprintf("libsegment: cannot register segment_of(): %s",
-                               sqlite3_errmsg(db));
-    }
+    rc = segRegisterFunction(db, &aFunc[i], pDefault,
+                             pDefault ? schemesFreeVoid : 0, pzErr);
   }
   if( rc==SQLITE_OK ) rc = segRegisterModule(db, &rulesModule, pzErr);
   return rc;

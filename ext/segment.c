@@ -31,19 +31,25 @@ const char *segOrdinal(int i){
   return "nth";
 }
 
+int segRegisterFunction(sqlite3 *db, const SegFunc *p, void *pData,
+                        void (*xDestroy)(void*), char **pzErr){
+  int rc = sqlite3_create_function_v2(db, p->zName, p->nArg, p->eFlags,
+                                      pData, p->xFunc, p->xStep, p->xFinal,
+                                      xDestroy);
+  if( rc!=SQLITE_OK ){
+    *pzErr = sqlite3_mprintf("libsegment: cannot register %s(): %s",
+                             p->zName, sqlite3_errmsg(db));
+  }
+  return rc;
+}
+
 int segRegisterFunctions(sqlite3 *db, const SegFunc *aFunc, int nFunc,
                          char **pzErr){
   int i;
   int rc = SQLITE_OK;
   for(i=0; rc==SQLITE_OK && i<nFunc; i++){
-    const SegFunc *p = &aFunc[i];
-    rc = sqlite3_create_function(db, p->zName, p->nArg, p->eFlags,
-                                 (void*)(intptr_t)p->iData,
-                                 p->xFunc, p->xStep, p->xFinal);
-    if( rc!=SQLITE_OK ){
-      *pzErr = sqlite3_mprintf("libsegment: cannot register %s(): %s",
-                               p->zName, sqlite3_errmsg(db));
-    }
+    rc = segRegisterFunction(db, &aFunc[i], (void*)(intptr_t)aFunc[i].iData,
+                             0, pzErr);
   }
   return rc;
 }

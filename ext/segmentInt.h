@@ -77,6 +77,11 @@ struct SegFunc {
 };
 int segRegisterFunctions(sqlite3 *db, const SegFunc *aFunc, int nFunc,
                          char **pzErr);
+/* One function of p (its iData unused) with pData as its user data and
+** xDestroy as pData's destructor, which runs even when registration fails.
+** On error *pzErr is "libsegment: cannot register NAME(): ...". */
+int segRegisterFunction(sqlite3 *db, const SegFunc *p, void *pData,
+                        void (*xDestroy)(void*), char **pzErr);
 /* The number of elements of an array. */
 #define SEG_COUNT(a) ((int)(sizeof(a)/sizeof((a)[0])))
 
