@@ -749,11 +749,9 @@ static int chartSumAdd(ChartBuilder *p, int iId, double v, int bNew){
 }
 
 static int chartAddPt(ChartBuilder *p, int i, int j, double x, double y){
-  if( p->nPt>=p->nPtAlloc ){
-    i64 n = p->nPtAlloc ? p->nPtAlloc*2 : 64;
-    ChartPt *a = sqlite3_realloc64(p->aPt, sizeof(ChartPt)*n);
-    if( a==0 ) return SQLITE_NOMEM;
-    p->aPt = a; p->nPtAlloc = n;
+  if( segArrayGrow((void**)&p->aPt, &p->nPtAlloc, p->nPt, sizeof(ChartPt), 64,
+                   SEG_ARRAY_MAX) ){
+    return SQLITE_NOMEM;
   }
   p->aPt[p->nPt].i = i; p->aPt[p->nPt].j = j;
   p->aPt[p->nPt].x = x; p->aPt[p->nPt].y = y;

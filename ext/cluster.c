@@ -303,12 +303,11 @@ static void kmeansStepAny(sqlite3_context *ctx, int argc, sqlite3_value **argv,
       return;
     }
   }
-  if( p->n>=p->nAlloc ){
-    i64 nNew = p->nAlloc ? p->nAlloc*2 : 256;
-    double *aNew = sqlite3_realloc64(p->aX, sizeof(double)*nNew*p->nDim);
-    if( aNew==0 ){ p->bErr = 1; sqlite3_result_error_nomem(ctx); return; }
-    p->aX = aNew;
-    p->nAlloc = nNew;
+  if( segArrayGrow((void**)&p->aX, &p->nAlloc, p->n, sizeof(double)*p->nDim,
+                   256, SEG_ARRAY_MAX) ){
+    p->bErr = 1;
+    sqlite3_result_error_nomem(ctx);
+    return;
   }
   for(i=1; i<argc; i++){
     p->aX[p->n*p->nDim + i-1] = sqlite3_value_double(argv[i]);

@@ -1210,16 +1210,11 @@ static void clvFitStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       return;
     }
   }
-  if( p->n>=p->nAlloc ){
-    i64 nNew = p->nAlloc ? p->nAlloc*2 : 256;
-    double *aNew = sqlite3_realloc64(p->a, sizeof(double)*3*(u64)nNew);
-    if( aNew==0 ){
-      p->bError = 1;
-      sqlite3_result_error_nomem(ctx);
-      return;
-    }
-    p->a = aNew;
-    p->nAlloc = nNew;
+  if( segArrayGrow((void**)&p->a, &p->nAlloc, p->n, 3*sizeof(double), 256,
+                   SEG_ARRAY_MAX) ){
+    p->bError = 1;
+    sqlite3_result_error_nomem(ctx);
+    return;
   }
   for(i=0; i<3; i++) v[i] += 0.0;  /* -0.0 becomes 0.0: rows compare bytewise */
   memcpy(&p->a[3*p->n], v, sizeof(v));
@@ -2347,12 +2342,9 @@ struct ClvScan {
 static int clvRow(void *pCtx, void *pCust, const SegRow *r){
   ClvScan *q = (ClvScan*)pCtx;
   if( r->iDay>q->iMaxDay ) return SQLITE_OK;   /* after a split's holdout */
-  if( q->nTxn>=q->nAlloc ){
-    i64 nNew = q->nAlloc ? q->nAlloc*2 : 1024;
-    ClvTxn *aNew = sqlite3_realloc64(q->aTxn, sizeof(ClvTxn)*(u64)nNew);
-    if( aNew==0 ) return SQLITE_NOMEM;
-    q->aTxn = aNew;
-    q->nAlloc = nNew;
+  if( segArrayGrow((void**)&q->aTxn, &q->nAlloc, q->nTxn, sizeof(ClvTxn),
+                   1024, SEG_ARRAY_MAX) ){
+    return SQLITE_NOMEM;
   }
   q->aTxn[q->nTxn].r = r->eAmount==SEG_AMT_KNOWN ? r->rAmount : NAN;
   q->aTxn[q->nTxn].iCust = r->iCust;

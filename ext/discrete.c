@@ -350,18 +350,11 @@ static void discFitStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
               1, zFunc);
     return;
   }
-  if( p->n>=p->nAlloc ){
-    i64 nNew = p->nAlloc ? p->nAlloc*2 : 64;
-    DiscRow *aNew;
-    if( nNew>0x3fffffff ) aNew = 0;
-    else aNew = sqlite3_realloc64(p->aRow, sizeof(DiscRow)*(u64)nNew);
-    if( aNew==0 ){
-      p->bError = 1;
-      sqlite3_result_error_nomem(ctx);
-      return;
-    }
-    p->aRow = aNew;
-    p->nAlloc = nNew;
+  if( segArrayGrow((void**)&p->aRow, &p->nAlloc, p->n, sizeof(DiscRow), 64,
+                   0x3fffffff) ){
+    p->bError = 1;
+    sqlite3_result_error_nomem(ctx);
+    return;
   }
   p->aRow[p->n++] = row;
 }

@@ -348,12 +348,11 @@ static void breaksStep(sqlite3_context *ctx, int argc, sqlite3_value **argv){
         "1st argument to score_breaks() is not a finite number", -1);
     return;
   }
-  if( p->n>=p->nAlloc ){
-    i64 nNew = p->nAlloc ? p->nAlloc*2 : 256;
-    double *aNew = sqlite3_realloc64(p->aVal, sizeof(double)*nNew);
-    if( aNew==0 ){ sqlite3_result_error_nomem(ctx); p->bErr = 1; return; }
-    p->aVal = aNew;
-    p->nAlloc = nNew;
+  if( segArrayGrow((void**)&p->aVal, &p->nAlloc, p->n, sizeof(double), 256,
+                   SEG_ARRAY_MAX) ){
+    sqlite3_result_error_nomem(ctx);
+    p->bErr = 1;
+    return;
   }
   p->aVal[p->n++] = sqlite3_value_double(argv[0]);
 }

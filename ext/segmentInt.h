@@ -302,7 +302,13 @@ int segMapSorted(const SegMap *p, int **paIdx);
 ** before name the old order; the slots are freed (no find may follow).
 ** SQLITE_OK or SQLITE_NOMEM (the map unchanged). */
 int segMapReorder(SegMap *p, const int *aIdx);
-/* Grow an array (doubling) so that index i fits: SQLITE_OK or NOMEM. */
+/* Grow an array (doubling from nMin, to nMax elements at the most) so
+** that index i fits: SQLITE_OK or NOMEM.  SEG_ARRAY_MAX, the usual nMax,
+** is far past any memory and keeps sz * n within 64 bits for sz < 2^23. */
+#define SEG_ARRAY_MAX (((i64)1)<<40)
+int segArrayGrow(void **pa, i64 *pnAlloc, i64 i, size_t sz, i64 nMin,
+                 i64 nMax);
+/* The same for an int count, from 1024 elements. */
 int segArrayEnsure(void **pa, int *pnAlloc, int i, size_t sz);
 /* The same, the new elements set to zero bytes. */
 int segArrayEnsureZero(void **pa, int *pnAlloc, int i, size_t sz);

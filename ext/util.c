@@ -1872,20 +1872,30 @@ int segMapReorder(SegMap *p, const int *aIdx){
 
 /*
 ** Make the array *pa of *pnAlloc elements of sz bytes hold index i,
-** doubling (from 1024) as needed.  New elements are not initialized.
+** doubling (from nMin) as needed, to nMax elements at the most (else
+** SQLITE_NOMEM, the array unchanged).  New elements are not initialized.
 */
-int segArrayEnsure(void **pa, int *pnAlloc, int i, size_t sz){
+int segArrayGrow(void **pa, i64 *pnAlloc, i64 i, size_t sz, i64 nMin,
+                 i64 nMax){
   if( i>=*pnAlloc ){
-    i64 nNew = *pnAlloc ? (i64)*pnAlloc*2 : 1024;
+    i64 nNew = *pnAlloc ? *pnAlloc*2 : nMin;
     void *aNew;
     while( nNew<=i ) nNew *= 2;
-    if( nNew>0x7fffffff ) return SQLITE_NOMEM;
+    if( nNew>nMax ) return SQLITE_NOMEM;
     aNew = sqlite3_realloc64(*pa, sz*(u64)nNew);
     if( aNew==0 ) return SQLITE_NOMEM;
     *pa = aNew;
-    *pnAlloc = (int)nNew;
+    *pnAlloc = nNew;
   }
   return SQLITE_OK;
+}
+
+/* segArrayGrow for an int count, from 1024 elements. */
+int segArrayEnsure(void **pa, int *pnAlloc, int i, size_t sz){
+  i64 n = *pnAlloc;
+  int rc = segArrayGrow(pa, &n, i, sz, 1024, 0x7fffffff);
+  *pnAlloc = (int)n;
+  return rc;
 }
 
 /* segArrayEnsure, the new elements set to zero bytes. */
