@@ -4,8 +4,9 @@
 -- One statement at a time; no dot-commands (winhost reads plain SQL).
 -- The two hosts' SQLite versions differ, so nothing here sums REALs in SQL
 -- (newer SQLite's sum() is compensated) and test/windows.sh compares REAL
--- columns to 15 significant digits (the older shell prints 15, the newer
--- library 17); the extension's own JSON text is compared exactly.
+-- columns to a relative 1e-14 (the older shell prints 15 digits, rounded
+-- its own way, the newer library the shortest exact text); the extension's
+-- own JSON text is compared exactly.
 SELECT segment_version();
 SELECT * FROM source_stats('orders');
 SELECT * FROM rfm_score('orders') ORDER BY customer;
