@@ -435,12 +435,6 @@ struct CalYearResult {
   CalOcc a[CAL_NKIND];
 };
 
-/* The module's xFree: a function, as sqlite3_free is not a constant in a
-** loadable extension. */
-static void calOccasionsFree(void *pData){
-  sqlite3_free(pData);
-}
-
 static int calOccasionsColumn(void *pData, i64 iRow, int iCol,
                               sqlite3_context *ctx){
   CalYearResult *p = (CalYearResult*)pData;
@@ -492,7 +486,7 @@ static const SegModuleSpec calOccasionsModule = {
   "occasions",
   "name,start,end,window_start,region,days,window_days",
   azCalOccasionsOpt, 1, calOccasionsCompute, SEG_ARGS_ONLY,
-  calOccasionsColumn, calOccasionsFree
+  calOccasionsColumn, segFree
 };
 
 /**************************************************************************

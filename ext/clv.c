@@ -1665,12 +1665,8 @@ static int clvModelParseKind(const char *z, int n, void **ppModel){
   return SQLITE_OK;
 }
 
-static void clvModelFree(void *pModel){
-  sqlite3_free(pModel);
-}
-
 /* P2: the scalars' models, parsed once per statement (json.c) */
-static const SegModelKind clvModelKind = { clvModelParseKind, clvModelFree };
+static const SegModelKind clvModelKind = { clvModelParseKind, segFree };
 
 /* The model of argument iArg, cached.  NULL (after setting an error, or
 ** for a NULL argument with *pbNull) when there is none. */

@@ -310,6 +310,10 @@ int segArrayGrow(void **pa, i64 *pnAlloc, i64 i, size_t sz, i64 nMin,
                  i64 nMax);
 /* The same for an int count, from 1024 elements. */
 int segArrayEnsure(void **pa, int *pnAlloc, int i, size_t sz);
+/* sqlite3_free() as a function: a destructor in a static initializer (in
+** a loadable extension sqlite3_free is a call through the API table, not
+** a constant). */
+void segFree(void *p);
 /* The same, the new elements set to zero bytes. */
 int segArrayEnsureZero(void **pa, int *pnAlloc, int i, size_t sz);
 /* Stable LSD radix sort of aIdx[0..n-1] by aKey[] ascending (both are

@@ -1890,6 +1890,10 @@ int segArrayGrow(void **pa, i64 *pnAlloc, i64 i, size_t sz, i64 nMin,
   return SQLITE_OK;
 }
 
+void segFree(void *p){
+  sqlite3_free(p);
+}
+
 /* segArrayGrow for an int count, from 1024 elements. */
 int segArrayEnsure(void **pa, int *pnAlloc, int i, size_t sz){
   i64 n = *pnAlloc;
